@@ -1,1 +1,35 @@
+//! Black-box integration and conformance tests: one test binary (`cargo test -p rsmev-tests`).
+//!
+//! Tests that read the public SMEV 3 / GIS GMP reference files run only when `RSMEV_REFERENCE`
+//! points at them (`.ci/run` sets it); when it is set but unreadable they fail loudly.
 
+mod conformance;
+mod gisgmp;
+mod interop;
+mod samples;
+
+use std::path::PathBuf;
+
+/// The reference directory named by `RSMEV_REFERENCE`, or `None` when the variable is unset.
+///
+/// # Panics
+/// When the variable is set but does not name a readable directory: a conformance run that
+/// silently tests nothing must not pass.
+pub fn reference_dir() -> Option<PathBuf> {
+    let value = std::env::var_os("RSMEV_REFERENCE")?;
+    let dir = PathBuf::from(value);
+    match std::fs::read_dir(&dir) {
+        Ok(_) => Some(dir),
+        Err(e) => panic!("RSMEV_REFERENCE={} is set but unreadable: {e}", dir.display()),
+    }
+}
+
+/// Like [`reference_dir`], for tests that have nothing to check without the reference files.
+/// Prints why the test did nothing.
+pub fn reference_or_skip(test: &str) -> Option<PathBuf> {
+    let dir = reference_dir();
+    if dir.is_none() {
+        eprintln!("{test}: RSMEV_REFERENCE is not set; reference conformance not checked");
+    }
+    dir
+}
