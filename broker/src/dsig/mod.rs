@@ -1,0 +1,130 @@
+//! XMLDSig as SMEV 3 uses it: detached signatures over one element referenced by its `Id`.
+//!
+//! ```text
+//! <ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+//!   <ds:SignedInfo>
+//!     <ds:CanonicalizationMethod Algorithm="exc-c14n"/> <ds:SignatureMethod Algorithm="…"/>
+//!     <ds:Reference URI="#Id"> <ds:Transforms> exc-c14n [, SMEV transform] </ds:Transforms>
+//!       <ds:DigestMethod Algorithm="…"/> <ds:DigestValue>…</ds:DigestValue> </ds:Reference>
+//!   </ds:SignedInfo>
+//!   <ds:SignatureValue>…</ds:SignatureValue>
+//!   <ds:KeyInfo><ds:X509Data><ds:X509Certificate>…</ds:X509Certificate></ds:X509Data></ds:KeyInfo>
+//! </ds:Signature>
+//! ```
+//!
+//! Layout:
+//! - [`algorithm`]: the URIs of digests, signature methods and transforms, and the digests.
+//! - [`cert`]: X.509 certificates ([`Certificate`]) from PEM, DER or `ds:X509Certificate`.
+//! - [`key`]: the [`Signer`] and [`Verifier`] traits (the extension point for GOST and PKCS#11
+//!   providers), their ring implementations and the [`VerifierRegistry`].
+//! - `parse`: reading a `ds:Signature` element into its parts, refusing anything unexpected.
+//! - [`sign`](fn@sign): producing a `ds:Signature` for an element of a document.
+//! - [`verify`](fn@verify): the check the node applies to what a peer sends, with failures that
+//!   map onto the SMEV `SignatureVerificationFault` reasons ([`SignatureFailure`]).
+//! - [`inspect`](fn@inspect): a report on every signature of a document, for integrators.
+//!
+//! Architecture invariants:
+//! - The element a caller acts on must be the element the signature references:
+//!   [`verify`](fn@verify) takes the expected target and refuses any other (and any ambiguous
+//!   `Id`), which is what defeats signature wrapping.
+//! - Only exclusive c14n and the SMEV transform are ever applied; any other transform or
+//!   canonicalization method is refused, not ignored.
+//! - Nothing here panics on input, and every size read from input is bounded before use.
+//! - The code is generic over documents: it finds `ds:Signature` anywhere and knows nothing of
+//!   SOAP or of the SMEV message schema.
+
+pub mod algorithm;
+pub mod cert;
+mod inspect;
+pub mod key;
+mod parse;
+mod sign;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+use base64::Engine as _;
+
+pub use algorithm::{DigestAlgorithm, SignatureAlgorithm, Transform, TransformChain};
+pub use cert::{Certificate, CertificateError, KeyKind, Validity};
+pub use inspect::{
+    CertificateReport, DigestStatus, ReferenceReport, SignatureReport, SignatureStatus, TargetReport,
+    canonical_bytes, inspect,
+};
+pub use key::{KeyError, RingSigner, RingVerifier, Signer, Verifier, VerifierRegistry, VerifyError};
+pub use sign::{SignOptions, sign};
+pub use verify::{FaultReason, Invalid, SignatureFailure, Verified, find_signatures, verify};
+
+use crate::xml::XmlError;
+
+/// The XMLDSig namespace.
+pub const DS_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
+
+/// Why a signature could not be produced (or a key, certificate or document could not be used
+/// for one). Verification failures are [`SignatureFailure`]s instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DsigError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
+    #[error("XML: {0}")]
+    Xml(#[from] XmlError),
+    #[error("the node to sign is not an element")]
+    NotAnElement,
+    #[error("element `{element}` has no `Id` attribute to reference")]
+    MissingId { element: String },
+    #[error("Id `{id}` does not identify exactly the element to sign (it is repeated or belongs to another element)")]
+    AmbiguousId { id: String },
+    #[error("no element has Id `{id}`")]
+    UnknownId { id: String },
+    #[error("the {algorithm} signer returned a signature of {len} bytes")]
+    BadSignatureLength { algorithm: SignatureAlgorithm, len: usize },
+    #[error("canonicalization failed: {detail}")]
+    Canonicalization { detail: String },
+}
+
+/// Why a base64 value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Base64Error {
+    #[error("more than {limit} bytes once decoded")]
+    TooLong { limit: usize },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Decodes base64 that may be broken into lines (XMLDSig allows any whitespace in base64
+/// content, and CryptoPro emits `&#13;` line ends), refusing more than `max_decoded` bytes
+/// before decoding anything.
+pub(crate) fn base64_lenient(text: &str, max_decoded: usize) -> Result<Vec<u8>, Base64Error> {
+    let max_chars = max_decoded.div_ceil(3).saturating_mul(4);
+    let mut compact = String::with_capacity(text.len().min(max_chars));
+    for c in text.chars() {
+        if matches!(c, ' ' | '\t' | '\r' | '\n') {
+            continue;
+        }
+        if compact.len() >= max_chars {
+            return Err(Base64Error::TooLong { limit: max_decoded });
+        }
+        compact.push(c);
+    }
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let bytes = engine
+        .decode(compact.as_bytes())
+        .map_err(|e| Base64Error::Invalid(e.to_string()))?;
+    if bytes.len() > max_decoded {
+        return Err(Base64Error::TooLong { limit: max_decoded });
+    }
+    Ok(bytes)
+}
+
+/// Standard base64 with padding, as XMLDSig values are written.
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
