@@ -7,7 +7,7 @@ use std::fmt;
 use digest::Digest;
 
 /// `http://www.w3.org/2001/10/xml-exc-c14n#`: Exclusive XML Canonicalization 1.0, without comments.
-pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+pub const EXC_C14N: &str = crate::xml::c14n::EXC_C14N;
 /// `urn://smev-gov-ru/xmldsig/transform`: the SMEV normalisation transform.
 pub const SMEV_TRANSFORM: &str = "urn://smev-gov-ru/xmldsig/transform";
 /// The namespace of exclusive c14n's `InclusiveNamespaces` parameter element.
@@ -142,7 +142,9 @@ impl SignatureAlgorithm {
     pub fn is_gost(self) -> bool {
         matches!(
             self,
-            SignatureAlgorithm::Gost2012_256 | SignatureAlgorithm::Gost2012_512 | SignatureAlgorithm::Gost2001
+            SignatureAlgorithm::Gost2012_256
+                | SignatureAlgorithm::Gost2012_512
+                | SignatureAlgorithm::Gost2001
         )
     }
 

@@ -40,7 +40,9 @@ pub enum KeyKind {
     /// An EC key on NIST P-256.
     EcdsaP256,
     /// An EC key on another named curve (not supported for signing or verifying).
-    EcdsaOtherCurve { curve: String },
+    EcdsaOtherCurve {
+        curve: String,
+    },
     Rsa,
     /// GOST R 34.10-2012, 256-bit key (1.2.643.7.1.1.1.1).
     Gost2012_256,
@@ -49,7 +51,9 @@ pub enum KeyKind {
     /// GOST R 34.10-2001 (1.2.643.2.2.19).
     Gost2001,
     /// Anything else, by OID.
-    Other { oid: String },
+    Other {
+        oid: String,
+    },
 }
 
 const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
@@ -190,7 +194,7 @@ impl Certificate {
             detail: "no END CERTIFICATE line".into(),
         })? + END.len();
         let (label, der) =
-            pem_rfc7468::decode_vec(rest[..end].as_bytes()).map_err(|e| CertificateError::Pem {
+            pem_rfc7468::decode_vec(&rest.as_bytes()[..end]).map_err(|e| CertificateError::Pem {
                 detail: e.to_string(),
             })?;
         if label != "CERTIFICATE" {

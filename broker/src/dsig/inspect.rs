@@ -41,10 +41,17 @@ pub enum TargetReport {
 /// The outcome of recomputing a reference digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DigestStatus {
-    Match { value: String },
-    Mismatch { expected: String, computed: String },
+    Match {
+        value: String,
+    },
+    Mismatch {
+        expected: String,
+        computed: String,
+    },
     /// Not computed (unresolved target, unknown algorithm or transform, bad value); says why.
-    NotComputed { problem: String },
+    NotComputed {
+        problem: String,
+    },
 }
 
 /// One `ds:Reference`.
@@ -65,11 +72,17 @@ pub struct ReferenceReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignatureStatus {
     Valid,
-    Invalid { problem: String },
+    Invalid {
+        problem: String,
+    },
     /// No registered verifier checks this algorithm (GOST without a GOST provider).
-    NeedsProvider { algorithm: SignatureAlgorithm },
+    NeedsProvider {
+        algorithm: SignatureAlgorithm,
+    },
     /// Not checked (no certificate, unknown method, unreadable value); says why.
-    NotChecked { problem: String },
+    NotChecked {
+        problem: String,
+    },
 }
 
 /// The signer's certificate.
@@ -200,7 +213,11 @@ fn signature_status(
 ) -> SignatureStatus {
     let algorithm = match signature_algorithm(parts) {
         Ok(a) => a,
-        Err(e) => return SignatureStatus::NotChecked { problem: e.to_string() },
+        Err(e) => {
+            return SignatureStatus::NotChecked {
+                problem: e.to_string(),
+            };
+        }
     };
     let Some(certificate) = certificate else {
         return SignatureStatus::NotChecked {
@@ -209,12 +226,20 @@ fn signature_status(
     };
     let value = match signature_value(parts) {
         Ok(v) => v,
-        Err(e) => return SignatureStatus::Invalid { problem: e.to_string() },
+        Err(e) => {
+            return SignatureStatus::Invalid {
+                problem: e.to_string(),
+            };
+        }
     };
     match check_signature_value(doc, parts, algorithm, certificate, &value, verifiers) {
         Ok(()) => SignatureStatus::Valid,
-        Err(SignatureFailure::NeedsProvider { algorithm, .. }) => SignatureStatus::NeedsProvider { algorithm },
-        Err(e) => SignatureStatus::Invalid { problem: e.to_string() },
+        Err(SignatureFailure::NeedsProvider { algorithm, .. }) => {
+            SignatureStatus::NeedsProvider { algorithm }
+        }
+        Err(e) => SignatureStatus::Invalid {
+            problem: e.to_string(),
+        },
     }
 }
 
@@ -229,7 +254,9 @@ fn inspect_reference(doc: &Document, reference: &ReferenceParts, budget: &mut us
             element: doc.element(node).map(|e| e.qname()).unwrap_or_default(),
             path: path_of(doc, node),
         },
-        Err(e) => TargetReport::Unresolved { problem: e.to_string() },
+        Err(e) => TargetReport::Unresolved {
+            problem: e.to_string(),
+        },
     };
     let digest = reference_digest(doc, reference, &target, &chain, budget);
     ReferenceReport {

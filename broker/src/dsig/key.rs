@@ -12,8 +12,8 @@ use std::sync::Arc;
 use ring::rand::SystemRandom;
 use ring::signature::{self as rsig, KeyPair as _};
 
-use super::algorithm::SignatureAlgorithm;
 use super::DsigError;
+use super::algorithm::SignatureAlgorithm;
 use super::cert::{Certificate, KeyKind};
 
 /// Largest private key file accepted, bytes.
@@ -27,7 +27,9 @@ pub enum KeyError {
     Pem { detail: String },
     #[error("private key file is {size} bytes, the limit is {limit}")]
     TooLarge { size: usize, limit: usize },
-    #[error("PEM block `{label}` is not a private key this node reads (PKCS#8 `PRIVATE KEY` or `RSA PRIVATE KEY`)")]
+    #[error(
+        "PEM block `{label}` is not a private key this node reads (PKCS#8 `PRIVATE KEY` or `RSA PRIVATE KEY`)"
+    )]
     UnexpectedPemLabel { label: String },
     #[error("the certificate holds a {kind} key, which the ring provider cannot sign with")]
     UnsupportedKey { kind: KeyKind },
@@ -63,10 +65,16 @@ pub enum VerifyError {
     /// The key in the certificate does not fit the algorithm (an RSA key with ECDSA, a point
     /// that is not on the curve, an RSA modulus out of range).
     #[error("the certificate's {kind} key cannot check a {algorithm} signature")]
-    KeyMismatch { algorithm: SignatureAlgorithm, kind: KeyKind },
+    KeyMismatch {
+        algorithm: SignatureAlgorithm,
+        kind: KeyKind,
+    },
     /// No registered verifier handles this algorithm with this kind of key.
     #[error("no provider is registered to check {algorithm} signatures with a {kind} key")]
-    NoProvider { algorithm: SignatureAlgorithm, kind: KeyKind },
+    NoProvider {
+        algorithm: SignatureAlgorithm,
+        kind: KeyKind,
+    },
     /// The provider itself failed (not the signature's fault).
     #[error("signature provider failed: {detail}")]
     ProviderFailed { detail: String },
@@ -112,7 +120,9 @@ impl Default for VerifierRegistry {
 impl VerifierRegistry {
     /// A registry with no verifier at all (every signature reports [`VerifyError::NoProvider`]).
     pub fn empty() -> Self {
-        VerifierRegistry { verifiers: Vec::new() }
+        VerifierRegistry {
+            verifiers: Vec::new(),
+        }
     }
 
     /// Adds a verifier, asked before those registered earlier, so a provider can take over an
@@ -183,10 +193,11 @@ impl Verifier for RingVerifier {
         data: &[u8],
         signature: &[u8],
     ) -> Result<(), VerifyError> {
-        let alg = ring_algorithm(algorithm, certificate.key_kind()).ok_or_else(|| VerifyError::KeyMismatch {
-            algorithm,
-            kind: certificate.key_kind().clone(),
-        })?;
+        let alg =
+            ring_algorithm(algorithm, certificate.key_kind()).ok_or_else(|| VerifyError::KeyMismatch {
+                algorithm,
+                kind: certificate.key_kind().clone(),
+            })?;
         // ring folds "malformed key" and "wrong signature" into one error; a key the
         // certificate holds that ring cannot parse shows up as a bad signature, which is what
         // the peer needs to hear either way.
@@ -237,11 +248,10 @@ impl RingSigner {
         let start = key_pem.find("-----BEGIN").ok_or_else(|| KeyError::Pem {
             detail: "no BEGIN line".into(),
         })?;
-        let (label, der) = pem_rfc7468::decode_vec(key_pem[start..].trim_end().as_bytes()).map_err(|e| {
-            KeyError::Pem {
+        let (label, der) =
+            pem_rfc7468::decode_vec(key_pem[start..].trim_end().as_bytes()).map_err(|e| KeyError::Pem {
                 detail: e.to_string(),
-            }
-        })?;
+            })?;
         match label {
             "PRIVATE KEY" => RingSigner::from_pkcs8_der(&der, certificate),
             "RSA PRIVATE KEY" => {
@@ -274,8 +284,12 @@ impl RingSigner {
                 RingKey::Ed25519(rsig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(rejected)?)
             }
             KeyKind::EcdsaP256 => RingKey::EcdsaP256(
-                rsig::EcdsaKeyPair::from_pkcs8(&rsig::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &SystemRandom::new())
-                    .map_err(rejected)?,
+                rsig::EcdsaKeyPair::from_pkcs8(
+                    &rsig::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    pkcs8,
+                    &SystemRandom::new(),
+                )
+                .map_err(rejected)?,
             ),
             KeyKind::Rsa => RingKey::Rsa(rsig::RsaKeyPair::from_pkcs8(pkcs8).map_err(rejected)?),
             _ => return Err(KeyError::UnsupportedKey { kind }),

@@ -76,12 +76,17 @@ pub enum DsigError {
     NotAnElement,
     #[error("element `{element}` has no `Id` attribute to reference")]
     MissingId { element: String },
-    #[error("Id `{id}` does not identify exactly the element to sign (it is repeated or belongs to another element)")]
+    #[error(
+        "Id `{id}` does not identify exactly the element to sign (it is repeated or belongs to another element)"
+    )]
     AmbiguousId { id: String },
     #[error("no element has Id `{id}`")]
     UnknownId { id: String },
     #[error("the {algorithm} signer returned a signature of {len} bytes")]
-    BadSignatureLength { algorithm: SignatureAlgorithm, len: usize },
+    BadSignatureLength {
+        algorithm: SignatureAlgorithm,
+        len: usize,
+    },
     #[error("canonicalization failed: {detail}")]
     Canonicalization { detail: String },
 }

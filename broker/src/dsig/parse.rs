@@ -46,7 +46,9 @@ pub(crate) struct SignatureParts {
 }
 
 fn malformed(detail: impl Into<String>) -> Invalid {
-    Invalid::Malformed { detail: detail.into() }
+    Invalid::Malformed {
+        detail: detail.into(),
+    }
 }
 
 /// The element children of `node`, refusing non-whitespace text; callers check the names.
@@ -64,6 +66,14 @@ fn element_children(doc: &Document, node: NodeId, what: &str) -> Result<Vec<Node
         }
     }
     Ok(out)
+}
+
+/// Refuses element content in a value element (base64 text, comments allowed).
+fn text_only(doc: &Document, node: NodeId, what: &str) -> Result<(), Invalid> {
+    if doc.child_elements(node).next().is_some() {
+        return Err(malformed(format!("{what} has element content")));
+    }
+    Ok(())
 }
 
 fn is_ds(doc: &Document, node: NodeId, local: &str) -> bool {
@@ -100,9 +110,7 @@ pub(crate) fn parse_signature(doc: &Document, signature: NodeId) -> Result<Signa
         .next()
         .filter(|c| is_ds(doc, *c, "SignatureValue"))
         .ok_or_else(|| malformed("ds:SignedInfo is not followed by ds:SignatureValue"))?;
-    if element_children(doc, value_node, "ds:SignatureValue")?.first().is_some() {
-        return Err(malformed("ds:SignatureValue has element content"));
-    }
+    text_only(doc, value_node, "ds:SignatureValue")?;
     let signature_value = doc.text(value_node);
     let mut certificates = Vec::new();
     if let Some(key_info) = it.next_if(|c| is_ds(doc, *c, "KeyInfo")) {
@@ -112,6 +120,7 @@ pub(crate) fn parse_signature(doc: &Document, signature: NodeId) -> Result<Signa
             }
             for item in element_children(doc, data, "ds:X509Data")? {
                 if is_ds(doc, item, "X509Certificate") {
+                    text_only(doc, item, "ds:X509Certificate")?;
                     if certificates.len() >= MAX_CERTIFICATES {
                         return Err(malformed(format!(
                             "more than {MAX_CERTIFICATES} certificates in ds:KeyInfo"
@@ -141,16 +150,23 @@ pub(crate) fn parse_signature(doc: &Document, signature: NodeId) -> Result<Signa
         .filter(|c| is_ds(doc, *c, "SignatureMethod"))
         .ok_or_else(|| malformed("ds:CanonicalizationMethod is not followed by ds:SignatureMethod"))?;
     if !element_children(doc, method_node, "ds:SignatureMethod")?.is_empty() {
-        return Err(malformed("ds:SignatureMethod has parameters (HMAC output length is not accepted)"));
+        return Err(malformed(
+            "ds:SignatureMethod has parameters (HMAC output length is not accepted)",
+        ));
     }
     let signature_method = algorithm_attr(doc, method_node, "ds:SignatureMethod")?;
     let mut references = Vec::new();
     for r in it {
         if !is_ds(doc, r, "Reference") {
-            return Err(malformed(format!("unexpected {} in ds:SignedInfo", name_of(doc, r))));
+            return Err(malformed(format!(
+                "unexpected {} in ds:SignedInfo",
+                name_of(doc, r)
+            )));
         }
         if references.len() >= MAX_REFERENCES {
-            return Err(malformed(format!("more than {MAX_REFERENCES} ds:Reference elements")));
+            return Err(malformed(format!(
+                "more than {MAX_REFERENCES} ds:Reference elements"
+            )));
         }
         references.push(parse_reference(doc, r)?);
     }
@@ -172,7 +188,9 @@ fn parse_method(doc: &Document, node: NodeId, what: &str) -> Result<Method, Inva
     let mut inclusive_prefixes = Vec::new();
     let children = element_children(doc, node, what)?;
     for (i, c) in children.into_iter().enumerate() {
-        let is_inclusive = doc.element(c).is_some_and(|e| e.is(EXC_C14N_NS, "InclusiveNamespaces"));
+        let is_inclusive = doc
+            .element(c)
+            .is_some_and(|e| e.is(EXC_C14N_NS, "InclusiveNamespaces"));
         if !is_inclusive || i > 0 {
             return Err(malformed(format!(
                 "unexpected {} in {what} (only one ec:InclusiveNamespaces is accepted)",
@@ -203,7 +221,10 @@ fn parse_reference(doc: &Document, node: NodeId) -> Result<ReferenceParts, Inval
     if let Some(t) = it.next_if(|c| is_ds(doc, *c, "Transforms")) {
         for tr in element_children(doc, t, "ds:Transforms")? {
             if !is_ds(doc, tr, "Transform") {
-                return Err(malformed(format!("unexpected {} in ds:Transforms", name_of(doc, tr))));
+                return Err(malformed(format!(
+                    "unexpected {} in ds:Transforms",
+                    name_of(doc, tr)
+                )));
             }
             if transforms.len() >= MAX_TRANSFORMS {
                 return Err(malformed(format!("more than {MAX_TRANSFORMS} transforms")));
@@ -226,11 +247,12 @@ fn parse_reference(doc: &Document, node: NodeId) -> Result<ReferenceParts, Inval
         .next()
         .filter(|c| is_ds(doc, *c, "DigestValue"))
         .ok_or_else(|| malformed("ds:DigestMethod is not followed by ds:DigestValue"))?;
-    if !element_children(doc, value_node, "ds:DigestValue")?.is_empty() {
-        return Err(malformed("ds:DigestValue has element content"));
-    }
+    text_only(doc, value_node, "ds:DigestValue")?;
     if let Some(extra) = it.next() {
-        return Err(malformed(format!("unexpected {} in ds:Reference", name_of(doc, extra))));
+        return Err(malformed(format!(
+            "unexpected {} in ds:Reference",
+            name_of(doc, extra)
+        )));
     }
     Ok(ReferenceParts {
         uri,

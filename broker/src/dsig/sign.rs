@@ -49,8 +49,11 @@ pub fn sign(
     }
     let algorithm = signer.algorithm();
     let digest = options.digest.unwrap_or_else(|| algorithm.default_digest());
-    let content = transformed(doc, target, &Chain::from_public(options.transforms))
-        .map_err(|e| DsigError::Canonicalization { detail: e.to_string() })?;
+    let content = transformed(doc, target, &Chain::from_public(options.transforms)).map_err(|e| {
+        DsigError::Canonicalization {
+            detail: e.to_string(),
+        }
+    })?;
     let digest_value = base64_encode(&digest.digest(&content));
 
     let head = signature_head(id, algorithm, digest, options.transforms, &digest_value);
@@ -96,8 +99,14 @@ fn signature_head(
     let mut s = String::with_capacity(1024);
     s.push_str(&format!("<ds:Signature xmlns:ds=\"{DS_NS}\"><ds:SignedInfo>"));
     s.push_str(&format!("<ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"/>"));
-    s.push_str(&format!("<ds:SignatureMethod Algorithm=\"{}\"/>", algorithm.uri()));
-    s.push_str(&format!("<ds:Reference URI=\"#{}\"><ds:Transforms>", escape_attr(id)));
+    s.push_str(&format!(
+        "<ds:SignatureMethod Algorithm=\"{}\"/>",
+        algorithm.uri()
+    ));
+    s.push_str(&format!(
+        "<ds:Reference URI=\"#{}\"><ds:Transforms>",
+        escape_attr(id)
+    ));
     for t in chain.transforms() {
         s.push_str(&format!("<ds:Transform Algorithm=\"{}\"/>", t.uri()));
     }

@@ -125,8 +125,13 @@ pub enum SignatureFailure {
     /// Structure, reference, digest and certificate are correct, but no registered verifier
     /// can check the signature value (a GOST signature without a GOST provider). Not the
     /// peer's fault: [`SignatureFailure::reason`] is `None`.
-    #[error("the digest is correct, but no provider is registered to check {algorithm} signatures ({key} key)")]
-    NeedsProvider { algorithm: SignatureAlgorithm, key: KeyKind },
+    #[error(
+        "the digest is correct, but no provider is registered to check {algorithm} signatures ({key} key)"
+    )]
+    NeedsProvider {
+        algorithm: SignatureAlgorithm,
+        key: KeyKind,
+    },
     /// The signature provider itself failed (an HSM error). Not the peer's fault.
     #[error("the signature provider failed: {detail}")]
     ProviderFailed { detail: String },
@@ -221,11 +226,10 @@ pub fn verify(
         .into());
     };
     let algorithm = signature_algorithm(&parts)?;
-    let (target_id, target) = resolve_reference(doc, reference).map_err(|e| {
-        SignatureFailure::IncorrectSignatureTarget {
+    let (target_id, target) =
+        resolve_reference(doc, reference).map_err(|e| SignatureFailure::IncorrectSignatureTarget {
             detail: e.to_string(),
-        }
-    })?;
+        })?;
     if target != expected_target {
         return Err(SignatureFailure::IncorrectSignatureTarget {
             detail: format!(
@@ -280,7 +284,10 @@ pub(crate) enum TargetError {
     Duplicate(String),
 }
 
-pub(crate) fn resolve_reference(doc: &Document, reference: &ReferenceParts) -> Result<(String, NodeId), TargetError> {
+pub(crate) fn resolve_reference(
+    doc: &Document,
+    reference: &ReferenceParts,
+) -> Result<(String, NodeId), TargetError> {
     let uri = reference.uri.as_deref().ok_or(TargetError::NoUri)?;
     let id = uri
         .strip_prefix('#')
@@ -330,7 +337,8 @@ impl Chain {
 pub(crate) fn transform_chain(transforms: &[Method]) -> Result<(Chain, TransformChain), Invalid> {
     let mut known = Vec::with_capacity(transforms.len());
     for t in transforms {
-        let kind = Transform::from_uri(&t.uri).ok_or_else(|| Invalid::UnsupportedTransform { uri: t.uri.clone() })?;
+        let kind = Transform::from_uri(&t.uri)
+            .ok_or_else(|| Invalid::UnsupportedTransform { uri: t.uri.clone() })?;
         if kind == Transform::Smev && !t.inclusive_prefixes.is_empty() {
             return Err(Invalid::UnsupportedTransformChain {
                 detail: "the SMEV transform takes no InclusiveNamespaces".into(),
@@ -343,7 +351,9 @@ pub(crate) fn transform_chain(transforms: &[Method]) -> Result<(Chain, Transform
             Chain::Exclusive(transforms[0].inclusive_prefixes.clone()),
             TransformChain::ExcC14n,
         )),
-        [Transform::ExcC14n, Transform::Smev] | [Transform::Smev] => Ok((Chain::Smev, TransformChain::ExcC14nThenSmev)),
+        [Transform::ExcC14n, Transform::Smev] | [Transform::Smev] => {
+            Ok((Chain::Smev, TransformChain::ExcC14nThenSmev))
+        }
         [] => Err(Invalid::UnsupportedTransformChain {
             detail: "no ds:Transforms (the implied inclusive c14n is not supported)".into(),
         }),
@@ -375,13 +385,22 @@ pub(crate) fn digest_algorithm(reference: &ReferenceParts) -> Result<DigestAlgor
     })
 }
 
-pub(crate) fn expected_digest(reference: &ReferenceParts, digest: DigestAlgorithm) -> Result<Vec<u8>, Invalid> {
-    let bytes = base64_lenient(&reference.digest_value, MAX_DIGEST_VALUE_BYTES).map_err(|e| Invalid::BadDigestValue {
-        detail: e.to_string(),
+pub(crate) fn expected_digest(
+    reference: &ReferenceParts,
+    digest: DigestAlgorithm,
+) -> Result<Vec<u8>, Invalid> {
+    let bytes = base64_lenient(&reference.digest_value, MAX_DIGEST_VALUE_BYTES).map_err(|e| {
+        Invalid::BadDigestValue {
+            detail: e.to_string(),
+        }
     })?;
     if bytes.len() != digest.output_len() {
         return Err(Invalid::BadDigestValue {
-            detail: format!("{} bytes, {digest} digests are {}", bytes.len(), digest.output_len()),
+            detail: format!(
+                "{} bytes, {digest} digests are {}",
+                bytes.len(),
+                digest.output_len()
+            ),
         });
     }
     Ok(bytes)
@@ -396,18 +415,24 @@ pub(crate) fn certificate(parts: &SignatureParts) -> Result<Certificate, Signatu
             detail: format!("ds:X509Certificate is unreadable: {e}"),
         }),
         more => Err(SignatureFailure::CertificateIsNotFound {
-            detail: format!("{} certificates in ds:KeyInfo; the signer's must be the only one", more.len()),
+            detail: format!(
+                "{} certificates in ds:KeyInfo; the signer's must be the only one",
+                more.len()
+            ),
         }),
     }
 }
 
 pub(crate) fn signature_value(parts: &SignatureParts) -> Result<Vec<u8>, Invalid> {
-    let value =
-        base64_lenient(&parts.signature_value, MAX_SIGNATURE_VALUE_BYTES).map_err(|e| Invalid::BadSignatureValue {
+    let value = base64_lenient(&parts.signature_value, MAX_SIGNATURE_VALUE_BYTES).map_err(|e| {
+        Invalid::BadSignatureValue {
             detail: e.to_string(),
-        })?;
+        }
+    })?;
     if value.is_empty() {
-        return Err(Invalid::BadSignatureValue { detail: "empty".into() });
+        return Err(Invalid::BadSignatureValue {
+            detail: "empty".into(),
+        });
     }
     Ok(value)
 }
@@ -437,7 +462,9 @@ pub(crate) fn check_signature_value(
         .map_err(|e| match e {
             VerifyError::BadSignature => Invalid::SignatureMismatch.into(),
             VerifyError::KeyMismatch { .. } => Invalid::KeyMismatch(e.to_string()).into(),
-            VerifyError::NoProvider { algorithm, kind } => SignatureFailure::NeedsProvider { algorithm, key: kind },
+            VerifyError::NoProvider { algorithm, kind } => {
+                SignatureFailure::NeedsProvider { algorithm, key: kind }
+            }
             VerifyError::ProviderFailed { detail } => SignatureFailure::ProviderFailed { detail },
         })
 }
@@ -453,7 +480,10 @@ pub(crate) fn path_of(doc: &Document, node: NodeId) -> String {
         if let Some(parent) = doc.parent(n) {
             let same: Vec<NodeId> = doc
                 .child_elements(parent)
-                .filter(|c| doc.element(*c).is_some_and(|e| e.local == el.local && e.ns == el.ns))
+                .filter(|c| {
+                    doc.element(*c)
+                        .is_some_and(|e| e.local == el.local && e.ns == el.ns)
+                })
                 .collect();
             if same.len() > 1 {
                 let pos = same.iter().position(|c| *c == n).unwrap_or(0) + 1;
