@@ -11,7 +11,7 @@ use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::Name;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
-use super::base64_lenient;
+use super::{Base64Error, PemError, base64_lenient, pem_block};
 
 /// Largest certificate accepted, DER bytes. Real qualified certificates are 1.5–3 KiB.
 pub const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
@@ -186,30 +186,38 @@ impl Certificate {
     /// [`CertificateError::NoPemCertificate`], [`CertificateError::Pem`], or any error of
     /// [`Certificate::from_der`].
     pub fn from_pem(pem: &str) -> Result<Certificate, CertificateError> {
-        const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-        const END: &str = "-----END CERTIFICATE-----";
-        let start = pem.find(BEGIN).ok_or(CertificateError::NoPemCertificate)?;
-        let rest = &pem[start..];
-        let end = rest.find(END).ok_or_else(|| CertificateError::Pem {
-            detail: "no END CERTIFICATE line".into(),
-        })? + END.len();
-        let (label, der) =
-            pem_rfc7468::decode_vec(&rest.as_bytes()[..end]).map_err(|e| CertificateError::Pem {
-                detail: e.to_string(),
-            })?;
-        if label != "CERTIFICATE" {
-            return Err(CertificateError::NoPemCertificate);
-        }
+        let (_, der) = pem_block(pem, &["CERTIFICATE", "X509 CERTIFICATE"], MAX_CERTIFICATE_BYTES).map_err(
+            |e| match e {
+                PemError::NotFound { .. } => CertificateError::NoPemCertificate,
+                PemError::Malformed(detail) => CertificateError::Pem { detail },
+                PemError::Base64(Base64Error::TooLong { limit }) => CertificateError::TooLarge {
+                    size: pem.len(),
+                    limit,
+                },
+                PemError::Base64(e) => CertificateError::Pem {
+                    detail: e.to_string(),
+                },
+            },
+        )?;
         Certificate::from_der(&der)
     }
 
-    /// Reads a certificate from PEM text or, when the input does not look like PEM, from DER.
+    /// Reads a certificate file as operators have them: PEM, DER, or bare base64 (a `.cer`
+    /// exported as "Base-64 encoded" without the armour lines).
     ///
     /// # Errors
-    /// As [`Certificate::from_pem`] or [`Certificate::from_der`].
+    /// As [`Certificate::from_pem`], [`Certificate::from_base64`] or [`Certificate::from_der`].
     pub fn from_pem_or_der(bytes: &[u8]) -> Result<Certificate, CertificateError> {
         match std::str::from_utf8(bytes) {
             Ok(text) if text.contains("-----BEGIN") => Certificate::from_pem(text),
+            Ok(text)
+                if !text.trim().is_empty()
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+/= \t\r\n".contains(&b)) =>
+            {
+                Certificate::from_base64(text)
+            }
             _ => Certificate::from_der(bytes),
         }
     }
@@ -221,7 +229,7 @@ impl Certificate {
     /// [`CertificateError::Base64`], or any error of [`Certificate::from_der`].
     pub fn from_base64(text: &str) -> Result<Certificate, CertificateError> {
         let der = base64_lenient(text, MAX_CERTIFICATE_BYTES).map_err(|e| match e {
-            super::Base64Error::TooLong { limit } => CertificateError::TooLarge {
+            Base64Error::TooLong { limit } => CertificateError::TooLarge {
                 size: text.len(),
                 limit,
             },

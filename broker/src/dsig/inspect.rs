@@ -308,7 +308,7 @@ fn reference_digest(
             computed: base64_encode(&computed),
         },
         Err(_) => DigestStatus::Mismatch {
-            expected: reference.digest_value.trim().to_owned(),
+            expected: verify::clip(reference.digest_value.trim()),
             computed: base64_encode(&computed),
         },
     }

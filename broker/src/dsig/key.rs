@@ -12,9 +12,9 @@ use std::sync::Arc;
 use ring::rand::SystemRandom;
 use ring::signature::{self as rsig, KeyPair as _};
 
-use super::DsigError;
 use super::algorithm::SignatureAlgorithm;
 use super::cert::{Certificate, KeyKind};
+use super::{DsigError, PemError, pem_block};
 
 /// Largest private key file accepted, bytes.
 const MAX_KEY_BYTES: usize = 64 * 1024;
@@ -245,14 +245,20 @@ impl RingSigner {
                 limit: MAX_KEY_BYTES,
             });
         }
-        let start = key_pem.find("-----BEGIN").ok_or_else(|| KeyError::Pem {
-            detail: "no BEGIN line".into(),
-        })?;
         let (label, der) =
-            pem_rfc7468::decode_vec(key_pem[start..].trim_end().as_bytes()).map_err(|e| KeyError::Pem {
-                detail: e.to_string(),
+            pem_block(key_pem, &["PRIVATE KEY", "RSA PRIVATE KEY"], MAX_KEY_BYTES).map_err(|e| match e {
+                PemError::NotFound {
+                    first_label: Some(label),
+                } => KeyError::UnexpectedPemLabel { label },
+                PemError::NotFound { first_label: None } => KeyError::Pem {
+                    detail: "no PEM block".into(),
+                },
+                PemError::Malformed(detail) => KeyError::Pem { detail },
+                PemError::Base64(e) => KeyError::Pem {
+                    detail: e.to_string(),
+                },
             })?;
-        match label {
+        match label.as_str() {
             "PRIVATE KEY" => RingSigner::from_pkcs8_der(&der, certificate),
             "RSA PRIVATE KEY" => {
                 let pair = rsig::RsaKeyPair::from_der(&der).map_err(|e| KeyError::Rejected {

@@ -129,6 +129,58 @@ pub(crate) fn base64_lenient(text: &str, max_decoded: usize) -> Result<Vec<u8>, 
     Ok(bytes)
 }
 
+/// Why a PEM block could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PemError {
+    /// No block with an accepted label; carries the first label seen, if any.
+    NotFound {
+        first_label: Option<String>,
+    },
+    Malformed(String),
+    Base64(Base64Error),
+}
+
+/// Finds the first PEM block labelled with one of `labels` in `text` (other text and other
+/// blocks around it are ignored) and decodes its body, tolerating any line length and line
+/// ending. Blocks with RFC 1421 headers (legacy encrypted keys) are refused.
+pub(crate) fn pem_block(
+    text: &str,
+    labels: &[&str],
+    max_decoded: usize,
+) -> Result<(String, Vec<u8>), PemError> {
+    const BEGIN: &str = "-----BEGIN ";
+    let mut first_label = None;
+    let mut rest = text;
+    while let Some(at) = rest.find(BEGIN) {
+        let after = &rest[at + BEGIN.len()..];
+        let Some(label_end) = after.find("-----") else {
+            break;
+        };
+        let label = &after[..label_end];
+        let body_and_more = &after[label_end + 5..];
+        if !labels.contains(&label) {
+            if first_label.is_none() {
+                first_label = Some(verify::clip(label));
+            }
+            rest = body_and_more;
+            continue;
+        }
+        let end_marker = format!("-----END {label}-----");
+        let end = body_and_more
+            .find(&end_marker)
+            .ok_or_else(|| PemError::Malformed(format!("no `{end_marker}` line")))?;
+        let body = &body_and_more[..end];
+        if body.contains(':') {
+            return Err(PemError::Malformed(
+                "the block has headers (an encrypted legacy key?); only plain PEM is read".into(),
+            ));
+        }
+        let der = base64_lenient(body, max_decoded).map_err(PemError::Base64)?;
+        return Ok((label.to_owned(), der));
+    }
+    Err(PemError::NotFound { first_label })
+}
+
 /// Standard base64 with padding, as XMLDSig values are written.
 pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)

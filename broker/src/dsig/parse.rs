@@ -6,7 +6,7 @@ use crate::xml::{Document, NodeId, NodeKind};
 
 use super::DS_NS;
 use super::algorithm::EXC_C14N_NS;
-use super::verify::Invalid;
+use super::verify::{Invalid, clip};
 
 /// Most `ds:Reference`s read from one `ds:SignedInfo` (SMEV uses one).
 pub(crate) const MAX_REFERENCES: usize = 16;
@@ -81,7 +81,7 @@ fn is_ds(doc: &Document, node: NodeId, local: &str) -> bool {
 }
 
 fn name_of(doc: &Document, node: NodeId) -> String {
-    doc.element(node).map(|e| e.qname()).unwrap_or_default()
+    doc.element(node).map(|e| clip(&e.qname())).unwrap_or_default()
 }
 
 fn algorithm_attr(doc: &Document, node: NodeId, what: &str) -> Result<String, Invalid> {

@@ -275,6 +275,22 @@ fn certificate_reads_from_pem_der_and_wrapped_base64() {
         .map(|c| format!("{}\r\n", String::from_utf8_lossy(c)))
         .collect();
     assert_eq!(Certificate::from_base64(&wrapped).expect("wrapped base64"), cert);
+    assert_eq!(
+        Certificate::from_pem_or_der(wrapped.as_bytes()).expect("bare base64"),
+        cert
+    );
+    // Lines of any length and CRLF ends, as other tools write them.
+    let long_lines: String = cert
+        .to_base64()
+        .as_bytes()
+        .chunks(76)
+        .map(|c| format!("{}\r\n", String::from_utf8_lossy(c)))
+        .collect();
+    let pem76 = format!("-----BEGIN CERTIFICATE-----\r\n{long_lines}-----END CERTIFICATE-----\r\n");
+    assert_eq!(Certificate::from_pem(&pem76).expect("76-column PEM"), cert);
+    // A key block before the certificate is skipped.
+    let bundle = format!("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n{pem}");
+    assert_eq!(Certificate::from_pem(&bundle).expect("bundle"), cert);
     assert_eq!(*cert.key_kind(), KeyKind::Ed25519);
 }
 
@@ -323,10 +339,52 @@ fn signer_refuses_a_key_of_another_certificate() {
         RingSigner::from_pem(&kp.serialize_pem(), ed_cert),
         Err(KeyError::Rejected { .. } | KeyError::DoesNotMatchCertificate)
     ));
+    let rsa_cert = signer(Alg::Rsa).certificate().clone();
     assert!(matches!(
-        RingSigner::from_pem("garbage", signer(Alg::Rsa).certificate().clone()),
+        RingSigner::from_pem("garbage", rsa_cert.clone()),
         Err(KeyError::Pem { .. })
     ));
+    assert!(matches!(
+        RingSigner::from_pem(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            rsa_cert.clone()
+        ),
+        Err(KeyError::UnexpectedPemLabel { .. })
+    ));
+    let legacy = RSA_2048_PKCS8.replacen("\n", "\nProc-Type: 4,ENCRYPTED\n", 1);
+    assert!(matches!(
+        RingSigner::from_pem(&legacy, rsa_cert.clone()),
+        Err(KeyError::Pem { .. })
+    ));
+    // The RSA test key loads with its own certificate, from PEM with 76-column lines too.
+    let body: String = RSA_2048_PKCS8
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let rewrapped: String = body
+        .as_bytes()
+        .chunks(76)
+        .map(|c| format!("{}\n", String::from_utf8_lossy(c)))
+        .collect();
+    let kp = key_pair(Alg::Rsa);
+    let cert = certificate_for(
+        &kp,
+        datetime!(2020-01-01 0:00 UTC),
+        datetime!(2040-01-01 0:00 UTC),
+    );
+    RingSigner::from_pem(
+        &format!("-----BEGIN PRIVATE KEY-----\n{rewrapped}-----END PRIVATE KEY-----\n"),
+        cert,
+    )
+    .expect("76-column PKCS#8");
+    let pkcs1 = include_str!("testdata/rsa2048.pkcs1.pem");
+    let cert = certificate_for(
+        &kp,
+        datetime!(2020-01-01 0:00 UTC),
+        datetime!(2040-01-01 0:00 UTC),
+    );
+    let s = RingSigner::from_pem(pkcs1, cert).expect("PKCS#1 RSA key");
+    assert_eq!(s.algorithm(), SignatureAlgorithm::RsaSha256);
 }
 
 #[test]
@@ -709,6 +767,13 @@ fn unknown_transforms_and_methods_are_refused() {
             Invalid::UnsupportedDigest { .. }
         ))
     ));
+    let huge = text.replacen(
+        SMEV_TRANSFORM_ATTR,
+        &format!("Algorithm=\"urn:{}\"", "x".repeat(100_000)),
+        1,
+    );
+    let err = check(&huge).expect_err("unknown transform");
+    assert!(err.to_string().len() < 1000, "peer input is quoted back clipped");
     let hmac = text.replacen(
         "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519",
         "http://www.w3.org/2000/09/xmldsig#hmac-sha1",

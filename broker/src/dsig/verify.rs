@@ -292,26 +292,26 @@ pub(crate) fn resolve_reference(
     let id = uri
         .strip_prefix('#')
         .filter(|id| !id.is_empty() && !id.contains(['(', ')', '#']))
-        .ok_or_else(|| TargetError::NotAnIdReference(uri.to_owned()))?;
+        .ok_or_else(|| TargetError::NotAnIdReference(clip(uri)))?;
     resolve_id(doc, id).map(|n| (id.to_owned(), n))
 }
 
 pub(crate) fn resolve_id(doc: &Document, id: &str) -> Result<NodeId, TargetError> {
     match doc.element_by_id(id) {
         Ok(Some(n)) => Ok(n),
-        Ok(None) => Err(TargetError::NotFound(id.to_owned())),
-        Err(_) => Err(TargetError::Duplicate(id.to_owned())),
+        Ok(None) => Err(TargetError::NotFound(clip(id))),
+        Err(_) => Err(TargetError::Duplicate(clip(id))),
     }
 }
 
 pub(crate) fn signature_algorithm(parts: &SignatureParts) -> Result<SignatureAlgorithm, Invalid> {
     if parts.canonicalization.uri != EXC_C14N {
         return Err(Invalid::UnsupportedCanonicalization {
-            uri: parts.canonicalization.uri.clone(),
+            uri: clip(&parts.canonicalization.uri),
         });
     }
     SignatureAlgorithm::from_uri(&parts.signature_method).ok_or_else(|| Invalid::UnsupportedSignatureMethod {
-        uri: parts.signature_method.clone(),
+        uri: clip(&parts.signature_method),
     })
 }
 
@@ -337,8 +337,8 @@ impl Chain {
 pub(crate) fn transform_chain(transforms: &[Method]) -> Result<(Chain, TransformChain), Invalid> {
     let mut known = Vec::with_capacity(transforms.len());
     for t in transforms {
-        let kind = Transform::from_uri(&t.uri)
-            .ok_or_else(|| Invalid::UnsupportedTransform { uri: t.uri.clone() })?;
+        let kind =
+            Transform::from_uri(&t.uri).ok_or_else(|| Invalid::UnsupportedTransform { uri: clip(&t.uri) })?;
         if kind == Transform::Smev && !t.inclusive_prefixes.is_empty() {
             return Err(Invalid::UnsupportedTransformChain {
                 detail: "the SMEV transform takes no InclusiveNamespaces".into(),
@@ -381,7 +381,7 @@ pub(crate) fn transformed(doc: &Document, target: NodeId, chain: &Chain) -> Resu
 
 pub(crate) fn digest_algorithm(reference: &ReferenceParts) -> Result<DigestAlgorithm, Invalid> {
     DigestAlgorithm::from_uri(&reference.digest_method).ok_or_else(|| Invalid::UnsupportedDigest {
-        uri: reference.digest_method.clone(),
+        uri: clip(&reference.digest_method),
     })
 }
 
@@ -467,6 +467,17 @@ pub(crate) fn check_signature_value(
             }
             VerifyError::ProviderFailed { detail } => SignatureFailure::ProviderFailed { detail },
         })
+}
+
+/// Longest piece of peer input quoted back in a failure (an attribute can be megabytes long).
+const MAX_QUOTED_CHARS: usize = 200;
+
+/// `value`, cut to [`MAX_QUOTED_CHARS`] characters with a mark when longer.
+pub(crate) fn clip(value: &str) -> String {
+    match value.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => value.to_owned(),
+        Some((at, _)) => format!("{}…", &value[..at]),
+    }
 }
 
 /// `/p:Root/p:Child[2]/…`: qualified names as written, with a position where siblings share a
