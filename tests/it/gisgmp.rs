@@ -228,3 +228,41 @@ fn gisgmp_240_client_library_samples_validate_except_the_known_defective() {
     let problems = mismatches(&results, CLIENT_LIBRARY_DEFECTIVE);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn gisgmp_240_samples_validate_identically_from_concurrent_threads() {
+    let Some(reference) = crate::reference_or_skip("gisgmp_240_concurrent") else {
+        return;
+    };
+    let (_, set) = gisgmp_schemas(&reference);
+    let samples = reference.join("gisgmp/samples");
+    let documents: Vec<(String, String)> = samples_under(&samples)
+        .into_iter()
+        .map(|rel| {
+            let xml = std::fs::read_to_string(samples.join(&rel)).expect("readable sample");
+            (rel, xml)
+        })
+        .collect();
+    assert_eq!(documents.len(), 120);
+    let sequential: Vec<Vec<Violation>> = documents.iter().map(|(_, xml)| set.validate(xml)).collect();
+    assert_eq!(sequential.iter().filter(|v| !v.is_empty()).count(), 12);
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (set, documents, sequential) = (&set, &documents, &sequential);
+            s.spawn(move || {
+                for round in 0..3 {
+                    // Each thread walks the samples from a different starting point.
+                    for k in 0..documents.len() {
+                        let i = (k + t * 31) % documents.len();
+                        let (rel, xml) = &documents[i];
+                        assert_eq!(
+                            set.validate(xml),
+                            sequential[i],
+                            "{rel}, thread {t}, round {round}"
+                        );
+                    }
+                }
+            });
+        }
+    });
+}
