@@ -1,9 +1,17 @@
 //! The RSMEV exchange engine.
 //!
 //! Layout (each module's own `//!` says more):
+//! - [`config`]: the node's configuration, layered defaults → file → `RSMEV_*` env → flags.
 //! - [`xml`]: a hardened XML reader that builds a small read-only tree with byte spans, exclusive
 //!   canonicalization ([`xml::c14n`]) and the SMEV transform ([`xml::transform`]).
 //! - [`dsig`]: XMLDSig as SMEV uses it: signing and verifying detached signatures over one
 //!   element by `Id`, certificates, the `Signer`/`Verifier` provider traits, diagnostics.
+//! - [`schema`]: format control, XSD validation of business content through libxml2 (the crate's
+//!   one FFI boundary), with every violation and its position.
+//! - [`store`]: the system of record (registry, messages, queues, history, accounting) behind the
+//!   [`store::Store`] trait; SQLite is the embedded default.
+pub mod config;
 pub mod dsig;
+pub mod schema;
+pub mod store;
 pub mod xml;

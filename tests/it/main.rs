@@ -11,14 +11,18 @@ mod transform;
 
 use std::path::PathBuf;
 
-/// The reference directory named by `RSMEV_REFERENCE`, or `None` when the variable is unset.
+/// The reference directory named by `RSMEV_REFERENCE` (absolute, or relative to the workspace
+/// root), or `None` when the variable is unset.
 ///
 /// # Panics
 /// When the variable is set but does not name a readable directory: a conformance run that
 /// silently tests nothing must not pass.
 pub fn reference_dir() -> Option<PathBuf> {
     let value = std::env::var_os("RSMEV_REFERENCE")?;
-    let dir = PathBuf::from(value);
+    // A relative value is relative to the workspace root (where the README's commands run),
+    // not to this package's directory, where cargo runs the tests.
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = workspace.join(PathBuf::from(value));
     match std::fs::read_dir(&dir) {
         Ok(_) => Some(dir),
         Err(e) => panic!("RSMEV_REFERENCE={} is set but unreadable: {e}", dir.display()),
