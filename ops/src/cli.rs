@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "rsmev", version, about = "RSMEV: a regional interagency electronic exchange node (SMEV 3 compatible)")]
+#[command(
+    name = "rsmev",
+    version,
+    about = "RSMEV: a regional interagency electronic exchange node (SMEV 3 compatible)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -66,7 +66,11 @@ pub fn sign(
         .ok_or_else(|| DsigError::Canonicalization {
             detail: "built ds:Signature lacks ds:SignedInfo".into(),
         })?;
-    let canonical = crate::xml::c14n::exclusive(&skeleton, signed_info, &[]);
+    let canonical = crate::xml::c14n::exclusive(&skeleton, signed_info, &[]).map_err(|e| {
+        DsigError::Canonicalization {
+            detail: e.to_string(),
+        }
+    })?;
     let value = signer.sign(&canonical)?;
     check_length(algorithm, value.len())?;
     let xml = format!("{head}{}{tail}", base64_encode(&value));

@@ -371,7 +371,9 @@ pub(crate) fn transformed(doc: &Document, target: NodeId, chain: &Chain) -> Resu
     match chain {
         Chain::Exclusive(prefixes) => {
             let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
-            Ok(crate::xml::c14n::exclusive(doc, target, &prefixes))
+            crate::xml::c14n::exclusive(doc, target, &prefixes).map_err(|e| Invalid::Canonicalization {
+                detail: e.to_string(),
+            })
         }
         Chain::Smev => crate::xml::transform::smev(doc, target).map_err(|e| Invalid::Canonicalization {
             detail: e.to_string(),
@@ -438,14 +440,16 @@ pub(crate) fn signature_value(parts: &SignatureParts) -> Result<Vec<u8>, Invalid
 }
 
 /// The exclusive canonical form of `ds:SignedInfo`, as the signature value covers it.
-pub(crate) fn signed_info_bytes(doc: &Document, parts: &SignatureParts) -> Vec<u8> {
+pub(crate) fn signed_info_bytes(doc: &Document, parts: &SignatureParts) -> Result<Vec<u8>, Invalid> {
     let prefixes: Vec<&str> = parts
         .canonicalization
         .inclusive_prefixes
         .iter()
         .map(String::as_str)
         .collect();
-    crate::xml::c14n::exclusive(doc, parts.signed_info, &prefixes)
+    crate::xml::c14n::exclusive(doc, parts.signed_info, &prefixes).map_err(|e| Invalid::Canonicalization {
+        detail: e.to_string(),
+    })
 }
 
 pub(crate) fn check_signature_value(
@@ -456,7 +460,7 @@ pub(crate) fn check_signature_value(
     value: &[u8],
     verifiers: &VerifierRegistry,
 ) -> Result<(), SignatureFailure> {
-    let data = signed_info_bytes(doc, parts);
+    let data = signed_info_bytes(doc, parts)?;
     verifiers
         .verify(algorithm, certificate, &data, value)
         .map_err(|e| match e {

@@ -20,11 +20,25 @@ use super::{Document, NodeId, NodeKind, NsDecl};
 /// The exc-c14n algorithm URI (without comments).
 pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 
+/// The canonical form would exceed [`Document::canonical_output_limit`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the canonical form exceeds {limit} bytes")]
+pub struct OutputTooLarge {
+    pub limit: usize,
+}
+
 /// Canonicalizes the subtree at `node`. `inclusive_prefixes` is the `PrefixList` of an
 /// `ec:InclusiveNamespaces` element (`"#default"` names the default namespace); usually empty.
 ///
 /// A `node` that is not an element canonicalizes to its own canonical text.
-pub fn exclusive(doc: &Document, node: NodeId, inclusive_prefixes: &[&str]) -> Vec<u8> {
+///
+/// # Errors
+/// [`OutputTooLarge`] when the output would pass [`Document::canonical_output_limit`].
+pub fn exclusive(
+    doc: &Document,
+    node: NodeId,
+    inclusive_prefixes: &[&str],
+) -> Result<Vec<u8>, OutputTooLarge> {
     let mut c = Canonicalizer {
         doc,
         inclusive: inclusive_prefixes
@@ -40,9 +54,10 @@ pub fn exclusive(doc: &Document, node: NodeId, inclusive_prefixes: &[&str]) -> V
         scopes: vec![doc.inherited_namespaces(node)],
         rendered: Vec::new(),
         out: Vec::with_capacity(doc.node(node).span.len() + 64),
+        limit: doc.canonical_output_limit(),
     };
-    c.node(node);
-    c.out
+    c.node(node)?;
+    Ok(c.out)
 }
 
 struct Canonicalizer<'a> {
@@ -53,12 +68,13 @@ struct Canonicalizer<'a> {
     /// Bindings rendered by open output elements: one frame per open element.
     rendered: Vec<Vec<(Option<String>, String)>>,
     out: Vec<u8>,
+    limit: usize,
 }
 
 impl Canonicalizer<'_> {
-    fn node(&mut self, id: NodeId) {
+    fn node(&mut self, id: NodeId) -> Result<(), OutputTooLarge> {
         match &self.doc.node(id).kind {
-            NodeKind::Element(_) => self.element(id),
+            NodeKind::Element(_) => return self.element(id),
             NodeKind::Text(t) => push_text(&mut self.out, t),
             NodeKind::ProcessingInstruction { target, data } => {
                 self.out.extend_from_slice(b"<?");
@@ -70,6 +86,15 @@ impl Canonicalizer<'_> {
                 self.out.extend_from_slice(b"?>");
             }
             NodeKind::Comment(_) => {}
+        }
+        self.check()
+    }
+
+    fn check(&self) -> Result<(), OutputTooLarge> {
+        if self.out.len() > self.limit {
+            Err(OutputTooLarge { limit: self.limit })
+        } else {
+            Ok(())
         }
     }
 
@@ -97,8 +122,10 @@ impl Canonicalizer<'_> {
         None
     }
 
-    fn element(&mut self, id: NodeId) {
-        let Some(el) = self.doc.element(id) else { return };
+    fn element(&mut self, id: NodeId) -> Result<(), OutputTooLarge> {
+        let Some(el) = self.doc.element(id) else {
+            return Ok(());
+        };
         self.scopes.push(el.ns_decls.clone());
 
         // Prefixes this element visibly utilizes, then those of the InclusiveNamespaces list.
@@ -161,10 +188,11 @@ impl Canonicalizer<'_> {
             out.push(b'"');
         }
         out.push(b'>');
+        self.check()?;
 
         self.rendered.push(to_render);
         for c in self.doc.children(id) {
-            self.node(c);
+            self.node(c)?;
         }
         self.rendered.pop();
         self.scopes.pop();
@@ -172,6 +200,7 @@ impl Canonicalizer<'_> {
         self.out.extend_from_slice(b"</");
         push_qname(&mut self.out, el.prefix.as_deref(), &el.local);
         self.out.push(b'>');
+        Ok(())
     }
 }
 

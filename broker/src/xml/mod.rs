@@ -332,6 +332,15 @@ impl Document {
         seen
     }
 
+    /// Most bytes a canonical form ([`c14n`], [`transform`]) of any part of this document may
+    /// have: 8 times the document plus 64 KiB. Canonical forms grow legitimately (`<a/>` becomes
+    /// `<a></a>`, namespace declarations are repeated where used), but a hostile document can
+    /// make them grow without bound by re-declaring a long namespace on many siblings; past this
+    /// they are refused.
+    pub fn canonical_output_limit(&self) -> usize {
+        self.source.len().saturating_mul(8).saturating_add(64 * 1024)
+    }
+
     /// Cuts the element `id` out of the document as self-contained text: the original bytes, with
     /// declarations added to its start tag for every inherited namespace prefix the subtree uses.
     /// Canonical forms (exc-c14n, the SMEV transform) of the result equal those of the original

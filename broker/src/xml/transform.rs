@@ -37,6 +37,8 @@ pub enum TransformError {
     UnqualifiedElement { name: String, position: usize },
     #[error("the node at byte {position} is not an element")]
     NotAnElement { position: usize },
+    #[error("the normal form exceeds {limit} bytes")]
+    OutputTooLarge { limit: usize },
 }
 
 /// Applies the SMEV transform to the subtree at `node` and returns the UTF-8 output.
@@ -54,6 +56,7 @@ pub fn smev(doc: &Document, node: NodeId) -> Result<Vec<u8>, TransformError> {
         counter: 1,
         scopes: Vec::new(),
         out: Vec::with_capacity(doc.node(node).span.len()),
+        limit: doc.canonical_output_limit(),
     };
     t.element(node)?;
     Ok(t.out)
@@ -65,6 +68,7 @@ struct Transformer<'a> {
     /// Prefix bindings emitted by each open output element: (namespace URI, prefix).
     scopes: Vec<Vec<(&'a str, String)>>,
     out: Vec<u8>,
+    limit: usize,
 }
 
 impl<'a> Transformer<'a> {
@@ -133,16 +137,29 @@ impl<'a> Transformer<'a> {
             out.push(b'"');
         }
         out.push(b'>');
+        if self.out.len() > self.limit {
+            return Err(TransformError::OutputTooLarge { limit: self.limit });
+        }
 
         self.scopes.push(frame);
+        // The reference implementation reads the exc-c14n output, where comments are gone: text
+        // on both sides of a comment is one text node there. Processing instructions survive
+        // c14n, so they do split text.
+        let mut text = String::new();
         for c in doc.children(id) {
             match &doc.node(c).kind {
-                NodeKind::Element(_) => self.element(c)?,
-                // Java's `trim().isEmpty()`: everything up to U+0020 counts as whitespace.
-                NodeKind::Text(t) if t.chars().all(|ch| ch <= ' ') => {}
-                NodeKind::Text(t) => push_escaped(&mut self.out, t, Escape::Text),
-                NodeKind::Comment(_) | NodeKind::ProcessingInstruction { .. } => {}
+                NodeKind::Text(t) => text.push_str(t),
+                NodeKind::Comment(_) => {}
+                NodeKind::Element(_) => {
+                    self.flush_text(&mut text);
+                    self.element(c)?;
+                }
+                NodeKind::ProcessingInstruction { .. } => self.flush_text(&mut text),
             }
+        }
+        self.flush_text(&mut text);
+        if self.out.len() > self.limit {
+            return Err(TransformError::OutputTooLarge { limit: self.limit });
         }
         self.scopes.pop();
 
@@ -152,6 +169,17 @@ impl<'a> Transformer<'a> {
         self.out.extend_from_slice(el.local.as_bytes());
         self.out.push(b'>');
         Ok(())
+    }
+}
+
+impl Transformer<'_> {
+    /// Writes accumulated text unless it is whitespace only (Java's `trim().isEmpty()`: everything
+    /// up to U+0020 counts as whitespace).
+    fn flush_text(&mut self, text: &mut String) {
+        if !text.chars().all(|ch| ch <= ' ') {
+            push_escaped(&mut self.out, text, Escape::Text);
+        }
+        text.clear();
     }
 }
 

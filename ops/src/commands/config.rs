@@ -11,8 +11,12 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ConfigCommand::Default => print!("{DEFAULT_CONFIG}"),
         ConfigCommand::Show { config } => {
-            let c = NodeConfig::load(config.as_deref(), std::env::vars()).context("loading the configuration")?;
-            print!("{}", toml::to_string_pretty(&c).context("writing the configuration")?);
+            let c =
+                NodeConfig::load(config.as_deref(), std::env::vars()).context("loading the configuration")?;
+            print!(
+                "{}",
+                toml::to_string_pretty(&c).context("writing the configuration")?
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -26,7 +26,11 @@ fn parse(bytes: &[u8]) -> anyhow::Result<Document> {
 }
 
 fn chain(smev: bool) -> TransformChain {
-    if smev { TransformChain::ExcC14nThenSmev } else { TransformChain::ExcC14n }
+    if smev {
+        TransformChain::ExcC14nThenSmev
+    } else {
+        TransformChain::ExcC14n
+    }
 }
 
 fn verify(args: &EnvelopeVerifyArgs) -> anyhow::Result<ExitCode> {
@@ -46,9 +50,17 @@ fn verify(args: &EnvelopeVerifyArgs) -> anyhow::Result<ExitCode> {
     println!(
         "{} signature(s): {}",
         reports.len(),
-        if failed { "FAILED (see above)" } else { "all checks passed" }
+        if failed {
+            "FAILED (see above)"
+        } else {
+            "all checks passed"
+        }
     );
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// One signature's report as text, and whether every check that could be made passed.
@@ -65,9 +77,16 @@ fn describe(n: usize, r: &SignatureReport) -> (String, bool) {
     let _ = writeln!(s, "  canonicalization: {}", r.canonicalization);
     let _ = writeln!(s, "  signature method: {}", r.signature_method);
     for (i, reference) in r.references.iter().enumerate() {
-        let _ = writeln!(s, "  reference #{} URI={}", i + 1, reference.uri.as_deref().unwrap_or("(none)"));
+        let _ = writeln!(
+            s,
+            "  reference #{} URI={}",
+            i + 1,
+            reference.uri.as_deref().unwrap_or("(none)")
+        );
         match &reference.target {
-            TargetReport::Found { id, element, path, .. } => {
+            TargetReport::Found {
+                id, element, path, ..
+            } => {
                 let _ = writeln!(s, "    covers: <{element} Id=\"{id}\"> at {path}");
             }
             TargetReport::Unresolved { problem } => {
@@ -85,7 +104,10 @@ fn describe(n: usize, r: &SignatureReport) -> (String, bool) {
             }
             DigestStatus::Mismatch { expected, computed } => {
                 ok = false;
-                let _ = writeln!(s, "    digest: MISMATCH\n      in message: {expected}\n      computed:   {computed}");
+                let _ = writeln!(
+                    s,
+                    "    digest: MISMATCH\n      in message: {expected}\n      computed:   {computed}"
+                );
             }
             DigestStatus::NotComputed { problem } => {
                 ok = false;
@@ -102,7 +124,10 @@ fn describe(n: usize, r: &SignatureReport) -> (String, bool) {
             let _ = writeln!(s, "  signature value: INVALID ({problem})");
         }
         SignatureStatus::NeedsProvider { algorithm } => {
-            let _ = writeln!(s, "  signature value: not checked, {algorithm:?} needs a GOST provider");
+            let _ = writeln!(
+                s,
+                "  signature value: not checked, {algorithm:?} needs a GOST provider"
+            );
         }
         SignatureStatus::NotChecked { problem } => {
             ok = false;
@@ -124,7 +149,12 @@ fn describe(n: usize, r: &SignatureReport) -> (String, bool) {
             };
             let _ = writeln!(s, "  certificate: {}", c.subject);
             let _ = writeln!(s, "    issuer: {}, serial {}", c.issuer, c.serial);
-            let _ = writeln!(s, "    valid {} .. {}: {validity}", c.not_before, c.not_after);
+            let _ = writeln!(
+                s,
+                "    valid {} .. {}: {validity}",
+                rfc3339(c.not_before),
+                rfc3339(c.not_after)
+            );
         }
         Err(problem) => {
             ok = false;
@@ -134,17 +164,25 @@ fn describe(n: usize, r: &SignatureReport) -> (String, bool) {
     (s, ok)
 }
 
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
 fn c14n(args: &EnvelopeC14nArgs) -> anyhow::Result<ExitCode> {
     let doc = parse(&super::read_input(&args.file)?)?;
     let bytes = dsig::canonical_bytes(&doc, &args.id, chain(args.smev_transform))?;
-    std::io::stdout().write_all(&bytes).context("writing standard output")?;
+    std::io::stdout()
+        .write_all(&bytes)
+        .context("writing standard output")?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn sign(args: &EnvelopeSignArgs) -> anyhow::Result<ExitCode> {
     let input = super::read_input(&args.file)?;
     let doc = parse(&input)?;
-    let key = std::fs::read_to_string(&args.key).with_context(|| format!("reading {}", args.key.display()))?;
+    let key =
+        std::fs::read_to_string(&args.key).with_context(|| format!("reading {}", args.key.display()))?;
     let cert = std::fs::read(&args.cert).with_context(|| format!("reading {}", args.cert.display()))?;
     let cert = Certificate::from_pem_or_der(&cert).context("reading the certificate")?;
     let signer = RingSigner::from_pem(&key, cert).context("reading the key")?;
@@ -152,12 +190,17 @@ fn sign(args: &EnvelopeSignArgs) -> anyhow::Result<ExitCode> {
         .element_by_id(&args.id)
         .context("looking up the Id")?
         .ok_or_else(|| anyhow!("no element has Id=\"{}\"", args.id))?;
-    let options = SignOptions { transforms: chain(args.smev_transform), ..SignOptions::default() };
+    let options = SignOptions {
+        transforms: chain(args.smev_transform),
+        ..SignOptions::default()
+    };
     let signature = dsig::sign(&doc, target, &signer, &options)?;
     let signed = place_signature(&doc, target, signature.as_str())?;
     match &args.out {
         Some(path) => std::fs::write(path, signed).with_context(|| format!("writing {}", path.display()))?,
-        None => std::io::stdout().write_all(signed.as_bytes()).context("writing standard output")?,
+        None => std::io::stdout()
+            .write_all(signed.as_bytes())
+            .context("writing standard output")?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -168,10 +211,15 @@ fn sign(args: &EnvelopeSignArgs) -> anyhow::Result<ExitCode> {
 /// an SMEV operation, the signature goes right after the signed element.
 fn place_signature(doc: &Document, target: NodeId, signature: &str) -> anyhow::Result<String> {
     let src = doc.source();
-    let parent = doc.parent(target).ok_or_else(|| anyhow!("the document element itself cannot be signed detached"))?;
+    let parent = doc
+        .parent(target)
+        .ok_or_else(|| anyhow!("the document element itself cannot be signed detached"))?;
     let siblings: Vec<NodeId> = doc.child_elements(parent).collect();
     let named = |n: NodeId, local: &str| doc.element(n).is_some_and(|e| e.local == local);
-    if let Some(&holder) = siblings.iter().find(|&&n| named(n, "CallerInformationSystemSignature")) {
+    if let Some(&holder) = siblings
+        .iter()
+        .find(|&&n| named(n, "CallerInformationSystemSignature"))
+    {
         let raw = doc.raw(holder);
         let span = doc.node(holder).span.clone();
         let el = doc.element(holder).ok_or_else(|| anyhow!("not an element"))?;
@@ -194,7 +242,11 @@ fn place_signature(doc: &Document, target: NodeId, signature: &str) -> anyhow::R
     let target_el = doc.element(target).ok_or_else(|| anyhow!("not an element"))?;
     let is_smev_operation = matches!(
         target_el.local.as_str(),
-        "SenderProvidedRequestData" | "SenderProvidedResponseData" | "MessageTypeSelector" | "AckTargetMessage" | "Timestamp"
+        "SenderProvidedRequestData"
+            | "SenderProvidedResponseData"
+            | "MessageTypeSelector"
+            | "AckTargetMessage"
+            | "Timestamp"
     );
     let parent_el = doc.element(parent).ok_or_else(|| anyhow!("not an element"))?;
     let mut after = target;

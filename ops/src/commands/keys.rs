@@ -20,13 +20,19 @@ fn generate(args: &KeysGenerateArgs) -> anyhow::Result<ExitCode> {
     }
     let (key_pem, cert_pem) = generate_pem(args.algorithm, &args.cn, &args.org, args.days)?;
     write_private(&args.key_out, &key_pem)?;
-    std::fs::write(&args.cert_out, cert_pem).with_context(|| format!("writing {}", args.cert_out.display()))?;
+    std::fs::write(&args.cert_out, cert_pem)
+        .with_context(|| format!("writing {}", args.cert_out.display()))?;
     eprintln!("wrote {} and {}", args.key_out.display(), args.cert_out.display());
     Ok(ExitCode::SUCCESS)
 }
 
 /// A new key (PKCS#8 PEM) and a self-signed certificate for it (PEM), valid from now for `days`.
-pub fn generate_pem(algorithm: KeyAlgorithm, cn: &str, org: &str, days: u32) -> anyhow::Result<(String, String)> {
+pub fn generate_pem(
+    algorithm: KeyAlgorithm,
+    cn: &str,
+    org: &str,
+    days: u32,
+) -> anyhow::Result<(String, String)> {
     let alg = match algorithm {
         KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
         KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
@@ -35,7 +41,9 @@ pub fn generate_pem(algorithm: KeyAlgorithm, cn: &str, org: &str, days: u32) -> 
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).context("certificate parameters")?;
     params.distinguished_name.push(rcgen::DnType::CommonName, cn);
     if !org.is_empty() {
-        params.distinguished_name.push(rcgen::DnType::OrganizationName, org);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, org);
     }
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::minutes(5);
@@ -54,6 +62,9 @@ fn write_private(path: &std::path::Path, pem: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let mut f = options.open(path).with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(pem.as_bytes()).with_context(|| format!("writing {}", path.display()))
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(pem.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }

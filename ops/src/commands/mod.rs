@@ -22,7 +22,9 @@ pub(crate) fn read_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     use std::io::Read as _;
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).context("reading standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("reading standard input")?;
         Ok(buf)
     } else {
         std::fs::read(path).with_context(|| format!("reading {}", path.display()))
