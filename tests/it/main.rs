@@ -7,6 +7,7 @@ mod conformance;
 mod gisgmp;
 mod interop;
 mod samples;
+mod transform;
 
 use std::path::PathBuf;
 

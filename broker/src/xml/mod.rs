@@ -15,6 +15,12 @@
 //! Architecture invariant: nothing in this module allocates in proportion to anything but the input
 //! size, and nothing panics on input; every refusal is an [`XmlError`].
 
+pub mod c14n;
+pub mod transform;
+
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -702,8 +708,16 @@ impl<'a> Builder<'a> {
         let mut count = 0usize;
         for attr in e.attributes().with_checks(true) {
             let attr: QAttribute<'_> = attr.map_err(|err| match err {
-                quick_xml::events::attributes::AttrError::Duplicated(..) => XmlError::DuplicateAttribute {
-                    name: "(repeated)".into(),
+                quick_xml::events::attributes::AttrError::Duplicated(at, _) => XmlError::DuplicateAttribute {
+                    name: e
+                        .attributes_raw()
+                        .get(at..)
+                        .unwrap_or("")
+                        .split('=')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_owned(),
                     position: start,
                 },
                 other => XmlError::Malformed {

@@ -1,0 +1,366 @@
+//! Node configuration: embedded commented defaults, then a TOML file, then `RSMEV_*`
+//! environment variables, then command-line flags (applied by the caller), each layer
+//! overriding the one before.
+//!
+//! Every limit the node enforces is a value here with its default documented in
+//! [`DEFAULT_CONFIG`], which `rsmev config default` prints.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The defaults, with a comment on every value. This text *is* the default configuration: it is
+/// parsed first, so a value documented here is the value in force.
+pub const DEFAULT_CONFIG: &str = r#"# RSMEV node configuration. Every value below is the default.
+# Override in a file (--config FILE), with environment variables named RSMEV_<SECTION>_<KEY>
+# (e.g. RSMEV_SERVER_LISTEN=0.0.0.0:7575, RSMEV_LIMITS_QUEUE_QUOTA=5000), or with flags.
+
+[server]
+# Address the HTTP(S) listener binds to. Port 0 picks a free port (tests).
+listen = "127.0.0.1:7575"
+# URL clients use to reach the node, written into the served WSDL. Empty: derived from `listen`.
+public_url = ""
+# Largest accepted HTTP request body, in bytes.
+max_request_bytes = 16777216
+# Seconds to wait for in-flight requests on shutdown before closing connections.
+shutdown_grace_secs = 30
+
+[server.tls]
+# Serve HTTPS with these PEM files. Empty: plain HTTP.
+cert = ""
+key = ""
+# PEM bundle of CAs whose client certificates are required. Empty: no client certificates.
+client_ca = ""
+
+[storage]
+# Directory of the embedded database and the node's own key. Created if absent.
+data_dir = "./rsmev-data"
+# Database URL. Empty: SQLite file `rsmev.db` in data_dir.
+database = ""
+# Most write operations committed together in one transaction (group commit).
+max_batch = 256
+
+[node]
+# The node's own identity, shown as MessageMetadata sender of the statuses it generates.
+mnemonic = "RSMEV"
+name = "Региональная система межведомственного электронного взаимодействия"
+# PEM files of the key (PKCS#8) and certificate the node signs its answers with (ЭП-СМЭВ).
+# Empty: node-key.pem / node-cert.pem in data_dir, generated (ECDSA P-256) on first start.
+key = ""
+cert = ""
+
+[limits]
+# Largest accepted SOAP envelope / JSON request, in bytes.
+max_envelope_bytes = 8388608
+# Deepest element nesting and most attributes per element accepted in XML.
+max_xml_depth = 128
+max_xml_attributes = 256
+# A MessageID whose UUID v1 timestamp is older than this many seconds is StaleMessageId.
+stale_message_id_secs = 172800
+# A MessageID timestamp further than this many seconds in the future is refused as stale too.
+future_message_id_secs = 300
+# Most messages one queue may hold; a send to a full queue gets DestinationOverflow.
+queue_quota = 1000
+# Seconds a message handed out by GetRequest/GetResponse stays leased before redelivery.
+lease_secs = 60
+# Longest long-poll wait a client may ask for, in seconds.
+max_long_poll_secs = 30
+# Largest business document (MessagePrimaryContent), in bytes, unless its information type sets
+# a smaller one.
+max_payload_bytes = 5242880
+
+[background]
+# How often expired (EOL) messages are looked for, in seconds.
+expiry_interval_secs = 5
+
+[log]
+# "text" or "json".
+format = "text"
+# tracing filter, e.g. "info", "rsmev_broker=debug,info".
+level = "info"
+"#;
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub node: NodeIdentityConfig,
+    pub limits: LimitsConfig,
+    pub background: BackgroundConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub max_request_bytes: usize,
+    pub shutdown_grace_secs: u64,
+    pub tls: TlsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: String,
+    pub key: String,
+    pub client_ca: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    pub database: String,
+    pub max_batch: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeIdentityConfig {
+    pub mnemonic: String,
+    pub name: String,
+    pub key: String,
+    pub cert: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_envelope_bytes: usize,
+    pub max_xml_depth: usize,
+    pub max_xml_attributes: usize,
+    pub stale_message_id_secs: u64,
+    pub future_message_id_secs: u64,
+    pub queue_quota: u32,
+    pub lease_secs: u64,
+    pub max_long_poll_secs: u64,
+    pub max_payload_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackgroundConfig {
+    pub expiry_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Why a configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        // The embedded text is tested to parse; see `defaults_parse`.
+        match toml::from_str(DEFAULT_CONFIG) {
+            Ok(c) => c,
+            Err(e) => panic!("embedded default configuration is invalid: {e}"),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Builds the configuration from the defaults, the optional `file`, and `env`
+    /// (`(name, value)` pairs; pass `std::env::vars()`), in that order.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] when the file cannot be read; [`ConfigError::Invalid`] naming the
+    /// file or the variable when a value is unknown or of the wrong type.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<NodeConfig, ConfigError> {
+        let invalid = |origin: &str, e: &dyn std::fmt::Display| ConfigError::Invalid {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        };
+        let mut value: toml::Table = toml::from_str(DEFAULT_CONFIG).map_err(|e| invalid("defaults", &e))?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let overlay: toml::Table =
+                toml::from_str(&text).map_err(|e| invalid(&path.display().to_string(), &e))?;
+            merge(&mut value, overlay);
+            // Unknown keys in the file are errors, not silently ignored.
+            toml::Value::Table(value.clone())
+                .try_into::<NodeConfig>()
+                .map_err(|e| invalid(&path.display().to_string(), &e))?;
+        }
+        let mut paths = Vec::new();
+        leaf_paths(&value, &mut Vec::new(), &mut paths);
+        for (name, raw) in env {
+            let Some(rest) = name.strip_prefix("RSMEV_") else {
+                continue;
+            };
+            let Some(path) = paths.iter().find(|p| env_name(p) == rest) else {
+                continue;
+            };
+            set_path(&mut value, path, parse_env_value(&raw));
+            toml::Value::Table(value.clone())
+                .try_into::<NodeConfig>()
+                .map_err(|e| invalid(&format!("environment variable {name}"), &e))?;
+        }
+        toml::Value::Table(value)
+            .try_into()
+            .map_err(|e| invalid("configuration", &e))
+    }
+
+    /// The XML reader limits for peer input.
+    pub fn xml_limits(&self) -> crate::xml::Limits {
+        crate::xml::Limits {
+            max_bytes: self.limits.max_envelope_bytes,
+            max_depth: self.limits.max_xml_depth,
+            max_attributes: self.limits.max_xml_attributes,
+            ..crate::xml::Limits::default()
+        }
+    }
+
+    /// The URL written into the served WSDL.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        if self.server.public_url.is_empty() {
+            let scheme = if self.server.tls.cert.is_empty() {
+                "http"
+            } else {
+                "https"
+            };
+            format!("{scheme}://{bound}")
+        } else {
+            self.server.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+}
+
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (k, v) in overlay {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+fn leaf_paths(table: &toml::Table, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    for (k, v) in table {
+        prefix.push(k.clone());
+        match v {
+            toml::Value::Table(t) => leaf_paths(t, prefix, out),
+            _ => out.push(prefix.clone()),
+        }
+        prefix.pop();
+    }
+}
+
+fn env_name(path: &[String]) -> String {
+    path.join("_").to_ascii_uppercase()
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut cur = table;
+    for p in parents {
+        let Some(toml::Value::Table(t)) = cur.get_mut(p) else {
+            return;
+        };
+        cur = t;
+    }
+    cur.insert(last.clone(), value);
+}
+
+/// An environment value is a TOML scalar when it parses as one (number, boolean), else a string.
+fn parse_env_value(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse() {
+        let c = NodeConfig::default();
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:7575");
+        assert_eq!(c.limits.queue_quota, 1000);
+        assert_eq!(c.limits.stale_message_id_secs, 2 * 24 * 3600);
+        assert_eq!(c.storage.data_dir, PathBuf::from("./rsmev-data"));
+    }
+
+    #[test]
+    fn file_then_env_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rsmev.toml");
+        std::fs::write(&file, "[limits]\nqueue_quota = 5\nlease_secs = 7\n").unwrap();
+        let env = vec![
+            ("RSMEV_LIMITS_QUEUE_QUOTA".to_owned(), "9".to_owned()),
+            ("RSMEV_SERVER_LISTEN".to_owned(), "0.0.0.0:1".to_owned()),
+            ("UNRELATED".to_owned(), "x".to_owned()),
+        ];
+        let c = NodeConfig::load(Some(&file), env).unwrap();
+        assert_eq!(c.limits.queue_quota, 9);
+        assert_eq!(c.limits.lease_secs, 7);
+        assert_eq!(c.server.listen.to_string(), "0.0.0.0:1");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_their_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rsmev.toml");
+        std::fs::write(&file, "[limits]\nqueue_qouta = 5\n").unwrap();
+        let err = NodeConfig::load(Some(&file), vec![]).unwrap_err().to_string();
+        assert!(err.contains("rsmev.toml") && err.contains("queue_qouta"), "{err}");
+        let err = NodeConfig::load(None, vec![("RSMEV_LIMITS_QUEUE_QUOTA".into(), "many".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("RSMEV_LIMITS_QUEUE_QUOTA"), "{err}");
+    }
+
+    #[test]
+    fn every_default_has_a_comment() {
+        let mut last_comment = false;
+        for line in DEFAULT_CONFIG.lines() {
+            let l = line.trim();
+            if l.starts_with('#') {
+                last_comment = true;
+            } else if l.contains(" = ") {
+                assert!(last_comment, "undocumented default: {l}");
+            } else {
+                last_comment = false;
+            }
+        }
+    }
+}
