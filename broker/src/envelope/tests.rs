@@ -593,6 +593,39 @@ fn received_request_data_is_relayed_byte_for_byte_into_request() {
     assert_eq!(relayed.received_element(), Some(&received));
     assert_eq!(relayed.value(), m.sender_provided.value());
     assert_eq!(msg.request.sender_signature, m.caller_signature);
+
+    // What a signature digests is the same at the provider as it was at the node: under plain
+    // exclusive c14n and under the SMEV transform.
+    let at_node = parse_ok(&xml);
+    let (sent_doc, sent_node) = (at_node.document(), at_node.caller_signed_element().expect("site"));
+    let relayed_node = at_provider
+        .site(SignatureRole::Sender)
+        .expect("sender site")
+        .target;
+    let relayed_doc = at_provider.document();
+    assert_eq!(
+        crate::xml::c14n::exclusive(sent_doc, sent_node, &[]),
+        crate::xml::c14n::exclusive(relayed_doc, relayed_node, &[])
+    );
+    assert_eq!(
+        crate::xml::transform::smev(sent_doc, sent_node).expect("qualified"),
+        crate::xml::transform::smev(relayed_doc, relayed_node).expect("qualified")
+    );
+
+    // Re-serializing the fields instead would have changed the exc-c14n form (prefix `ns2`
+    // becomes `tns`, `a&#x20;b` stays but the default namespace moves), breaking the signature.
+    let rewritten = Envelope::SendRequestRequest(SendRequestRequest {
+        sender_provided: Signed::new(m.sender_provided.value().clone()),
+        attachments: Vec::new(),
+        caller_signature: None,
+        routing: None,
+    });
+    let rewritten = parse_ok(&rewritten.to_xml());
+    let node = rewritten.caller_signed_element().expect("site");
+    assert_ne!(
+        crate::xml::c14n::exclusive(rewritten.document(), node, &[]),
+        crate::xml::c14n::exclusive(sent_doc, sent_node, &[])
+    );
 }
 
 #[test]
@@ -2419,6 +2452,50 @@ proptest! {
         };
         prop_assert_eq!(msg.request.sender_provided.received_element().cloned(), received);
         prop_assert_eq!(msg.request.sender_provided.value(), m.sender_provided.value());
+    }
+
+    #[test]
+    fn relayed_request_data_has_the_canonical_form_that_was_signed(data in strategies::request_data()) {
+        // The requester's message as a client would write it: prefixes of its own choosing,
+        // declared on the envelope.
+        let ours = Envelope::SendRequestRequest(SendRequestRequest {
+            sender_provided: Signed::new(data),
+            attachments: Vec::new(),
+            caller_signature: None,
+            routing: None,
+        }).to_xml();
+        let theirs = ours
+            .replace("tns:", "ns2:")
+            .replace("xmlns:tns=", "xmlns:ns2=")
+            .replacen("<soap:Envelope xmlns:soap", &format!("<soap:Envelope xmlns:ns2=\"{TYPES_NS}\" xmlns:soap"), 1);
+        let sent = parse(&theirs).map_err(|e| TestCaseError::fail(format!("{e}\n{theirs}")))?;
+        let Envelope::SendRequestRequest(m) = sent.envelope() else {
+            return Err(TestCaseError::fail("not a SendRequestRequest"));
+        };
+        let delivered = Envelope::GetRequestResponse(GetRequestResponse {
+            message: Some(RequestMessage {
+                request: Signed::new(Request {
+                    id: None,
+                    sender_provided: m.sender_provided.clone(),
+                    metadata: fixtures::metadata(),
+                    fs_attachments: Vec::new(),
+                    reply_to: None,
+                    sender_signature: None,
+                }),
+                attachments: Vec::new(),
+                smev_signature: None,
+            }),
+        }).to_xml();
+        let at_provider = parse(&delivered).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let sent_node = sent.caller_signed_element().ok_or_else(|| TestCaseError::fail("no site"))?;
+        let relayed_node = at_provider
+            .site(SignatureRole::Sender)
+            .ok_or_else(|| TestCaseError::fail("no sender site"))?
+            .target;
+        prop_assert_eq!(
+            crate::xml::c14n::exclusive(sent.document(), sent_node, &[]),
+            crate::xml::c14n::exclusive(at_provider.document(), relayed_node, &[])
+        );
     }
 
     #[test]
