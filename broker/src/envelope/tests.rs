@@ -954,7 +954,7 @@ fn bad_values_are_refused_with_their_element() {
         ),
         "{err:?}"
     );
-    let err = refused(&spr(&format!("{ID}<tns:EOL>2024-01-01T00:00:00</tns:EOL>")));
+    let err = refused(&spr(&format!("{ID}<tns:EOL>2024-02-30T00:00:00Z</tns:EOL>")));
     assert!(
         matches!(err, EnvelopeError::InvalidValue { element: "EOL", .. }),
         "{err:?}"
@@ -1234,7 +1234,7 @@ fn message_id_is_the_lower_case_uuid_pattern() {
 }
 
 #[test]
-fn date_times_need_an_offset_and_keep_it() {
+fn date_times_keep_their_offset_or_its_absence() {
     let cases = [
         ("2018-07-06T15:37:56.000+03:00", "2018-07-06T15:37:56+03:00"),
         ("2018-07-06T15:37:56.5Z", "2018-07-06T15:37:56.5Z"),
@@ -1244,14 +1244,25 @@ fn date_times_need_an_offset_and_keep_it() {
         ),
         ("2018-12-31T24:00:00Z", "2019-01-01T00:00:00Z"),
         ("0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00+14:00"),
+        // As a captured client template writes MessageTypeSelector/Timestamp.
+        ("2018-07-24T16:06:49.623", "2018-07-24T16:06:49.623"),
     ];
     for (input, written) in cases {
         let t = DateTime::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
         assert_eq!(t.to_string(), written, "{input}");
         assert_eq!(DateTime::parse(written), Ok(t));
     }
+    let local = DateTime::parse("2018-07-24T16:06:49").expect("no zone");
+    assert!(!local.has_offset());
+    assert_eq!(local.value(), datetime!(2018-07-24 16:06:49 UTC), "read as UTC");
+    assert_ne!(local, DateTime::parse("2018-07-24T16:06:49Z").expect("UTC"));
+    assert!(DateTime::parse("2018-07-24T16:06:49Z").expect("UTC").has_offset());
+    assert_eq!(
+        DateTime::parse("2018-07-24T19:06:49+03:00"),
+        DateTime::parse("2018-07-24T16:06:49Z"),
+        "the same instant"
+    );
     for bad in [
-        "2018-07-06T15:37:56",
         "2018-07-06 15:37:56Z",
         "2018-02-30T00:00:00Z",
         "2018-07-06T15:37:56.Z",
@@ -1259,6 +1270,7 @@ fn date_times_need_an_offset_and_keep_it() {
         "2018-07-06T25:00:00Z",
         "0000-01-01T00:00:00Z",
         "2018-07-06T15:37:56+0300",
+        "2018-07-06T15:37:56 Z",
         "",
     ] {
         assert!(DateTime::parse(bad).is_err(), "{bad}");
@@ -1836,12 +1848,15 @@ mod strategies {
                 (0u32..1000).prop_map(|m| m * 1_000_000),
                 0u32..1_000_000_000
             ],
-            -14 * 60..=14 * 60i32,
+            prop_oneof![9 => -14 * 60..=14 * 60i32, 1 => Just(i32::MIN)],
         )
             .prop_map(|(y, mo, d, h, mi, s, nanos, offset)| {
                 let date = time::Date::from_calendar_date(y, time::Month::try_from(mo).expect("1..=12"), d)
                     .expect("day ≤ 28");
                 let t = time::Time::from_hms_nano(h, mi, s, nanos).expect("in range");
+                if offset == i32::MIN {
+                    return DateTime::without_offset(date.with_time(t)).expect("year in range");
+                }
                 let offset = time::UtcOffset::from_whole_seconds(offset * 60).expect("±14h");
                 DateTime::new(date.with_time(t).assume_offset(offset)).expect("year in range")
             })
@@ -2503,6 +2518,7 @@ proptest! {
         let text = t.to_string();
         prop_assert_eq!(DateTime::parse(&text), Ok(t));
         prop_assert_eq!(DateTime::parse(&text).map(|p| p.value().offset()), Ok(t.value().offset()));
+        prop_assert_eq!(DateTime::parse(&text).map(|p| p.has_offset()), Ok(t.has_offset()));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// Declares an enumeration of the schemas with its exact wire spelling.
 macro_rules! wire_enum {
@@ -181,35 +181,45 @@ impl AsRef<str> for MessageId {
     }
 }
 
-/// An `xs:dateTime` with an explicit offset.
+/// An `xs:dateTime`.
 ///
-/// The node writes every time with its offset (`Z` or `±hh:mm`) and reads only times that carry
-/// one: a time without a zone has no defined instant, and guessing one (the node's zone? UTC?
-/// Moscow?) would move an `EOL` by hours without anyone noticing. Such a value is refused as
-/// `InvalidContent`. Fractions of a second are kept to the nanosecond; more digits are cut.
+/// The node writes every time it makes with an offset (`Z` or `±hh:mm`). It reads times without
+/// one too, because real clients send them (a `MessageTypeSelector/Timestamp` of
+/// `2018-07-24T16:06:49.623` in a captured 1.1 client template): such a value is kept as
+/// *zone unspecified* ([`DateTime::has_offset`] is false), its [`DateTime::value`] reads the
+/// wall-clock time as UTC, and it is written back exactly as it came, without an offset. Whether
+/// that is acceptable where the instant matters (`EOL`) is the exchange's policy, not the codec's.
+///
+/// Fractions of a second are kept to the nanosecond; more digits are cut. Equality and order
+/// compare the instant, then whether the offset was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DateTime(OffsetDateTime);
+pub struct DateTime {
+    value: OffsetDateTime,
+    offset_given: bool,
+}
 
-/// A time that cannot be written as an `xs:dateTime` with an offset.
+/// A time that cannot be written as an `xs:dateTime`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidDateTime {
-    #[error("`{text}` is not an xs:dateTime with a time zone offset: {reason}")]
+    #[error("`{text}` is not an xs:dateTime: {reason}")]
     Lexical { text: String, reason: &'static str },
     #[error("year {0} is outside 1..=9999")]
     YearOutOfRange(i32),
 }
 
 impl DateTime {
-    /// Now, in UTC.
+    /// Now, in UTC, to the second.
     pub fn now_utc() -> DateTime {
-        DateTime(
-            OffsetDateTime::now_utc()
+        DateTime {
+            value: OffsetDateTime::now_utc()
                 .replace_nanosecond(0)
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-        )
+            offset_given: true,
+        }
     }
 
-    /// Wraps `value`. An offset with seconds (which `xs:dateTime` cannot express) is moved to UTC.
+    /// Wraps `value`, to be written with its offset. An offset with seconds (which `xs:dateTime`
+    /// cannot express) is moved to UTC.
     ///
     /// # Errors
     /// [`InvalidDateTime::YearOutOfRange`] outside years 1 to 9999, which the four-digit lexical
@@ -223,18 +233,38 @@ impl DateTime {
         if !(1..=9999).contains(&value.year()) {
             return Err(InvalidDateTime::YearOutOfRange(value.year()));
         }
-        Ok(DateTime(value))
+        Ok(DateTime {
+            value,
+            offset_given: true,
+        })
     }
 
+    /// A wall-clock time without a zone, written without an offset; [`DateTime::value`] reads it
+    /// as UTC.
+    ///
+    /// # Errors
+    /// [`InvalidDateTime::YearOutOfRange`] outside years 1 to 9999.
+    pub fn without_offset(value: PrimitiveDateTime) -> Result<DateTime, InvalidDateTime> {
+        let mut t = DateTime::new(value.assume_utc())?;
+        t.offset_given = false;
+        Ok(t)
+    }
+
+    /// The instant; a time without a zone is read as UTC.
     pub fn value(&self) -> OffsetDateTime {
-        self.0
+        self.value
     }
 
-    /// Reads the `xs:dateTime` lexical form `YYYY-MM-DDThh:mm:ss[.f+](Z|±hh:mm)` after collapsing
+    /// Whether the lexical form carries an offset (always, for times the node makes).
+    pub fn has_offset(&self) -> bool {
+        self.offset_given
+    }
+
+    /// Reads the `xs:dateTime` lexical form `YYYY-MM-DDThh:mm:ss[.f+][Z|±hh:mm]` after collapsing
     /// surrounding whitespace (the type's whitespace facet is `collapse`).
     ///
     /// # Errors
-    /// [`InvalidDateTime::Lexical`] for anything else, a time without an offset included.
+    /// [`InvalidDateTime::Lexical`] for anything else.
     pub fn parse(text: &str) -> Result<DateTime, InvalidDateTime> {
         let fail = |reason| InvalidDateTime::Lexical {
             text: text.to_owned(),
@@ -284,7 +314,7 @@ impl DateTime {
             }
         }
         let offset = match s.get(i..) {
-            Some(b"Z") => UtcOffset::UTC,
+            Some(b"Z") => Some(UtcOffset::UTC),
             Some([sign @ (b'+' | b'-'), _, _, b':', _, _]) => {
                 let (Some(h), Some(m)) = (num(i + 1..i + 3), num(i + 4..i + 6)) else {
                     return Err(fail("bad time zone offset"));
@@ -294,9 +324,9 @@ impl DateTime {
                 }
                 let (h, m) = (h as i8, m as i8);
                 let (h, m) = if *sign == b'-' { (-h, -m) } else { (h, m) };
-                UtcOffset::from_hms(h, m, 0).map_err(|_| fail("time zone offset out of range"))?
+                Some(UtcOffset::from_hms(h, m, 0).map_err(|_| fail("time zone offset out of range"))?)
             }
-            Some([]) => return Err(fail("no time zone offset; write Z or ±hh:mm")),
+            Some([]) => None,
             _ => return Err(fail("unexpected characters after the time")),
         };
         if year == 0 {
@@ -316,7 +346,12 @@ impl DateTime {
         };
         let time = Time::from_hms_nano(hour as u8, minute as u8, second as u8, nanos)
             .map_err(|_| fail("no such time of day"))?;
-        DateTime::new(date.with_time(time).assume_offset(offset)).map_err(|_| fail("year out of range"))
+        let local = date.with_time(time);
+        match offset {
+            Some(offset) => DateTime::new(local.assume_offset(offset)),
+            None => DateTime::without_offset(local),
+        }
+        .map_err(|_| fail("year out of range"))
     }
 }
 
@@ -329,7 +364,7 @@ impl TryFrom<OffsetDateTime> for DateTime {
 
 impl From<DateTime> for OffsetDateTime {
     fn from(value: DateTime) -> Self {
-        value.0
+        value.value
     }
 }
 
@@ -341,10 +376,10 @@ impl FromStr for DateTime {
 }
 
 /// The lexical form the node writes: `YYYY-MM-DDThh:mm:ss`, the fraction without trailing zeros
-/// (none when whole), then `Z` for UTC or `±hh:mm`.
+/// (none when whole), then `Z` for UTC or `±hh:mm` — or nothing, for a time read without a zone.
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = self.0;
+        let v = self.value;
         write!(
             f,
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
@@ -361,7 +396,9 @@ impl fmt::Display for DateTime {
             write!(f, ".{}", digits.trim_end_matches('0'))?;
         }
         let offset = v.offset();
-        if offset.is_utc() {
+        if !self.offset_given {
+            Ok(())
+        } else if offset.is_utc() {
             f.write_str("Z")
         } else {
             let sign = if offset.is_negative() { '-' } else { '+' };
