@@ -32,10 +32,13 @@ pub(super) fn parse_document(doc: Document) -> Result<ParsedEnvelope> {
             found: expanded_name(&doc, root),
         });
     }
-    let mut body = None;
+    // Envelope = Header? Body (WS-I BP: nothing after Body).
+    let (mut header, mut body) = (None, None);
     for child in doc.children(root) {
         match &doc.node(child).kind {
-            NodeKind::Element(e) if e.is(SOAP_ENV_NS, "Header") && body.is_none() => {}
+            NodeKind::Element(e) if e.is(SOAP_ENV_NS, "Header") && header.is_none() && body.is_none() => {
+                header = Some(child);
+            }
             NodeKind::Element(e) if e.is(SOAP_ENV_NS, "Body") && body.is_none() => body = Some(child),
             NodeKind::Element(_) => return Err(soap_content(&doc, child, expanded_name(&doc, child))),
             NodeKind::Text(t) if !is_xml_whitespace(t) => {

@@ -775,6 +775,16 @@ fn envelope_without_body_or_with_extra_children_is_refused() {
         refused(&after_body),
         EnvelopeError::UnexpectedSoapContent { .. }
     ));
+    for misplaced in [
+        "<soap:Header/><soap:Header/><soap:Body/>",
+        "<soap:Body/><soap:Header/>",
+    ] {
+        let xml = format!(r#"<soap:Envelope xmlns:soap="{SOAP}">{misplaced}</soap:Envelope>"#);
+        assert!(
+            matches!(refused(&xml), EnvelopeError::UnexpectedSoapContent { .. }),
+            "{misplaced}"
+        );
+    }
 }
 
 #[test]
@@ -1228,6 +1238,9 @@ fn message_id_is_the_lower_case_uuid_pattern() {
     ] {
         assert!(MessageId::parse(bad).is_err(), "{bad}");
     }
+    let now = DateTime::now_utc();
+    assert!(now.has_offset());
+    assert_eq!(now.value().nanosecond() % 1_000_000, 0);
     let v1 = MessageId::new_v1(&[1, 2, 3, 4, 5, 6]);
     assert_eq!(v1.to_uuid().get_version_num(), 1);
     assert_eq!(MessageId::parse(v1.as_str()), Ok(v1));

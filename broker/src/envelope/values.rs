@@ -208,12 +208,12 @@ pub enum InvalidDateTime {
 }
 
 impl DateTime {
-    /// Now, in UTC, to the second.
+    /// Now, in UTC, to the millisecond (the precision SMEV writes).
     pub fn now_utc() -> DateTime {
+        let now = OffsetDateTime::now_utc();
+        let millis = now.nanosecond() / 1_000_000 * 1_000_000;
         DateTime {
-            value: OffsetDateTime::now_utc()
-                .replace_nanosecond(0)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            value: now.replace_nanosecond(millis).unwrap_or(now),
             offset_given: true,
         }
     }
