@@ -4,6 +4,8 @@
 //! - [`config`]: the node's configuration, layered defaults → file → `RSMEV_*` env → flags.
 //! - [`xml`]: a hardened XML reader that builds a small read-only tree with byte spans, exclusive
 //!   canonicalization ([`xml::c14n`]) and the SMEV transform ([`xml::transform`]).
+//! - [`envelope`]: the SMEV 3 message exchange 1.3 messages, their SOAP 1.1 codec and the typed
+//!   faults; signed blocks and `xs:any` content keep their original bytes.
 //! - [`dsig`]: XMLDSig as SMEV uses it: signing and verifying detached signatures over one
 //!   element by `Id`, certificates, the `Signer`/`Verifier` provider traits, diagnostics.
 //! - [`schema`]: format control, XSD validation of business content through libxml2 (the crate's
@@ -12,6 +14,7 @@
 //!   [`store::Store`] trait; SQLite is the embedded default.
 pub mod config;
 pub mod dsig;
+pub mod envelope;
 pub mod schema;
 pub mod store;
 pub mod xml;
