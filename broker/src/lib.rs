@@ -10,11 +10,16 @@
 //!   element by `Id`, certificates, the `Signer`/`Verifier` provider traits, diagnostics.
 //! - [`schema`]: format control, XSD validation of business content through libxml2 (the crate's
 //!   one FFI boundary), with every violation and its position.
+//! - [`exchange`]: the unified electronic service: the six operations, the intake pipeline with
+//!   every 1.3 fault, delivery with lease/Ack/redelivery, EOL expiry.
+//! - [`admin`]: registry administration shared by the CLI and the admin API.
 //! - [`store`]: the system of record (registry, messages, queues, history, accounting) behind the
 //!   [`store::Store`] trait; SQLite is the embedded default.
+pub mod admin;
 pub mod config;
 pub mod dsig;
 pub mod envelope;
+pub mod exchange;
 pub mod schema;
 pub mod store;
 pub mod xml;

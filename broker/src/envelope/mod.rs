@@ -135,6 +135,30 @@ pub enum Direction {
     Output,
 }
 
+/// Reads a `SenderProvidedRequestData` element the node stored at intake, for relay in a
+/// `Request`: the result keeps the original bytes, so the sender's signature stays valid.
+///
+/// # Errors
+/// [`EnvelopeError`] when the text is not such an element.
+pub fn received_request_data(
+    xml: &str,
+    limits: &Limits,
+) -> Result<Signed<SenderProvidedRequestData>, EnvelopeError> {
+    parse::stored_request_data(xml, limits)
+}
+
+/// Reads a stored `SenderProvidedResponseData`, for relay in a `Response` (see
+/// [`received_request_data`]).
+///
+/// # Errors
+/// [`EnvelopeError`] when the text is not such an element.
+pub fn received_response_data(
+    xml: &str,
+    limits: &Limits,
+) -> Result<Signed<SenderProvidedResponseData>, EnvelopeError> {
+    parse::stored_response_data(xml, limits)
+}
+
 impl Envelope {
     /// Reads a SOAP 1.1 envelope holding one 1.3 operation element or a `soap:Fault`. The
     /// `Header`, if any, is ignored.

@@ -8,7 +8,7 @@
 
 use base64::Engine as _;
 
-use crate::xml::{Document, NodeId, NodeKind};
+use crate::xml::{Document, Limits, NodeId, NodeKind};
 
 use super::error::quote;
 use super::fault::{Fault, FaultDetail, SignatureFaultReason, SoapFaultCode, ValidationError};
@@ -75,6 +75,44 @@ pub(super) fn parse_document(doc: Document) -> Result<ParsedEnvelope> {
         body_element: operation,
         sites,
     })
+}
+
+/// Reads a `SenderProvidedRequestData` the node stored when it accepted the message (the
+/// self-contained original element), keeping its bytes for relay.
+pub(super) fn stored_request_data(xml: &str, limits: &Limits) -> Result<Signed<SenderProvidedRequestData>> {
+    let doc = Document::parse(xml.as_bytes(), limits)?;
+    let root = doc.root();
+    expect_root(&doc, root, "SenderProvidedRequestData")?;
+    let mut p = Parser {
+        doc: &doc,
+        sites: Vec::new(),
+    };
+    let value = p.request_data(root)?;
+    Ok(p.signed(root, value))
+}
+
+/// Reads a stored `SenderProvidedResponseData` (see [`stored_request_data`]).
+pub(super) fn stored_response_data(xml: &str, limits: &Limits) -> Result<Signed<SenderProvidedResponseData>> {
+    let doc = Document::parse(xml.as_bytes(), limits)?;
+    let root = doc.root();
+    expect_root(&doc, root, "SenderProvidedResponseData")?;
+    let mut p = Parser {
+        doc: &doc,
+        sites: Vec::new(),
+    };
+    let value = p.response_data(root)?;
+    Ok(p.signed(root, value))
+}
+
+fn expect_root(doc: &Document, root: NodeId, local: &'static str) -> Result<()> {
+    if doc.element(root).is_some_and(|e| e.is(TYPES_NS, local)) {
+        Ok(())
+    } else {
+        Err(EnvelopeError::UnknownOperation {
+            found: expanded_name(doc, root),
+            position: 0,
+        })
+    }
 }
 
 fn soap_content(doc: &Document, id: NodeId, found: String) -> EnvelopeError {

@@ -82,6 +82,8 @@ pub enum XmlError {
     UnboundPrefix { prefix: String, position: usize },
     #[error("attribute `{name}` appears twice on one element (byte {position})")]
     DuplicateAttribute { name: String, position: usize },
+    #[error("character U+{code:04X} is not allowed in XML (byte {position})")]
+    ForbiddenCharacter { code: u32, position: usize },
     #[error("no document element")]
     NoRootElement,
     #[error("Id value `{id}` is used by more than one element")]
@@ -98,7 +100,8 @@ impl XmlError {
             | XmlError::UndeclaredEntity { position, .. }
             | XmlError::Malformed { position, .. }
             | XmlError::UnboundPrefix { position, .. }
-            | XmlError::DuplicateAttribute { position, .. } => Some(*position),
+            | XmlError::DuplicateAttribute { position, .. }
+            | XmlError::ForbiddenCharacter { position, .. } => Some(*position),
             _ => None,
         }
     }
@@ -355,7 +358,14 @@ impl Document {
         let mut decls = String::new();
         for d in self.inherited_namespaces(id) {
             let declared_here = el.ns_decls.iter().any(|l| l.prefix == d.prefix);
-            if declared_here || !used.contains(&d.prefix.as_deref()) {
+            // Prefixes can also be used inside values (QNames such as `xsi:type="p:T"`), which
+            // the tree does not resolve: any inherited prefix that appears as `p:` in the text
+            // is declared too. An unneeded declaration changes no canonical form.
+            let in_values = d
+                .prefix
+                .as_deref()
+                .is_some_and(|p| raw.contains(&format!("{p}:")));
+            if declared_here || !(used.contains(&d.prefix.as_deref()) || in_values) {
                 continue;
             }
             match &d.prefix {
@@ -618,6 +628,7 @@ impl<'a> Builder<'a> {
     }
 
     fn push_text(&mut self, start: usize, s: &str) -> Result<(), XmlError> {
+        check_chars(s, start)?;
         if self.stack.is_empty() {
             if s.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r')) {
                 return Ok(());
@@ -757,6 +768,7 @@ impl<'a> Builder<'a> {
                     },
                 })?
                 .into_owned();
+            check_chars(&value, start)?;
             if key == "xmlns" {
                 ns_decls.push(NsDecl {
                     prefix: None,
@@ -834,6 +846,22 @@ impl<'a> Builder<'a> {
             self.root = Some(id);
         }
         Ok(id)
+    }
+}
+
+/// Refuses characters outside XML 1.0's `Char` production (control characters other than tab,
+/// line feed and carriage return; U+FFFE, U+FFFF), whether literal or from a character reference:
+/// relayed verbatim they would make the node's own output ill-formed.
+fn check_chars(s: &str, position: usize) -> Result<(), XmlError> {
+    match s
+        .chars()
+        .find(|&c| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}')
+    {
+        Some(c) => Err(XmlError::ForbiddenCharacter {
+            code: u32::from(c),
+            position,
+        }),
+        None => Ok(()),
     }
 }
 

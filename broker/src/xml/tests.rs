@@ -129,6 +129,37 @@ fn only_utf8_is_accepted() {
 }
 
 #[test]
+fn characters_xml_forbids_are_refused_literal_or_referenced() {
+    for bad in [
+        "<a>\u{1}</a>",
+        "<a>&#x0;</a>",
+        "<a>&#xFFFE;</a>",
+        "<a b='\u{8}'/>",
+        "<a b='&#1;'/>",
+        "<a><![CDATA[\u{2}]]></a>",
+    ] {
+        assert!(
+            matches!(
+                parse(bad),
+                Err(XmlError::ForbiddenCharacter { .. }) | Err(XmlError::Malformed { .. })
+            ),
+            "accepted {bad:?}"
+        );
+    }
+    assert!(parse("<a b='&#9;'>\t\n&#xD;</a>").is_ok());
+}
+
+#[test]
+fn extract_also_declares_prefixes_used_inside_values() {
+    let src = r#"<s:E xmlns:s="urn:s" xmlns:t="urn:t" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><s:P xsi:type="t:T"/></s:E>"#;
+    let doc = parse(src).unwrap();
+    let p = doc.child(doc.root(), "urn:s", "P").unwrap();
+    let raw = doc.extract(p);
+    assert!(raw.as_str().contains(r#"xmlns:t="urn:t""#), "{}", raw.as_str());
+    assert!(raw.as_str().contains("xmlns:xsi="), "{}", raw.as_str());
+}
+
+#[test]
 fn duplicate_ids_make_lookups_fail() {
     let doc = parse("<a><b Id='x'/><c Id='x'/><d Id='y'/></a>").unwrap();
     assert!(matches!(
