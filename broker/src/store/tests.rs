@@ -428,6 +428,42 @@ async fn a_rejection_is_history_only() {
     send(&store, &request(1, "MFC", None), t(5)).await;
 }
 
+#[tokio::test]
+async fn times_keep_their_instant_and_absurd_eols_are_clamped_not_fatal() {
+    let (_dir, store) = fresh().await;
+    let moscow = datetime!(2025-03-01 13:00:00.123456789 +03:00);
+    let mut msg = request(1, "MFC", None);
+    msg.eol = Some(datetime!(2025-03-01 13:30:00 +03:00));
+    send(&store, &msg, moscow).await;
+    let stored = store.message(id(1)).await.unwrap().unwrap();
+    assert_eq!(stored.received_at, datetime!(2025-03-01 10:00:00.123456789 UTC));
+    assert_eq!(stored.eol, Some(datetime!(2025-03-01 10:30:00 UTC)));
+
+    // Past year 9999 in UTC, and before year 0: stored as the nearest representable instant.
+    let mut far = request(2, "MFC", None);
+    far.eol = Some(datetime!(9999-12-31 23:00:00 -05:00));
+    send(&store, &far, t(0)).await;
+    let mut ancient = request(3, "MFC", None);
+    ancient.eol = Some(datetime!(-0001-06-01 00:00:00 UTC));
+    send(&store, &ancient, t(0)).await;
+    assert_eq!(
+        store.message(id(2)).await.unwrap().unwrap().eol,
+        Some(datetime!(9999-12-31 23:59:59.999999999 UTC))
+    );
+    assert_eq!(
+        store.message(id(3)).await.unwrap().unwrap().eol,
+        Some(datetime!(0000-01-01 00:00:00 UTC))
+    );
+    let due: Vec<_> = store
+        .due_expirations(t(0), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.message.message_id)
+        .collect();
+    assert_eq!(due, [id(3)]);
+}
+
 // ---- delivery ------------------------------------------------------------------------------------
 
 #[tokio::test]

@@ -134,6 +134,11 @@ async fn run_batch(
         let why = e.to_string();
         tracing::error!(error = %why, operations = size, "could not begin a write transaction");
         jobs.for_each(|job| job.fail(&why));
+        // Should a transaction have been left open (a failed rollback earlier), end it so the
+        // next batch can begin; nothing in it was reported as committed.
+        if let Err(e) = exec(conn, "ROLLBACK").await {
+            tracing::debug!(error = %e, "rollback after a failed begin");
+        }
         return;
     }
 
