@@ -69,12 +69,16 @@ pub(super) async fn accept(
 
     if let Some(limits) = limits {
         for d in &targets {
-            let held: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM queue_entries WHERE owner = ? AND queue = ?")
-                    .bind(d.owner.as_str())
-                    .bind(d.queue.as_str())
-                    .fetch_one(&mut *conn)
-                    .await?;
+            // Counting stops at the quota: the check costs at most `queue_quota` index steps.
+            let held: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM \
+                 (SELECT 1 FROM queue_entries WHERE owner = ? AND queue = ? LIMIT ?)",
+            )
+            .bind(d.owner.as_str())
+            .bind(d.queue.as_str())
+            .bind(limits.queue_quota)
+            .fetch_one(&mut *conn)
+            .await?;
             if held >= i64::from(limits.queue_quota) {
                 return Ok(AcceptOutcome::Overflow {
                     owner: d.owner.clone(),
@@ -86,14 +90,23 @@ pub(super) async fn accept(
 
     let at = encode_time(now);
     let eol = msg.eol.map(encode_time);
+    let actor = msg.sender.as_ref().map_or(NODE, Mnemonic::as_str);
+    // Each statement is a round trip to the connection's worker thread, which costs more than
+    // SQLite's work here: the fixed part of an accept goes as one multi-statement query. (Its
+    // parameters are plain `?`, bound in order across the statements: sqlx binds numbered ones
+    // wrongly when a later statement skips numbers.)
+    let kind = msg.kind.as_str();
     sqlx::query(
         "INSERT INTO messages (message_id, kind, sender, qname_ns, qname_local, \
          original_message_id, reference_message_id, transaction_code, eol, content, \
-         sender_signature, reply_to, received_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         sender_signature, reply_to, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?); \
+         INSERT INTO history (message_id, at, event, actor, detail) \
+         VALUES (?, ?, ?, ?, ''), (?, ?, ?, ?, ?); \
+         INSERT INTO usage_counters (day, participant, infotype, kind, count) VALUES (?, ?, ?, ?, 1) \
+         ON CONFLICT (day, participant, infotype, kind) DO UPDATE SET count = count + 1",
     )
     .bind(&id)
-    .bind(msg.kind.as_str())
+    .bind(kind)
     .bind(msg.sender.as_ref().map(Mnemonic::as_str))
     .bind(msg.qname.as_ref().map(|q| q.namespace.as_str()))
     .bind(msg.qname.as_ref().map(|q| q.local_name.as_str()))
@@ -105,16 +118,29 @@ pub(super) async fn accept(
     .bind(msg.sender_signature.as_deref())
     .bind(msg.reply_to.as_deref())
     .bind(&at)
+    // history: received, accepted
+    .bind(&id)
+    .bind(&at)
+    .bind(EventKind::Received.as_str())
+    .bind(actor)
+    .bind(&id)
+    .bind(&at)
+    .bind(EventKind::Accepted.as_str())
+    .bind(actor)
+    .bind(kind)
+    // usage
+    .bind(codec::encode_day(codec::utc_day(now)))
+    .bind(actor)
+    .bind(codec::qname_key(msg.qname.as_ref()))
+    .bind(kind)
     .execute(&mut *conn)
     .await?;
 
-    let actor = msg.sender.as_ref().map_or(NODE, Mnemonic::as_str);
-    history(conn, &id, &at, EventKind::Received, actor, "").await?;
-    history(conn, &id, &at, EventKind::Accepted, actor, msg.kind.as_str()).await?;
     for d in targets {
         sqlx::query(
             "INSERT INTO queue_entries (owner, queue, message_id, selector_ns, selector_local, \
-             enqueued_at, eol) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             enqueued_at, eol) VALUES (?, ?, ?, ?, ?, ?, ?); \
+             INSERT INTO history (message_id, at, event, actor, detail) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(d.owner.as_str())
         .bind(d.queue.as_str())
@@ -123,16 +149,12 @@ pub(super) async fn accept(
         .bind(d.selector.as_ref().map(|q| q.local_name.as_str()))
         .bind(&at)
         .bind(eol.as_deref())
+        .bind(&id)
+        .bind(&at)
+        .bind(EventKind::Queued.as_str())
+        .bind(actor)
+        .bind(queue_label(&d.owner, d.queue))
         .execute(&mut *conn)
-        .await?;
-        history(
-            conn,
-            &id,
-            &at,
-            EventKind::Queued,
-            actor,
-            &queue_label(&d.owner, d.queue),
-        )
         .await?;
     }
     if let (MessageKind::Response, Some(request)) = (msg.kind, msg.original_message_id) {
@@ -146,18 +168,6 @@ pub(super) async fn accept(
         )
         .await?;
     }
-
-    sqlx::query(
-        "INSERT INTO usage_counters (day, participant, infotype, kind, count) \
-         VALUES (?, ?, ?, ?, 1) \
-         ON CONFLICT (day, participant, infotype, kind) DO UPDATE SET count = count + 1",
-    )
-    .bind(codec::encode_day(codec::utc_day(now)))
-    .bind(actor)
-    .bind(codec::qname_key(msg.qname.as_ref()))
-    .bind(msg.kind.as_str())
-    .execute(&mut *conn)
-    .await?;
 
     Ok(AcceptOutcome::Accepted { received_at: now })
 }
@@ -181,15 +191,19 @@ pub(super) async fn lease(
     // An entry is free when it was never leased or its lease has run out (`lease_until <= now`),
     // and deliverable while its EOL has not passed (`eol >= now`; `due_expirations` takes
     // `eol < now`).
+    // `CROSS JOIN` keeps the entry as the outer loop: SQLite walks the queue's index in FIFO
+    // order and looks each message up by its key, whatever its statistics suggest.
     let found = match selector {
         None => {
-            sqlx::query(
-                "SELECT seq, message_id, attempts FROM queue_entries \
-                 WHERE owner = ?1 AND queue = ?2 \
-                   AND (lease_until IS NULL OR lease_until <= ?3) \
-                   AND (eol IS NULL OR eol >= ?3) \
-                 ORDER BY seq LIMIT 1",
-            )
+            sqlx::query(concat!(
+                "SELECT e.seq, e.attempts, ",
+                message_columns!(),
+                " FROM queue_entries e CROSS JOIN messages m ON m.message_id = e.message_id \
+                 WHERE e.owner = ?1 AND e.queue = ?2 \
+                   AND (e.lease_until IS NULL OR e.lease_until <= ?3) \
+                   AND (e.eol IS NULL OR e.eol >= ?3) \
+                 ORDER BY e.seq LIMIT 1"
+            ))
             .bind(owner.as_str())
             .bind(queue.as_str())
             .bind(&at)
@@ -197,13 +211,16 @@ pub(super) async fn lease(
             .await?
         }
         Some(q) => {
-            sqlx::query(
-                "SELECT seq, message_id, attempts FROM queue_entries \
-                 WHERE owner = ?1 AND queue = ?2 AND selector_ns = ?4 AND selector_local = ?5 \
-                   AND (lease_until IS NULL OR lease_until <= ?3) \
-                   AND (eol IS NULL OR eol >= ?3) \
-                 ORDER BY seq LIMIT 1",
-            )
+            sqlx::query(concat!(
+                "SELECT e.seq, e.attempts, ",
+                message_columns!(),
+                " FROM queue_entries e CROSS JOIN messages m ON m.message_id = e.message_id \
+                 WHERE e.owner = ?1 AND e.queue = ?2 \
+                   AND e.selector_ns = ?4 AND e.selector_local = ?5 \
+                   AND (e.lease_until IS NULL OR e.lease_until <= ?3) \
+                   AND (e.eol IS NULL OR e.eol >= ?3) \
+                 ORDER BY e.seq LIMIT 1"
+            ))
             .bind(owner.as_str())
             .bind(queue.as_str())
             .bind(&at)
@@ -213,42 +230,40 @@ pub(super) async fn lease(
             .await?
         }
     };
-    let Some(entry) = found else {
+    let Some(row) = found else {
         return Ok(None);
     };
-    let seq: i64 = entry.try_get(0)?;
-    let id: String = entry.try_get(1)?;
-    let attempts: i64 = entry.try_get(2)?;
+    let seq: i64 = row.try_get(0)?;
+    let attempts: i64 = row.try_get(1)?;
+    let message = message_from_row(&row, 2)?;
     let attempt = u32::try_from(attempts.saturating_add(1))
         .map_err(|_| StoreError::Corrupt(format!("entry {seq} has {attempts} attempts")))?;
     let lease_until = now
         .checked_add(lease_for)
         .unwrap_or_else(|| PrimitiveDateTime::MAX.assume_utc());
-
-    sqlx::query("UPDATE queue_entries SET lease_until = ?, attempts = ? WHERE seq = ?")
-        .bind(encode_time(lease_until))
-        .bind(attempt)
-        .bind(seq)
-        .execute(&mut *conn)
-        .await?;
     let event = if attempt == 1 {
         EventKind::Leased
     } else {
         EventKind::Redelivered
     };
-    let detail = format!("{} attempt {attempt}", queue_label(owner, queue));
-    history(conn, &id, &at, event, owner.as_str(), &detail).await?;
 
-    let row = sqlx::query(concat!(
-        "SELECT ",
-        message_columns!(),
-        " FROM messages m WHERE m.message_id = ?"
-    ))
-    .bind(&id)
-    .fetch_one(&mut *conn)
+    sqlx::query(
+        "UPDATE queue_entries SET lease_until = ?, attempts = ? WHERE seq = ?; \
+         INSERT INTO history (message_id, at, event, actor, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(encode_time(lease_until))
+    .bind(attempt)
+    .bind(seq)
+    .bind(encode_id(message.message_id))
+    .bind(&at)
+    .bind(event.as_str())
+    .bind(owner.as_str())
+    .bind(format!("{} attempt {attempt}", queue_label(owner, queue)))
+    .execute(&mut *conn)
     .await?;
+
     Ok(Some(Leased {
-        message: message_from_row(&row, 0)?,
+        message,
         owner: owner.clone(),
         queue,
         attempt,

@@ -293,7 +293,7 @@ pub(super) async fn due_expirations(
     sqlx::query(concat!(
         "SELECT e.owner, e.queue, ",
         message_columns!(),
-        " FROM queue_entries e JOIN messages m ON m.message_id = e.message_id \
+        " FROM queue_entries e CROSS JOIN messages m ON m.message_id = e.message_id \
          WHERE e.eol IS NOT NULL AND e.eol < ? ORDER BY e.eol, e.seq LIMIT ?"
     ))
     .bind(encode_time(now))
