@@ -19,6 +19,10 @@ use rsmev_registry::{Grant, InfoType, Mnemonic, Participant, QName, Registry, Se
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+pub mod sqlite;
+#[cfg(test)]
+mod tests;
+
 /// What a message is, as `MessageMetadata/MessageType` and the history show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MessageKind {
@@ -413,7 +417,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Accounting rows for days `from..=to`.
     async fn usage(&self, from: Date, to: Date) -> Result<Vec<UsageRow>, StoreError>;
     /// Every non-empty queue, or only `owner`'s queues (including empty ones) when given.
-    async fn queue_depths(&self, owner: Option<&Mnemonic>) -> Result<Vec<QueueDepth>, StoreError>;
+    /// `leased` counts the entries whose lease runs past `now`.
+    async fn queue_depths(
+        &self,
+        owner: Option<&Mnemonic>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<QueueDepth>, StoreError>;
     /// Whether the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
     /// Finishes pending writes and closes. Calls after this fail with [`StoreError::Closed`].
