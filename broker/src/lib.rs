@@ -12,14 +12,18 @@
 //!   one FFI boundary), with every violation and its position.
 //! - [`exchange`]: the unified electronic service: the six operations, the intake pipeline with
 //!   every 1.3 fault, delivery with lease/Ack/redelivery, EOL expiry.
+//! - [`node`]: a running node: store, node key, exchange, background work, listener.
+//! - [`api`]: the HTTP interface (SOAP `/ws`, JSON `/api/v1`, admin, metrics, health).
 //! - [`admin`]: registry administration shared by the CLI and the admin API.
 //! - [`store`]: the system of record (registry, messages, queues, history, accounting) behind the
 //!   [`store::Store`] trait; SQLite is the embedded default.
 pub mod admin;
+pub mod api;
 pub mod config;
 pub mod dsig;
 pub mod envelope;
 pub mod exchange;
+pub mod node;
 pub mod schema;
 pub mod store;
 pub mod xml;

@@ -1,0 +1,278 @@
+//! A running node: the store, the node's own key, the exchange, background work and the HTTP
+//! listener, started together and stopped together.
+//!
+//! Shape (after mini-redis): [`Node::start`] binds and spawns, returning a [`RunningNode`];
+//! [`RunningNode::shutdown`] stops accepting, lets in-flight requests finish (up to the
+//! configured grace), stops background tasks and closes the store, which commits every pending
+//! write — nothing accepted is lost.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::api::{self, ApiState};
+use crate::config::NodeConfig;
+use crate::dsig::{Certificate, RingSigner, VerifierRegistry};
+use crate::exchange::{Exchange, ExchangeError, ExchangeSettings, NodeIdentity};
+use crate::store::sqlite::{SqliteConfig, SqliteStore};
+use crate::store::{Store, StoreError};
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    #[error("opening the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Exchange(#[from] ExchangeError),
+    #[error("the node key or certificate ({path}): {problem}")]
+    NodeKey { path: PathBuf, problem: String },
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("database `{0}` is not supported by this build; use an empty value (embedded SQLite)")]
+    UnsupportedDatabase(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// Starts nodes.
+#[derive(Debug)]
+pub struct Node;
+
+/// A started node. Dropping it does not stop it; call [`RunningNode::shutdown`].
+#[derive(Debug)]
+pub struct RunningNode {
+    /// The address the listener is bound to (the real port when the config said 0).
+    pub addr: SocketAddr,
+    /// The base URL clients use (as written into the WSDL).
+    pub url: String,
+    pub exchange: Exchange,
+    config: Arc<NodeConfig>,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Node {
+    /// Opens the store, loads (or on first start generates) the node's key, builds the exchange,
+    /// binds the listener and starts serving and the background work.
+    ///
+    /// # Errors
+    /// [`NodeError`] naming what could not be opened, read or bound.
+    pub async fn start(config: NodeConfig) -> Result<RunningNode, NodeError> {
+        let config = Arc::new(config);
+        let store = open_store(&config).await?;
+        let signer = load_or_create_node_key(&config)?;
+        let identity = NodeIdentity {
+            mnemonic: config.node.mnemonic.clone(),
+            name: config.node.name.clone(),
+            signer: Arc::new(signer),
+        };
+        let exchange = Exchange::new(
+            store,
+            ExchangeSettings::from_config(&config),
+            identity,
+            VerifierRegistry::default(),
+        )
+        .await?;
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .map_err(|source| NodeError::Bind {
+                addr: config.server.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| NodeError::Bind {
+            addr: config.server.listen,
+            source,
+        })?;
+        let url = config.public_url(addr);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+
+        let state = ApiState::new(exchange.clone(), config.clone(), url.clone());
+        let tls = api::tls_acceptor(&config.server.tls).map_err(NodeError::Tls)?;
+        let server = tokio::spawn(api::serve(listener, state, tls, wait_for(shutdown_rx.clone())));
+
+        let background = vec![tokio::spawn(expiry_loop(
+            exchange.clone(),
+            Duration::from_secs(config.background.expiry_interval_secs.max(1)),
+            shutdown_rx,
+        ))];
+        tracing::info!(%addr, %url, "node started");
+        Ok(RunningNode {
+            addr,
+            url,
+            exchange,
+            config,
+            shutdown,
+            server,
+            background,
+        })
+    }
+}
+
+impl RunningNode {
+    /// Stops the node gracefully: no new connections, in-flight requests finish (up to the
+    /// configured grace period), background tasks stop, the store commits what is pending.
+    ///
+    /// # Errors
+    /// The listener's IO error, if serving failed.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        let grace = Duration::from_secs(self.config.server.shutdown_grace_secs);
+        let served = match tokio::time::timeout(grace, self.server).await {
+            Ok(joined) => joined.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            Err(_) => {
+                tracing::warn!(?grace, "requests still running after the grace period; closing");
+                Ok(())
+            }
+        };
+        for task in self.background {
+            let _ = task.await;
+        }
+        self.exchange.store().close().await;
+        tracing::info!("node stopped");
+        served
+    }
+
+    /// Serves until the server stops by itself (an IO error) or `signal` completes, then shuts
+    /// down gracefully.
+    ///
+    /// # Errors
+    /// As [`RunningNode::shutdown`].
+    pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        tokio::select! {
+            () = signal => self.shutdown().await,
+            joined = &mut self.server => {
+                let _ = self.shutdown.send(true);
+                for task in self.background {
+                    let _ = task.await;
+                }
+                self.exchange.store().close().await;
+                joined.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            }
+        }
+    }
+}
+
+async fn wait_for(mut rx: watch::Receiver<bool>) {
+    while !*rx.borrow() {
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn expiry_loop(exchange: Exchange, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        match exchange.expire_due(time::OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "messages past their EOL removed; senders notified"),
+            Err(e) => tracing::warn!(error = %e, "expiry pass failed; will retry"),
+        }
+    }
+}
+
+/// Opens the configured store (embedded SQLite unless a database URL says otherwise).
+///
+/// # Errors
+/// [`NodeError::Store`] when it cannot be opened; [`NodeError::UnsupportedDatabase`] for URLs of
+/// databases this build does not serve.
+pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError> {
+    let db = config.storage.database.trim();
+    let path = if db.is_empty() {
+        config.storage.data_dir.join("rsmev.db")
+    } else if let Some(p) = db
+        .strip_prefix("sqlite://")
+        .or_else(|| db.strip_prefix("sqlite:"))
+    {
+        PathBuf::from(p)
+    } else {
+        return Err(NodeError::UnsupportedDatabase(db.to_owned()));
+    };
+    let sqlite = SqliteConfig {
+        max_batch: config.storage.max_batch.max(1),
+        ..SqliteConfig::default()
+    };
+    Ok(Arc::new(SqliteStore::open(&path, sqlite).await?))
+}
+
+/// The node's signing key (ЭП-СМЭВ): the configured files, or `node-key.pem`/`node-cert.pem` in
+/// the data directory, generated on first start (ECDSA P-256, self-signed, 10 years).
+///
+/// # Errors
+/// [`NodeError::NodeKey`] when the files cannot be read, written or do not match.
+pub fn load_or_create_node_key(config: &NodeConfig) -> Result<RingSigner, NodeError> {
+    let (key_path, cert_path) = if config.node.key.is_empty() {
+        (
+            config.storage.data_dir.join("node-key.pem"),
+            config.storage.data_dir.join("node-cert.pem"),
+        )
+    } else {
+        (PathBuf::from(&config.node.key), PathBuf::from(&config.node.cert))
+    };
+    let err = |path: &Path, problem: String| NodeError::NodeKey {
+        path: path.to_owned(),
+        problem,
+    };
+    if !key_path.exists() && config.node.key.is_empty() {
+        let (key, cert) = generate_self_signed(&config.node.mnemonic, &config.node.name, 3650)
+            .map_err(|e| err(&key_path, e))?;
+        if let Some(parent) = key_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| err(parent, e.to_string()))?;
+        }
+        write_private(&key_path, &key).map_err(|e| err(&key_path, e.to_string()))?;
+        std::fs::write(&cert_path, cert).map_err(|e| err(&cert_path, e.to_string()))?;
+        tracing::info!(key = %key_path.display(), cert = %cert_path.display(), "generated the node's signing key");
+    }
+    let key = std::fs::read_to_string(&key_path).map_err(|e| err(&key_path, e.to_string()))?;
+    let cert = std::fs::read(&cert_path).map_err(|e| err(&cert_path, e.to_string()))?;
+    let cert = Certificate::from_pem_or_der(&cert).map_err(|e| err(&cert_path, e.to_string()))?;
+    RingSigner::from_pem(&key, cert).map_err(|e| err(&key_path, e.to_string()))
+}
+
+/// A new ECDSA P-256 key (PKCS#8 PEM) and a self-signed certificate (PEM) for it.
+///
+/// # Errors
+/// The generator's message, when generation fails.
+pub fn generate_self_signed(cn: &str, org: &str, days: u32) -> Result<(String, String), String> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    if !org.is_empty() {
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, org);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::minutes(5);
+    params.not_after = now + time::Duration::days(i64::from(days));
+    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
+    Ok((key.serialize_pem(), cert.pem()))
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &Path, pem: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(pem.as_bytes())
+}
