@@ -5,16 +5,24 @@
 //!   payload and of the signed block. The payload is generated here (records of a GIS GMP-like
 //!   charge package with Cyrillic text and attributes).
 //!
+//! - `c14n`: exclusive canonicalization of the `SenderProvidedRequestData` subtree.
+//! - `smev_transform`: the SMEV transform of the same subtree.
+//! - `hop`: one full verify-then-sign hop of the node over a SendRequestRequest signed with ECDSA
+//!   P-256 (SMEV transform, SHA-256 digest): parse the envelope, verify the caller signature over
+//!   exactly the signed element, build the `MessageMetadata` answer and sign it with the node's
+//!   key. This is the node's CPU work per accepted message without the store.
+//!
 //! `cargo bench -p rsmev-benches --bench envelope`
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rsmev_broker::dsig::{self, Certificate, RingSigner, SignOptions, VerifierRegistry};
 use rsmev_broker::envelope::{
-    Envelope, MessageId, MessagePrimaryContent, SendRequestRequest, SenderProvidedRequestData, Signed,
-    XmlSignature,
+    DateTime, Envelope, InteractionStatus, MessageId, MessageMetadata, MessagePrimaryContent, MessageType,
+    SendRequestRequest, SenderProvidedRequestData, Signed, XmlSignature,
 };
-use rsmev_broker::xml::{Limits, RawElement};
+use rsmev_broker::xml::{Document, Limits, RawElement, c14n, transform};
 
 /// A business document of at least `size` bytes.
 fn payload(size: usize) -> String {
@@ -43,11 +51,10 @@ fn signature() -> String {
     )
 }
 
-/// A signed SendRequestRequest with a payload of about `size` bytes, as a client sends it.
-fn send_request(size: usize) -> String {
+fn request_data(size: usize) -> SenderProvidedRequestData {
     let limits = Limits::default();
     let raw = |xml: &str| RawElement::parse(xml, &limits).expect("well-formed bench XML");
-    let data = SenderProvidedRequestData {
+    SenderProvidedRequestData {
         id: Some("SIGNED_BY_CONSUMER".into()),
         message_id: MessageId::parse("db0486d0-3c08-11e5-95e2-d4c9eff07b77").expect("UUID"),
         reference_message_id: None,
@@ -60,11 +67,44 @@ fn send_request(size: usize) -> String {
         ref_attachment_headers: Vec::new(),
         business_process_metadata: None,
         test_message: false,
-    };
+    }
+}
+
+fn p256_signer(cn: &str) -> RingSigner {
+    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    let cert = params.self_signed(&kp).expect("certificate");
+    RingSigner::from_pem(
+        &kp.serialize_pem(),
+        Certificate::from_der(cert.der()).expect("cert"),
+    )
+    .expect("signer")
+}
+
+/// A SendRequestRequest with a payload of about `size` bytes, really signed by `signer` as an
+/// SMEV client signs it (exc-c14n + SMEV transform).
+fn signed_send_request(size: usize, signer: &RingSigner) -> String {
+    let data = Signed::sealed(request_data(size));
+    let doc = Document::parse(data.xml().as_bytes(), &Limits::default()).expect("sealed block parses");
+    let signature = dsig::sign(&doc, doc.root(), signer, &SignOptions::default()).expect("signs");
     Envelope::SendRequestRequest(SendRequestRequest {
-        sender_provided: Signed::new(data),
+        sender_provided: data,
         attachments: Vec::new(),
-        caller_signature: Some(XmlSignature::new(raw(&signature())).expect("XMLDSig")),
+        caller_signature: Some(XmlSignature::new(signature).expect("XMLDSig")),
+        routing: None,
+    })
+    .to_xml()
+}
+
+/// A SendRequestRequest with a payload of about `size` bytes and a GOST-shaped signature, as a
+/// client sends it (the parse group does not verify).
+fn send_request(size: usize) -> String {
+    let raw = RawElement::parse(&signature(), &Limits::default()).expect("well-formed bench XML");
+    Envelope::SendRequestRequest(SendRequestRequest {
+        sender_provided: Signed::new(request_data(size)),
+        attachments: Vec::new(),
+        caller_signature: Some(XmlSignature::new(raw).expect("XMLDSig")),
         routing: None,
     })
     .to_xml()
@@ -88,5 +128,72 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse);
+fn canonical_forms(c: &mut Criterion) {
+    let sizes = [("1KiB", 1024), ("16KiB", 16 * 1024), ("1MiB", 1024 * 1024)];
+    for (group_name, smev) in [("c14n", false), ("smev_transform", true)] {
+        let mut group = c.benchmark_group(group_name);
+        for (label, size) in sizes {
+            let xml = Signed::sealed(request_data(size)).xml();
+            let doc = Document::parse(xml.as_bytes(), &Limits::default()).expect("parses");
+            group.throughput(Throughput::Bytes(xml.len() as u64));
+            group.bench_with_input(
+                BenchmarkId::new("sender_provided_request_data", label),
+                &doc,
+                |b, d| {
+                    if smev {
+                        b.iter(|| transform::smev(black_box(d), d.root()).expect("transforms"));
+                    } else {
+                        b.iter(|| c14n::exclusive(black_box(d), d.root(), &[]).expect("canonicalizes"));
+                    }
+                },
+            );
+        }
+        group.finish();
+    }
+}
+
+fn hop(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hop");
+    let client = p256_signer("bench-client");
+    let node = p256_signer("bench-node");
+    let verifiers = VerifierRegistry::default();
+    let limits = Limits::default();
+    let now = time::OffsetDateTime::now_utc();
+    for (label, size) in [("1KiB", 1024), ("16KiB", 16 * 1024), ("1MiB", 1024 * 1024)] {
+        let message = signed_send_request(size, &client);
+        let one_hop = |m: &str| {
+            let parsed = Envelope::parse(m.as_bytes(), &limits).expect("parses");
+            let (sig, target) = (
+                parsed.caller_signature().expect("signed"),
+                parsed.caller_signed_element().expect("target"),
+            );
+            dsig::verify(parsed.document(), sig, target, now, &verifiers).expect("verifies");
+            let Envelope::SendRequestRequest(r) = parsed.envelope() else {
+                unreachable!("a SendRequestRequest")
+            };
+            let metadata = Signed::sealed(MessageMetadata {
+                id: Some("SIGNED_BY_SMEV".into()),
+                message_id: Some(r.sender_provided.message_id.clone()),
+                message_type: MessageType::Request,
+                sender: None,
+                sending_timestamp: DateTime::new(now).expect("time"),
+                recipient: None,
+                delivery_timestamp: None,
+                status: Some(InteractionStatus::RequestIsAcceptedBySmev),
+            });
+            let doc = Document::parse(metadata.xml().as_bytes(), &limits).expect("parses");
+            dsig::sign(&doc, doc.root(), &node, &SignOptions::default()).expect("signs")
+        };
+        one_hop(&message);
+        group.throughput(Throughput::Bytes(message.len() as u64));
+        group.bench_with_input(
+            BenchmarkId::new("verify_then_sign_p256", label),
+            &message,
+            |b, m| b.iter(|| one_hop(black_box(m))),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse, canonical_forms, hop);
 criterion_main!(benches);
