@@ -17,98 +17,10 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rsmev_broker::dsig::{self, Certificate, RingSigner, SignOptions, VerifierRegistry};
-use rsmev_broker::envelope::{
-    DateTime, Envelope, InteractionStatus, MessageId, MessageMetadata, MessagePrimaryContent, MessageType,
-    SendRequestRequest, SenderProvidedRequestData, Signed, XmlSignature,
-};
-use rsmev_broker::xml::{Document, Limits, RawElement, c14n, transform};
-
-/// A business document of at least `size` bytes.
-fn payload(size: usize) -> String {
-    let mut xml = String::with_capacity(size + 512);
-    xml.push_str(
-        r#"<req:ImportChargesRequest xmlns:req="urn://rsmev.bench/charges/1.0" xmlns:c="urn://rsmev.bench/common/1.0" Id="PERSONAL_SIGNATURE">"#,
-    );
-    let mut n = 0u64;
-    while xml.len() < size {
-        n += 1;
-        xml.push_str(&format!(
-            r#"<c:Charge supplierBillID="{:020}" billDate="2024-03-01T10:15:30+03:00" totalAmount="{}"><c:Payee inn="7707083893" name="УФК по г. Москве (ИФНС № 7)"/><c:Purpose>Штраф за нарушение ПДД &amp; пеня № {n}</c:Purpose></c:Charge>"#,
-            n,
-            n * 100
-        ));
-    }
-    xml.push_str("</req:ImportChargesRequest>");
-    xml
-}
-
-fn signature() -> String {
-    // The shape and sizes of a real GOST R 34.10-2012 ЭП-ОВ (a 1 KiB certificate).
-    let cert = "MIIB".repeat(330);
-    format!(
-        r##"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34102012-gostr34112012-256"/><ds:Reference URI="#SIGNED_BY_CONSUMER"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:Transform Algorithm="urn://smev-gov-ru/xmldsig/transform"/></ds:Transforms><ds:DigestMethod Algorithm="urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34112012-256"/><ds:DigestValue>RrR9ig8k4ZisKhsMpmYIY7Iqb8yKv+l1MjFg1kJ9eV0=</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>J3746ks34pOcPGQpKzc0sz3n9+gjPtzZbSEEs4c3sTwbtfdaY7N/hxXzEIvXc+3ad9bc35Y8yBhZ/BYbloGt+Q==</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>"##
-    )
-}
-
-fn request_data(size: usize) -> SenderProvidedRequestData {
-    let limits = Limits::default();
-    let raw = |xml: &str| RawElement::parse(xml, &limits).expect("well-formed bench XML");
-    SenderProvidedRequestData {
-        id: Some("SIGNED_BY_CONSUMER".into()),
-        message_id: MessageId::parse("db0486d0-3c08-11e5-95e2-d4c9eff07b77").expect("UUID"),
-        reference_message_id: None,
-        transaction_code: Some("ignore".into()),
-        node_id: None,
-        eol: None,
-        primary_content: MessagePrimaryContent::new(raw(&payload(size))).expect("qualified"),
-        personal_signature: None,
-        attachment_headers: Vec::new(),
-        ref_attachment_headers: Vec::new(),
-        business_process_metadata: None,
-        test_message: false,
-    }
-}
-
-fn p256_signer(cn: &str) -> RingSigner {
-    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
-    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
-    let cert = params.self_signed(&kp).expect("certificate");
-    RingSigner::from_pem(
-        &kp.serialize_pem(),
-        Certificate::from_der(cert.der()).expect("cert"),
-    )
-    .expect("signer")
-}
-
-/// A SendRequestRequest with a payload of about `size` bytes, really signed by `signer` as an
-/// SMEV client signs it (exc-c14n + SMEV transform).
-fn signed_send_request(size: usize, signer: &RingSigner) -> String {
-    let data = Signed::sealed(request_data(size));
-    let doc = Document::parse(data.xml().as_bytes(), &Limits::default()).expect("sealed block parses");
-    let signature = dsig::sign(&doc, doc.root(), signer, &SignOptions::default()).expect("signs");
-    Envelope::SendRequestRequest(SendRequestRequest {
-        sender_provided: data,
-        attachments: Vec::new(),
-        caller_signature: Some(XmlSignature::new(signature).expect("XMLDSig")),
-        routing: None,
-    })
-    .to_xml()
-}
-
-/// A SendRequestRequest with a payload of about `size` bytes and a GOST-shaped signature, as a
-/// client sends it (the parse group does not verify).
-fn send_request(size: usize) -> String {
-    let raw = RawElement::parse(&signature(), &Limits::default()).expect("well-formed bench XML");
-    Envelope::SendRequestRequest(SendRequestRequest {
-        sender_provided: Signed::new(request_data(size)),
-        attachments: Vec::new(),
-        caller_signature: Some(XmlSignature::new(raw).expect("XMLDSig")),
-        routing: None,
-    })
-    .to_xml()
-}
+use rsmev_benches::{p256_signer, request_data, send_request, signed_send_request};
+use rsmev_broker::dsig::VerifierRegistry;
+use rsmev_broker::envelope::{Envelope, Signed};
+use rsmev_broker::xml::{Document, Limits, c14n, transform};
 
 fn parse(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");
@@ -161,29 +73,7 @@ fn hop(c: &mut Criterion) {
     let now = time::OffsetDateTime::now_utc();
     for (label, size) in [("1KiB", 1024), ("16KiB", 16 * 1024), ("1MiB", 1024 * 1024)] {
         let message = signed_send_request(size, &client);
-        let one_hop = |m: &str| {
-            let parsed = Envelope::parse(m.as_bytes(), &limits).expect("parses");
-            let (sig, target) = (
-                parsed.caller_signature().expect("signed"),
-                parsed.caller_signed_element().expect("target"),
-            );
-            dsig::verify(parsed.document(), sig, target, now, &verifiers).expect("verifies");
-            let Envelope::SendRequestRequest(r) = parsed.envelope() else {
-                unreachable!("a SendRequestRequest")
-            };
-            let metadata = Signed::sealed(MessageMetadata {
-                id: Some("SIGNED_BY_SMEV".into()),
-                message_id: Some(r.sender_provided.message_id.clone()),
-                message_type: MessageType::Request,
-                sender: None,
-                sending_timestamp: DateTime::new(now).expect("time"),
-                recipient: None,
-                delivery_timestamp: None,
-                status: Some(InteractionStatus::RequestIsAcceptedBySmev),
-            });
-            let doc = Document::parse(metadata.xml().as_bytes(), &limits).expect("parses");
-            dsig::sign(&doc, doc.root(), &node, &SignOptions::default()).expect("signs")
-        };
+        let one_hop = |m: &str| rsmev_benches::hop(m, &limits, now, &verifiers, &node);
         one_hop(&message);
         group.throughput(Throughput::Bytes(message.len() as u64));
         group.bench_with_input(

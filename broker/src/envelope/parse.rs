@@ -702,7 +702,7 @@ impl<'d> Parser<'d> {
         let el = self.doc.element(root);
         let content = MessagePrimaryContent::checked(
             self.doc.extract(root),
-            el.and_then(|e| e.ns.clone()),
+            el.and_then(|e| e.ns.as_deref().map(str::to_owned)),
             el.map(|e| e.local.clone()).unwrap_or_default(),
             self.pos(root),
         )?;

@@ -245,7 +245,7 @@ impl SchemaSet {
         let Some(element) = doc.element(root) else {
             return vec![reader_violation(xml, &XmlError::NoRootElement)];
         };
-        let namespace = element.ns.clone().unwrap_or_default();
+        let namespace: String = element.ns.as_deref().unwrap_or_default().to_owned();
         let Some(entry) = self.schemas.get(&namespace) else {
             let (line, column) = lines.position(doc.node(root).span.start);
             return vec![Violation {

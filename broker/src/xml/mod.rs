@@ -23,6 +23,7 @@ mod tests;
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use quick_xml::Reader;
 use quick_xml::events::attributes::Attribute as QAttribute;
@@ -130,8 +131,9 @@ pub struct NsDecl {
 pub struct Attribute {
     pub prefix: Option<String>,
     pub local: String,
-    /// Namespace of a prefixed attribute; unprefixed attributes have none.
-    pub ns: Option<String>,
+    /// Namespace of a prefixed attribute; unprefixed attributes have none. (Shared: a document
+    /// holds one copy of each namespace URI.)
+    pub ns: Option<Arc<str>>,
     pub value: String,
 }
 
@@ -141,7 +143,8 @@ pub struct Attribute {
 pub struct Element {
     pub prefix: Option<String>,
     pub local: String,
-    pub ns: Option<String>,
+    /// The resolved namespace (shared: a document holds one copy of each namespace URI).
+    pub ns: Option<Arc<str>>,
     pub ns_decls: Vec<NsDecl>,
     pub attributes: Vec<Attribute>,
 }
@@ -479,7 +482,7 @@ struct Builder<'a> {
     /// Open elements.
     stack: Vec<NodeId>,
     /// Namespace scopes: one list of (prefix, uri) per open element.
-    scopes: Vec<Vec<(Option<String>, String)>>,
+    scopes: Vec<Vec<(Option<String>, Arc<str>)>>,
     root: Option<NodeId>,
     ids: HashMap<String, Vec<NodeId>>,
     /// Text being accumulated across Text/CData/GeneralRef events, with the byte it started at.
@@ -686,9 +689,9 @@ impl<'a> Builder<'a> {
         Ok(id)
     }
 
-    fn resolve(&self, prefix: Option<&str>, position: usize) -> Result<Option<String>, XmlError> {
+    fn resolve(&self, prefix: Option<&str>, position: usize) -> Result<Option<Arc<str>>, XmlError> {
         if prefix == Some("xml") {
-            return Ok(Some(XML_NS.to_owned()));
+            return Ok(Some(Arc::from(XML_NS)));
         }
         for scope in self.scopes.iter().rev() {
             for (p, uri) in scope.iter().rev() {
@@ -720,11 +723,10 @@ impl<'a> Builder<'a> {
                 position: start,
             });
         }
-        let name = e.name().into_inner().to_owned();
-        let (prefix, local) = split_qname(&name, start)?;
+        let (prefix, local) = split_qname(e.name().into_inner(), start)?;
 
         let mut ns_decls = Vec::new();
-        let mut raw_attrs: Vec<(String, String)> = Vec::new();
+        let mut raw_attrs: Vec<(&str, String)> = Vec::new();
         let mut count = 0usize;
         for attr in e.attributes().with_checks(true) {
             let attr: QAttribute<'_> = attr.map_err(|err| match err {
@@ -752,7 +754,7 @@ impl<'a> Builder<'a> {
                     position: start,
                 });
             }
-            let key = attr.key.into_inner().to_owned();
+            let key = attr.key.into_inner();
             let value = attr
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|err| match err {
@@ -792,13 +794,13 @@ impl<'a> Builder<'a> {
         self.scopes.push(
             ns_decls
                 .iter()
-                .map(|d| (d.prefix.clone(), d.uri.clone()))
+                .map(|d| (d.prefix.clone(), Arc::from(d.uri.as_str())))
                 .collect(),
         );
         let ns = self.resolve(prefix.as_deref(), start)?;
         let mut attributes = Vec::with_capacity(raw_attrs.len());
         for (key, value) in raw_attrs {
-            let (aprefix, alocal) = split_qname(&key, start)?;
+            let (aprefix, alocal) = split_qname(key, start)?;
             let ans = match &aprefix {
                 Some(p) => self.resolve(Some(p), start)?,
                 None => None,
@@ -808,7 +810,7 @@ impl<'a> Builder<'a> {
                 .any(|a: &Attribute| a.local == alocal && a.ns == ans)
             {
                 return Err(XmlError::DuplicateAttribute {
-                    name: key,
+                    name: key.to_owned(),
                     position: start,
                 });
             }

@@ -54,7 +54,8 @@ pub fn smev(doc: &Document, node: NodeId) -> Result<Vec<u8>, TransformError> {
     let mut t = Transformer {
         doc,
         counter: 1,
-        scopes: Vec::new(),
+        bindings: Vec::new(),
+        text: String::new(),
         out: Vec::with_capacity(doc.node(node).span.len()),
         limit: doc.canonical_output_limit(),
     };
@@ -65,28 +66,26 @@ pub fn smev(doc: &Document, node: NodeId) -> Result<Vec<u8>, TransformError> {
 struct Transformer<'a> {
     doc: &'a Document,
     counter: usize,
-    /// Prefix bindings emitted by each open output element: (namespace URI, prefix).
-    scopes: Vec<Vec<(&'a str, String)>>,
+    /// Prefix bindings of the open output elements, innermost last: (namespace URI, N of `nsN`).
+    /// An element's own bindings are the ones it pushed; it pops them when it closes.
+    bindings: Vec<(&'a str, usize)>,
+    /// Text accumulated across comments (see `element`), flushed before anything else is written.
+    text: String,
     out: Vec<u8>,
     limit: usize,
 }
 
 impl<'a> Transformer<'a> {
-    /// The prefix for `uri`: one an open ancestor (or this element, `frame`) declared, or a new
-    /// `nsN` declared in `frame`.
-    fn prefix_for(&mut self, uri: &'a str, frame: &mut Vec<(&'a str, String)>) -> String {
-        let found = frame
-            .iter()
-            .chain(self.scopes.iter().rev().flatten())
-            .find(|(u, _)| *u == uri)
-            .map(|(_, p)| p.clone());
-        if let Some(p) = found {
-            return p;
+    /// The prefix number for `uri`: one an open element (this one included) declared, or a new
+    /// one declared by this element, whose bindings start at `own`.
+    fn prefix_for(&mut self, uri: &'a str) -> usize {
+        if let Some((_, n)) = self.bindings.iter().rev().find(|(u, _)| *u == uri) {
+            return *n;
         }
-        let p = format!("ns{}", self.counter);
+        let n = self.counter;
         self.counter += 1;
-        frame.push((uri, p.clone()));
-        p
+        self.bindings.push((uri, n));
+        n
     }
 
     fn element(&mut self, id: NodeId) -> Result<(), TransformError> {
@@ -98,37 +97,37 @@ impl<'a> Transformer<'a> {
                 position: doc.node(id).span.start,
             });
         };
-        let mut frame: Vec<(&'a str, String)> = Vec::new();
-        let prefix = self.prefix_for(ns, &mut frame);
+        let own = self.bindings.len();
+        let prefix = self.prefix_for(ns);
 
-        let mut attrs: Vec<&'a Attribute> = el.attributes.iter().collect();
-        attrs.sort_by(|a, b| attribute_order(a, b));
-        let mut written: Vec<(Option<String>, &'a Attribute)> = Vec::with_capacity(attrs.len());
-        for a in attrs {
-            let p = match a.ns.as_deref() {
+        let mut attrs: Vec<(Option<usize>, &'a Attribute)> =
+            el.attributes.iter().map(|a| (None, a)).collect();
+        attrs.sort_by(|a, b| attribute_order(a.1, b.1));
+        for (p, a) in &mut attrs {
+            *p = match a.ns.as_deref() {
                 None => None,
-                Some(XML_NS) => Some("xml".to_owned()),
-                Some(uri) => Some(self.prefix_for(uri, &mut frame)),
+                // The xml prefix is bound by definition and never declared.
+                Some(XML_NS) => Some(0),
+                Some(uri) => Some(self.prefix_for(uri)),
             };
-            written.push((p, a));
         }
 
         let out = &mut self.out;
         out.push(b'<');
-        out.extend_from_slice(prefix.as_bytes());
+        push_prefix(out, prefix);
         out.push(b':');
         out.extend_from_slice(el.local.as_bytes());
-        for (uri, p) in &frame {
+        for (uri, n) in &self.bindings[own..] {
             out.extend_from_slice(b" xmlns:");
-            out.extend_from_slice(p.as_bytes());
+            push_prefix(out, *n);
             out.extend_from_slice(b"=\"");
             push_escaped(out, uri, Escape::Attribute);
             out.push(b'"');
         }
-        for (p, a) in &written {
+        for (p, a) in &attrs {
             out.push(b' ');
             if let Some(p) = p {
-                out.extend_from_slice(p.as_bytes());
+                push_prefix(out, *p);
                 out.push(b':');
             }
             out.extend_from_slice(a.local.as_bytes());
@@ -141,46 +140,60 @@ impl<'a> Transformer<'a> {
             return Err(TransformError::OutputTooLarge { limit: self.limit });
         }
 
-        self.scopes.push(frame);
         // The reference implementation reads the exc-c14n output, where comments are gone: text
         // on both sides of a comment is one text node there. Processing instructions survive
         // c14n, so they do split text.
-        let mut text = String::new();
         for c in doc.children(id) {
             match &doc.node(c).kind {
-                NodeKind::Text(t) => text.push_str(t),
+                NodeKind::Text(t) => self.text.push_str(t),
                 NodeKind::Comment(_) => {}
                 NodeKind::Element(_) => {
-                    self.flush_text(&mut text);
+                    self.flush_text();
                     self.element(c)?;
                 }
-                NodeKind::ProcessingInstruction { .. } => self.flush_text(&mut text),
+                NodeKind::ProcessingInstruction { .. } => self.flush_text(),
             }
         }
-        self.flush_text(&mut text);
+        self.flush_text();
         if self.out.len() > self.limit {
             return Err(TransformError::OutputTooLarge { limit: self.limit });
         }
-        self.scopes.pop();
+        self.bindings.truncate(own);
 
         self.out.extend_from_slice(b"</");
-        self.out.extend_from_slice(prefix.as_bytes());
+        push_prefix(&mut self.out, prefix);
         self.out.push(b':');
         self.out.extend_from_slice(el.local.as_bytes());
         self.out.push(b'>');
         Ok(())
     }
-}
 
-impl Transformer<'_> {
     /// Writes accumulated text unless it is whitespace only (Java's `trim().isEmpty()`: everything
     /// up to U+0020 counts as whitespace).
-    fn flush_text(&mut self, text: &mut String) {
-        if !text.chars().all(|ch| ch <= ' ') {
-            push_escaped(&mut self.out, text, Escape::Text);
+    fn flush_text(&mut self) {
+        if !self.text.chars().all(|ch| ch <= ' ') {
+            push_escaped(&mut self.out, &self.text, Escape::Text);
         }
-        text.clear();
+        self.text.clear();
     }
+}
+
+/// Writes `nsN`, or `xml` for 0.
+fn push_prefix(out: &mut Vec<u8>, n: usize) {
+    if n == 0 {
+        out.extend_from_slice(b"xml");
+        return;
+    }
+    out.extend_from_slice(b"ns");
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    while v > 0 {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Qualified attributes first by (namespace URI, local name), then unqualified by local name,
