@@ -1,11 +1,16 @@
 //! `rsmev`: the RSMEV node and its operator tools.
 //!
 //! Layout: [`cli`] holds the argument types (clap); [`commands`] has one module per command,
-//! each with a `run` function taking its arguments. Errors are `anyhow` with context; the exit
+//! each with a `run` function taking its arguments (`commands::store` opens the node's store for
+//! the operator commands). [`client`] is a participant's signed SOAP client (used by `demo`),
+//! [`table`] prints aligned tables, [`logging`] sets up tracing. Errors are `anyhow` with context; the exit
 //! code is 1 on error, 2 on usage errors (clap), and whatever a check command documents.
 
 mod cli;
+mod client;
 mod commands;
+mod logging;
+mod table;
 
 use clap::Parser as _;
 

@@ -1,0 +1,222 @@
+//! `rsmev trace <message-id>`: the movement of a message and its responses, as a timeline.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use rsmev_broker::store::{HistoryEvent, Store, StoredMessage, Trace};
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::store::{LocalStore, Open};
+use crate::cli::{TraceArgs, TraceFormat};
+
+pub async fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
+    LocalStore::with(&args.data, Open::Existing, async |local| {
+        print!(
+            "{}",
+            render(local.store.as_ref(), args.message_id, args.format).await?
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+    .await
+}
+
+/// The trace of `id` in `format`.
+///
+/// # Errors
+/// When the store fails, or knows nothing of `id`.
+pub async fn render(store: &dyn Store, id: Uuid, format: TraceFormat) -> anyhow::Result<String> {
+    let trace = store.trace(id).await?;
+    if trace.message.is_none() && trace.events.is_empty() {
+        bail!("no message with MessageID {id} is known to this node");
+    }
+    Ok(match format {
+        TraceFormat::Text => text(id, &trace),
+        TraceFormat::Json => format!("{:#}\n", to_json(id, &trace)),
+    })
+}
+
+/// RFC 3339 in UTC with milliseconds, so that timelines align.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&format).unwrap_or_else(|_| t.to_string())
+}
+
+fn headline(id: Uuid, message: Option<&StoredMessage>) -> String {
+    let Some(m) = message else {
+        return format!("message {id} (not stored: refused at intake)");
+    };
+    let mut s = format!("{} {}", m.kind.as_str(), m.message_id);
+    if let Some(q) = &m.qname {
+        s.push_str(&format!(" {q}"));
+    }
+    if let Some(sender) = &m.sender {
+        s.push_str(&format!(" from {sender}"));
+    }
+    if let Some(original) = m.original_message_id
+        && original != id
+    {
+        s.push_str(&format!(", answering {original}"));
+    }
+    if let Some(code) = &m.transaction_code {
+        s.push_str(&format!(", transaction code {code}"));
+    }
+    if let Some(eol) = m.eol {
+        s.push_str(&format!(", EOL {}", timestamp(eol)));
+    }
+    s
+}
+
+fn text(id: Uuid, trace: &Trace) -> String {
+    // Columns aligned across the request and its responses.
+    let all = trace
+        .events
+        .iter()
+        .chain(trace.responses.iter().flat_map(|(_, events)| events));
+    let (mut event_width, mut actor_width) = (0, 0);
+    for e in all {
+        event_width = event_width.max(e.event.as_str().len());
+        actor_width = actor_width.max(e.actor.chars().count());
+    }
+    let line = |indent: &str, e: &HistoryEvent| {
+        let pad = actor_width - e.actor.chars().count();
+        let text = format!(
+            "{indent}{}  {:<event_width$}  {}{}  {}",
+            timestamp(e.at),
+            e.event.as_str(),
+            e.actor,
+            " ".repeat(pad),
+            e.detail
+        );
+        format!("{}\n", text.trim_end())
+    };
+    let mut out = format!("{}\n", headline(id, trace.message.as_ref()));
+    for e in &trace.events {
+        out.push_str(&line("  ", e));
+    }
+    for (response, events) in &trace.responses {
+        out.push_str(&format!("  {}\n", headline(id, Some(response))));
+        for e in events {
+            out.push_str(&line("    ", e));
+        }
+    }
+    out
+}
+
+fn message_json(id: Uuid, m: Option<&StoredMessage>, events: &[HistoryEvent]) -> serde_json::Value {
+    let events: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| {
+            json!({
+                "at": timestamp(e.at),
+                "event": e.event.as_str(),
+                "actor": e.actor,
+                "detail": e.detail,
+            })
+        })
+        .collect();
+    match m {
+        None => json!({ "message_id": id.to_string(), "stored": false, "events": events }),
+        Some(m) => json!({
+            "message_id": m.message_id.to_string(),
+            "stored": true,
+            "kind": m.kind.as_str(),
+            "infotype": m.qname.as_ref().map(ToString::to_string),
+            "sender": m.sender.as_ref().map(ToString::to_string),
+            "original_message_id": m.original_message_id.map(|u| u.to_string()),
+            "transaction_code": m.transaction_code,
+            "eol": m.eol.map(timestamp),
+            "received_at": timestamp(m.received_at),
+            "events": events,
+        }),
+    }
+}
+
+fn to_json(id: Uuid, trace: &Trace) -> serde_json::Value {
+    let mut value = message_json(id, trace.message.as_ref(), &trace.events);
+    value["responses"] = trace
+        .responses
+        .iter()
+        .map(|(m, events)| message_json(m.message_id, Some(m), events))
+        .collect();
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use rsmev_broker::store::{EventKind, MessageKind};
+    use rsmev_registry::{Mnemonic, QName};
+
+    use super::*;
+
+    fn at(ms: i64) -> OffsetDateTime {
+        time::macros::datetime!(2026-03-01 10:00:00 UTC) + time::Duration::milliseconds(ms)
+    }
+
+    fn event(id: Uuid, ms: i64, event: EventKind, actor: &str, detail: &str) -> HistoryEvent {
+        HistoryEvent {
+            message_id: id,
+            at: at(ms),
+            event,
+            actor: actor.into(),
+            detail: detail.into(),
+        }
+    }
+
+    fn message(
+        id: Uuid,
+        kind: MessageKind,
+        sender: &str,
+        local: &str,
+        original: Option<Uuid>,
+    ) -> StoredMessage {
+        StoredMessage {
+            message_id: id,
+            kind,
+            sender: Some(Mnemonic::new(sender).unwrap()),
+            qname: Some(QName::new("urn:demo", local)),
+            original_message_id: original,
+            reference_message_id: None,
+            transaction_code: None,
+            eol: None,
+            content: String::new(),
+            sender_signature: None,
+            reply_to: None,
+            received_at: at(0),
+        }
+    }
+
+    #[test]
+    fn responses_are_indented_under_the_request_and_columns_align() {
+        let req = Uuid::from_u128(1);
+        let resp = Uuid::from_u128(2);
+        let trace = Trace {
+            message: Some(message(req, MessageKind::Request, "MFC", "Req", None)),
+            events: vec![
+                event(req, 0, EventKind::Accepted, "MFC", ""),
+                event(req, 5, EventKind::Queued, "node", "FNS/requests"),
+                event(req, 1500, EventKind::ResponseAccepted, "FNS", "response x"),
+            ],
+            responses: vec![(
+                message(resp, MessageKind::Response, "FNS", "Resp", Some(req)),
+                vec![event(resp, 1500, EventKind::Acked, "MFC", "")],
+            )],
+        };
+        expect_test::expect![[r#"
+            request 00000000-0000-0000-0000-000000000001 {urn:demo}Req from MFC
+              2026-03-01T10:00:00.000Z  accepted           MFC
+              2026-03-01T10:00:00.005Z  queued             node  FNS/requests
+              2026-03-01T10:00:01.500Z  response-accepted  FNS   response x
+              response 00000000-0000-0000-0000-000000000002 {urn:demo}Resp from FNS
+                2026-03-01T10:00:01.500Z  acked              MFC
+        "#]]
+        .assert_eq(&text(req, &trace));
+        let json = to_json(req, &trace);
+        assert_eq!(json["responses"][0]["events"][0]["event"], "acked");
+        assert_eq!(json["events"][1]["detail"], "FNS/requests");
+    }
+}
