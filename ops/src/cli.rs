@@ -315,7 +315,10 @@ pub struct InfotypeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum XsdCommand {
-    /// Store a folder of XSD files (imports and includes relative to it) as a named set.
+    /// Store a folder of XSD files as a named set, after checking that it compiles.
+    ///
+    /// Each `.xsd` directly in DIR is an entry point, one per target namespace; schemas they
+    /// import or include (by paths relative to the importing file) go in subfolders.
     Add(XsdAddArgs),
     /// List the XSD sets.
     List(DataArgs),

@@ -11,8 +11,10 @@ use tracing_subscriber::EnvFilter;
 /// When the filter does not parse.
 pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(filter).with_context(|| format!("log level `{filter}`"))?;
+    use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A subscriber already set (a second init in one process) keeps logging; not an error.
     let _ = match format {

@@ -19,8 +19,41 @@ fn main() -> std::process::ExitCode {
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes, `: `-separated, skipping a cause whose text the message already
+/// holds (library errors often repeat their source in their own text).
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        let io = std::io::Error::other("Address already in use");
+        let e = anyhow::Error::new(std::io::Error::other(format!("binding 127.0.0.1:1: {io}")))
+            .context("starting the node");
+        assert_eq!(
+            super::message(&e),
+            "starting the node: binding 127.0.0.1:1: Address already in use"
+        );
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(super::message(&e), "outer: inner");
     }
 }

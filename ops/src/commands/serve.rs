@@ -35,9 +35,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let node = match Node::start(config).await {
         Ok(node) => node,
         Err(e @ NodeError::Bind { .. }) => {
-            return Err(anyhow::Error::new(e)).context(format!(
-                "cannot listen on {listen}: is another node running there? choose another address with --listen"
-            ));
+            return Err(anyhow::Error::new(e).context(format!(
+                "cannot listen on {listen} (is another process listening there? choose another address with --listen)"
+            )));
         }
         Err(e) => return Err(anyhow::Error::new(e)).context("the node could not start"),
     };
