@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use rsmev_broker::store::UsageRow;
-use serde_json::json;
+use serde::Serialize;
 
 use super::store::{LocalStore, Open};
 use crate::cli::{ReportCommand, ReportFormat, UsageArgs};
@@ -27,6 +27,25 @@ async fn usage(args: &UsageArgs) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     })
     .await
+}
+
+/// The JSON report, fields in reading order.
+#[derive(Debug, Serialize)]
+struct UsageJson<'a> {
+    from: String,
+    to: String,
+    rows: Vec<UsageRowJson<'a>>,
+    total: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct UsageRowJson<'a> {
+    day: String,
+    participant: &'a str,
+    /// `{namespace}local`; empty for messages without a business document.
+    infotype: &'a str,
+    kind: &'static str,
+    count: u64,
 }
 
 fn infotype(row: &UsageRow) -> &str {
@@ -54,28 +73,22 @@ fn render(args: &UsageArgs, rows: &[UsageRow]) -> String {
             out
         }
         ReportFormat::Json => {
-            let items: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|r| {
-                    json!({
-                        "day": r.day.to_string(),
-                        "participant": r.participant,
-                        "infotype": r.infotype,
-                        "kind": r.kind.as_str(),
-                        "count": r.count,
+            let report = UsageJson {
+                from: args.from.to_string(),
+                to: args.to.to_string(),
+                rows: rows
+                    .iter()
+                    .map(|r| UsageRowJson {
+                        day: r.day.to_string(),
+                        participant: &r.participant,
+                        infotype: &r.infotype,
+                        kind: r.kind.as_str(),
+                        count: r.count,
                     })
-                })
-                .collect();
-            let total: u64 = rows.iter().map(|r| r.count).sum();
-            format!(
-                "{:#}\n",
-                json!({
-                    "from": args.from.to_string(),
-                    "to": args.to.to_string(),
-                    "rows": items,
-                    "total": total,
-                })
-            )
+                    .collect(),
+                total: rows.iter().map(|r| r.count).sum(),
+            };
+            serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
         }
         ReportFormat::Table => {
             let mut out = format!(
@@ -190,6 +203,15 @@ mod tests {
              2026-03-02,MFC,\"{urn:a,b}Req\",request,2\n\
              2026-03-02,node,,response,1\n"
         );
+    }
+
+    #[test]
+    fn json_has_every_row_and_the_total() {
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&args(ReportFormat::Json), &rows())).unwrap();
+        assert_eq!(json["rows"].as_array().unwrap().len(), 3);
+        assert_eq!(json["rows"][2]["participant"], "node");
+        assert_eq!(json["total"], 6);
     }
 
     #[test]

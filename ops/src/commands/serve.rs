@@ -24,15 +24,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(level) = args.log_level {
         config.log.level = level;
     }
-    crate::logging::init(config.log.format, &config.log.level)?;
-
     // Installed before the node starts, so a signal during startup is not lost.
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    // The startup log waits until the URL is printed (or startup failed).
+    let log = crate::logging::init_held(config.log.format, &config.log.level)?;
 
     let data_dir = config.storage.data_dir.clone();
     let listen = config.server.listen;
-    let node = match Node::start(config).await {
+    let started = Node::start(config).await;
+    if started.is_err() {
+        log.release();
+    }
+    let node = match started {
         Ok(node) => node,
         Err(e @ NodeError::Bind { .. }) => {
             return Err(anyhow::Error::new(e).context(format!(
@@ -46,6 +50,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         url = node.url,
         data = data_dir.display()
     );
+    log.release();
     node.run_until(async {
         let name = tokio::select! {
             _ = terminate.recv() => "SIGTERM",

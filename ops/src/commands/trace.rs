@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use rsmev_broker::store::{HistoryEvent, Store, StoredMessage, Trace};
-use serde_json::json;
+use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -33,7 +33,7 @@ pub async fn render(store: &dyn Store, id: Uuid, format: TraceFormat) -> anyhow:
     }
     Ok(match format {
         TraceFormat::Text => text(id, &trace),
-        TraceFormat::Json => format!("{:#}\n", to_json(id, &trace)),
+        TraceFormat::Json => to_json(id, &trace),
     })
 }
 
@@ -107,43 +107,75 @@ fn text(id: Uuid, trace: &Trace) -> String {
     out
 }
 
-fn message_json(id: Uuid, m: Option<&StoredMessage>, events: &[HistoryEvent]) -> serde_json::Value {
-    let events: Vec<serde_json::Value> = events
-        .iter()
-        .map(|e| {
-            json!({
-                "at": timestamp(e.at),
-                "event": e.event.as_str(),
-                "actor": e.actor,
-                "detail": e.detail,
+/// One message of the JSON trace, fields in reading order.
+#[derive(Debug, Serialize)]
+struct MessageJson<'a> {
+    message_id: String,
+    /// False for a message refused at intake (only its events are known).
+    stored: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    infotype: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transaction_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    received_at: Option<String>,
+    events: Vec<EventJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    responses: Option<Vec<MessageJson<'a>>>,
+}
+
+#[derive(Debug, Serialize)]
+struct EventJson<'a> {
+    at: String,
+    event: &'static str,
+    actor: &'a str,
+    detail: &'a str,
+}
+
+fn message_json<'a>(id: Uuid, m: Option<&'a StoredMessage>, events: &'a [HistoryEvent]) -> MessageJson<'a> {
+    MessageJson {
+        message_id: m.map_or(id, |m| m.message_id).to_string(),
+        stored: m.is_some(),
+        kind: m.map(|m| m.kind.as_str()),
+        infotype: m.and_then(|m| m.qname.as_ref().map(ToString::to_string)),
+        sender: m.and_then(|m| m.sender.as_ref().map(ToString::to_string)),
+        original_message_id: m.and_then(|m| m.original_message_id.map(|u| u.to_string())),
+        transaction_code: m.and_then(|m| m.transaction_code.as_deref()),
+        eol: m.and_then(|m| m.eol.map(timestamp)),
+        received_at: m.map(|m| timestamp(m.received_at)),
+        events: events
+            .iter()
+            .map(|e| EventJson {
+                at: timestamp(e.at),
+                event: e.event.as_str(),
+                actor: &e.actor,
+                detail: &e.detail,
             })
-        })
-        .collect();
-    match m {
-        None => json!({ "message_id": id.to_string(), "stored": false, "events": events }),
-        Some(m) => json!({
-            "message_id": m.message_id.to_string(),
-            "stored": true,
-            "kind": m.kind.as_str(),
-            "infotype": m.qname.as_ref().map(ToString::to_string),
-            "sender": m.sender.as_ref().map(ToString::to_string),
-            "original_message_id": m.original_message_id.map(|u| u.to_string()),
-            "transaction_code": m.transaction_code,
-            "eol": m.eol.map(timestamp),
-            "received_at": timestamp(m.received_at),
-            "events": events,
-        }),
+            .collect(),
+        responses: None,
     }
 }
 
-fn to_json(id: Uuid, trace: &Trace) -> serde_json::Value {
+/// The trace as JSON: the message, its events, and `responses`, each with its events.
+fn to_json(id: Uuid, trace: &Trace) -> String {
     let mut value = message_json(id, trace.message.as_ref(), &trace.events);
-    value["responses"] = trace
-        .responses
-        .iter()
-        .map(|(m, events)| message_json(m.message_id, Some(m), events))
-        .collect();
-    value
+    value.responses = Some(
+        trace
+            .responses
+            .iter()
+            .map(|(m, events)| message_json(m.message_id, Some(m), events))
+            .collect(),
+    );
+    // Serialized from the struct (not through `serde_json::Value`) to keep the field order.
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
 
 #[cfg(test)]
@@ -215,7 +247,7 @@ mod tests {
                 2026-03-01T10:00:01.500Z  acked              MFC
         "#]]
         .assert_eq(&text(req, &trace));
-        let json = to_json(req, &trace);
+        let json: serde_json::Value = serde_json::from_str(&to_json(req, &trace)).unwrap();
         assert_eq!(json["responses"][0]["events"][0]["event"], "acked");
         assert_eq!(json["events"][1]["detail"], "FNS/requests");
     }
