@@ -201,9 +201,9 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Use the node already running at URL (e.g. http://127.0.0.1:7575) instead of starting one.
-    /// --data (or --config) must then name that node's data: the demo registers its participants
-    /// there.
-    #[arg(long, value_name = "URL", requires = "data")]
+    /// The demo registers its participants in that node's data: --data DIR, or storage.data_dir
+    /// of the configuration (./rsmev-data by default).
+    #[arg(long, value_name = "URL")]
     pub node: Option<String>,
 }
 

@@ -6,6 +6,24 @@
 //! [`table`] prints aligned tables, [`logging`] sets up tracing. Errors are `anyhow` with context; the exit
 //! code is 1 on error, 2 on usage errors (clap), and whatever a check command documents.
 
+/// `print!` to standard output that does not panic when the reader has gone (`rsmev … | head`):
+/// the process exits at once with status 141, as a program killed by SIGPIPE does.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` that does not panic when the reader has gone; see `out!`.
+macro_rules! outln {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod cli;
 mod client;
 mod commands;
@@ -22,6 +40,19 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {}", message(&e));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes to standard output; exits with 141 when the pipe is closed, 1 on another write error.
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: writing standard output: {e}");
+        std::process::exit(1);
     }
 }
 

@@ -66,12 +66,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     crate::logging::init(LogFormat::Text, "warn")?;
     let mut config =
         NodeConfig::load(args.config.as_deref(), std::env::vars()).context("loading the configuration")?;
-    let temporary = match &args.data {
-        Some(dir) => {
+    let temporary = match (&args.data, &args.node) {
+        (Some(dir), _) => {
             config.storage.data_dir.clone_from(dir);
             None
         }
-        None => {
+        // The running node's data, as configured.
+        (None, Some(_)) => None,
+        (None, None) => {
             let dir = tempfile::Builder::new()
                 .prefix("rsmev-demo-")
                 .tempdir()
@@ -85,7 +87,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let result = match &args.node {
         Some(url) => {
             let local = LocalStore::open_config(config, Open::Existing).await?;
-            println!(
+            outln!(
                 "RSMEV demo against the node at {url} (data in {})",
                 data_dir.display()
             );
@@ -96,7 +98,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         None => {
             config.server.listen = ([127, 0, 0, 1], 0).into();
             let node = Node::start(config).await.context("starting the demo node")?;
-            println!(
+            outln!(
                 "RSMEV demo: a node listening on {}, data in {}{}",
                 node.url,
                 data_dir.display(),
@@ -111,7 +113,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let request_id = result?;
     if kept {
-        println!(
+        outln!(
             "\nThe data is kept. Try:\n  rsmev trace {request_id} --data {dir}\n  rsmev report usage --from {today} --to {today} --data {dir}\n  rsmev participant list --data {dir}",
             dir = data_dir.display(),
             today = time::OffsetDateTime::now_utc().date()
@@ -134,7 +136,7 @@ async fn exchange(store: &Arc<dyn Store>, data_dir: &Path, url: &str) -> anyhow:
     let provider = party(data_dir, PROVIDER, "ФНС (демо)", "ФНС России, демонстрация")?;
     register(&admin, data_dir, &consumer, &provider).await?;
 
-    println!("\nExchange: signed SOAP 1.3 envelopes posted to {url}/ws");
+    outln!("\nExchange: signed SOAP 1.3 envelopes posted to {url}/ws");
     let mfc = Client::new(url, consumer.signer);
     let fns = Client::new(url, provider.signer);
     let request_type = InfoTypeName {
@@ -191,7 +193,7 @@ async fn exchange(store: &Arc<dyn Store>, data_dir: &Path, url: &str) -> anyhow:
     );
 
     fns.ack(&request_id).await.context("step 3, Ack")?;
-    println!("  3. Ack           {PROVIDER}  request {request_id} confirmed; it leaves the queue");
+    outln!("  3. Ack           {PROVIDER}  request {request_id} confirmed; it leaves the queue");
 
     let response_doc = format!(r#"<InnResponse xmlns="{NAMESPACE}"><Inn>770123456789</Inn></InnResponse>"#);
     let response_id = fns.new_message_id();
@@ -238,11 +240,11 @@ async fn exchange(store: &Arc<dyn Store>, data_dir: &Path, url: &str) -> anyhow:
     );
 
     mfc.ack(&response_id).await.context("step 6, Ack")?;
-    println!("  6. Ack           {CONSUMER}  response {response_id} confirmed; it leaves the queue");
+    outln!("  6. Ack           {CONSUMER}  response {response_id} confirmed; it leaves the queue");
 
-    println!("\nTrace of the request (`rsmev trace {request_id}`):\n");
+    outln!("\nTrace of the request (`rsmev trace {request_id}`):\n");
     let trace = super::trace::render(store.as_ref(), request_id.to_uuid(), TraceFormat::Text).await?;
-    print!("{trace}");
+    out!("{trace}");
     Ok(request_id.to_uuid())
 }
 
@@ -255,8 +257,8 @@ fn status(answer: &Answer<rsmev_broker::envelope::MessageMetadata>) -> String {
 
 fn step<T>(n: u32, operation: &str, actor: &str, what: &str, answer: &Answer<T>) {
     let signatures: Vec<String> = answer.signatures.iter().map(|s| s.describe()).collect();
-    println!("  {n}. {operation:<13} {actor}  {what}");
-    println!(
+    outln!("  {n}. {operation:<13} {actor}  {what}");
+    outln!(
         "     {:<13} signatures verified: {}",
         "",
         if signatures.is_empty() {
@@ -300,13 +302,13 @@ async fn register(
     consumer: &Party,
     provider: &Party,
 ) -> anyhow::Result<()> {
-    println!("\nRegistry (as `rsmev participant|xsd|infotype|service|grant add` would do)");
+    outln!("\nRegistry (as `rsmev participant|xsd|infotype|service|grant add` would do)");
     for p in [consumer, provider] {
         admin
             .put_participant(&p.participant, Mode::Upsert)
             .await
             .with_context(|| format!("registering {}", p.participant.mnemonic))?;
-        println!(
+        outln!(
             "  participant  {:<9} {}, a new certificate CN={}",
             p.participant.mnemonic.as_str(),
             p.participant.name,
@@ -320,7 +322,7 @@ async fn register(
         .put_xsd_set(XSD_SET, &xsd_dir)
         .await
         .context("storing the demo XSD set")?;
-    println!("  xsd          {XSD_SET:<9} {}", xsd_dir.display());
+    outln!("  xsd          {XSD_SET:<9} {}", xsd_dir.display());
     let provider_m = provider.participant.mnemonic.clone();
     let request = QName::new(NAMESPACE, REQUEST_ROOT);
     let response = QName::new(NAMESPACE, RESPONSE_ROOT);
@@ -350,7 +352,7 @@ async fn register(
             .put_infotype(&t, Mode::Upsert)
             .await
             .with_context(|| format!("registering {qname}"))?;
-        println!(
+        outln!(
             "  infotype     {qname} ({}, provider {provider_m})",
             kind.as_str()
         );
@@ -365,12 +367,12 @@ async fn register(
         .put_service(&service, Mode::Upsert)
         .await
         .context("registering the demo service")?;
-    println!("  service      {} (provider {provider_m})", service.code);
+    outln!("  service      {} (provider {provider_m})", service.code);
     let grant = Grant {
         consumer: consumer.participant.mnemonic.clone(),
         infotype: request,
     };
     admin.grant(&grant).await.context("granting the demo request")?;
-    println!("  grant        {} may send {}", grant.consumer, grant.infotype);
+    outln!("  grant        {} may send {}", grant.consumer, grant.infotype);
     Ok(())
 }

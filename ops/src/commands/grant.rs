@@ -35,11 +35,11 @@ async fn change(args: &GrantArgs, change: Change) -> anyhow::Result<ExitCode> {
         match change {
             Change::Add => {
                 local.admin().grant(&grant).await?;
-                println!("{} may now send {}", grant.consumer, grant.infotype);
+                outln!("{} may now send {}", grant.consumer, grant.infotype);
             }
             Change::Remove => {
                 local.admin().revoke(&grant).await?;
-                println!("grant of {} to {} removed", grant.infotype, grant.consumer);
+                outln!("grant of {} to {} removed", grant.infotype, grant.consumer);
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -60,6 +60,6 @@ async fn list(local: &LocalStore) -> anyhow::Result<ExitCode> {
             t.map_or_else(|| "?".into(), |t| t.provider.to_string()),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(ExitCode::SUCCESS)
 }

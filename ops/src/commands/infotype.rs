@@ -37,7 +37,7 @@ async fn put(args: InfotypeArgs, mode: Mode) -> anyhow::Result<ExitCode> {
             );
         }
         local.admin().put_infotype(&infotype, mode).await?;
-        println!(
+        outln!(
             "information type {} ({}, provider {}) {}",
             infotype.qname,
             infotype.kind.as_str(),
@@ -82,6 +82,6 @@ async fn list(local: &LocalStore) -> anyhow::Result<ExitCode> {
             t.description.clone(),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(ExitCode::SUCCESS)
 }

@@ -61,7 +61,7 @@ async fn put(args: ParticipantArgs, mode: Mode) -> anyhow::Result<ExitCode> {
             },
         };
         local.admin().put_participant(&participant, mode).await?;
-        println!(
+        outln!(
             "participant {} {} ({} certificate(s))",
             participant.mnemonic,
             if mode == Mode::Add {
@@ -85,11 +85,11 @@ async fn set_status(r: ParticipantRef, status: ParticipantStatus) -> anyhow::Res
         let p = Participant { status, ..p.clone() };
         local.admin().put_participant(&p, Mode::Upsert).await?;
         match status {
-            ParticipantStatus::Blocked => println!(
+            ParticipantStatus::Blocked => outln!(
                 "participant {} blocked: every message it signs is refused (SenderIsNotRegistered)",
                 p.mnemonic
             ),
-            ParticipantStatus::Active => println!("participant {} active", p.mnemonic),
+            ParticipantStatus::Active => outln!("participant {} active", p.mnemonic),
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -112,7 +112,7 @@ async fn list(local: &LocalStore) -> anyhow::Result<ExitCode> {
             certificates_summary(&p.certificates),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(ExitCode::SUCCESS)
 }
 

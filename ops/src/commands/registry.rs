@@ -12,7 +12,7 @@ pub async fn run(cmd: RegistryCommand) -> anyhow::Result<ExitCode> {
                 local.admin().export(&args.dir).await?;
                 let registry = local.store.registry().await?;
                 let sets = local.store.xsd_set_names().await?;
-                println!(
+                outln!(
                     "exported {} participant(s), {} information type(s), {} service(s), {} grant(s) and {} XSD set(s) to {}",
                     registry.participants.len(),
                     registry.infotypes.len(),
@@ -28,7 +28,7 @@ pub async fn run(cmd: RegistryCommand) -> anyhow::Result<ExitCode> {
         RegistryCommand::Import(args) => {
             LocalStore::with(&args.data, Open::CreateIfMissing, async |local| {
                 let registry = local.admin().import(&args.dir).await?;
-                println!(
+                outln!(
                     "imported {} participant(s), {} information type(s), {} service(s) and {} grant(s) from {}; the previous registry is replaced",
                     registry.participants.len(),
                     registry.infotypes.len(),

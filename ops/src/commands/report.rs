@@ -23,7 +23,7 @@ async fn usage(args: &UsageArgs) -> anyhow::Result<ExitCode> {
     }
     LocalStore::with(&args.data, Open::Existing, async |local| {
         let rows = local.store.usage(args.from, args.to).await?;
-        print!("{}", render(args, &rows));
+        out!("{}", render(args, &rows));
         Ok(ExitCode::SUCCESS)
     })
     .await

@@ -45,7 +45,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(anyhow::Error::new(e)).context("the node could not start"),
     };
-    println!(
+    outln!(
         "rsmev listening on {url}  (SOAP endpoint {url}/ws, data in {data}; Ctrl-C stops)",
         url = node.url,
         data = data_dir.display()

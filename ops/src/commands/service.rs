@@ -41,7 +41,7 @@ async fn put(args: ServiceArgs, mode: Mode) -> anyhow::Result<ExitCode> {
             );
         }
         local.admin().put_service(&service, mode).await?;
-        println!(
+        outln!(
             "service {} (provider {}, {} information type(s)) {}",
             service.code,
             service.provider,
@@ -73,6 +73,6 @@ async fn list(local: &LocalStore) -> anyhow::Result<ExitCode> {
             s.description.clone(),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(ExitCode::SUCCESS)
 }

@@ -13,7 +13,7 @@ use crate::cli::{TraceArgs, TraceFormat};
 
 pub async fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
     LocalStore::with(&args.data, Open::Existing, async |local| {
-        print!(
+        out!(
             "{}",
             render(local.store.as_ref(), args.message_id, args.format).await?
         );

@@ -16,7 +16,7 @@ pub async fn run(cmd: XsdCommand) -> anyhow::Result<ExitCode> {
 async fn add(args: &XsdAddArgs) -> anyhow::Result<ExitCode> {
     LocalStore::with(&args.data, Open::CreateIfMissing, async |local| {
         let set = local.admin().put_xsd_set(&args.name, &args.dir).await?;
-        println!(
+        outln!(
             "XSD set {} stored: {} file(s) from {}, compiled",
             set.name,
             set.files.len(),
@@ -52,6 +52,6 @@ async fn list(local: &LocalStore) -> anyhow::Result<ExitCode> {
             },
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(ExitCode::SUCCESS)
 }
