@@ -301,7 +301,12 @@ pub struct InfotypeArgs {
     #[arg(long, value_name = "SETNAME")]
     pub xsd: Option<String>,
     /// Version of the type, as registered (free text).
-    #[arg(long = "version", value_name = "V", default_value = "")]
+    #[arg(
+        long = "version",
+        value_name = "V",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub type_version: String,
     /// Requests of this type must carry a TransactionCode.
     #[arg(long)]
@@ -309,7 +314,7 @@ pub struct InfotypeArgs {
     /// Largest accepted business document, in bytes (default: the node's limit).
     #[arg(long, value_name = "BYTES")]
     pub max_size: Option<u64>,
-    #[arg(long, value_name = "TEXT", default_value = "")]
+    #[arg(long, value_name = "TEXT", default_value = "", hide_default_value = true)]
     pub description: String,
 }
 
@@ -358,7 +363,7 @@ pub struct ServiceArgs {
     /// An information type of the provider, as `{namespace}local`; repeat for more.
     #[arg(long = "infotype", value_name = "{NS}LOCAL", value_parser = parse_qname)]
     pub infotypes: Vec<QName>,
-    #[arg(long, value_name = "TEXT", default_value = "")]
+    #[arg(long, value_name = "TEXT", default_value = "", hide_default_value = true)]
     pub description: String,
 }
 

@@ -251,4 +251,26 @@ mod tests {
         assert_eq!(json["responses"][0]["events"][0]["event"], "acked");
         assert_eq!(json["events"][1]["detail"], "FNS/requests");
     }
+
+    #[test]
+    fn a_message_refused_at_intake_shows_its_events_only() {
+        let id = Uuid::from_u128(3);
+        let trace = Trace {
+            message: None,
+            events: vec![
+                event(id, 0, EventKind::Received, "MFC", ""),
+                event(id, 0, EventKind::Rejected, "MFC", "AccessDenied: no grant"),
+            ],
+            responses: vec![],
+        };
+        expect_test::expect![[r#"
+            message 00000000-0000-0000-0000-000000000003 (not stored: refused at intake)
+              2026-03-01T10:00:00.000Z  received  MFC
+              2026-03-01T10:00:00.000Z  rejected  MFC  AccessDenied: no grant
+        "#]]
+        .assert_eq(&text(id, &trace));
+        let json: serde_json::Value = serde_json::from_str(&to_json(id, &trace)).unwrap();
+        assert_eq!(json["stored"], false);
+        assert!(json.get("kind").is_none());
+    }
 }
