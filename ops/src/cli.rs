@@ -1,8 +1,11 @@
-//! Command-line arguments of `rsmev`.
+//! Command-line arguments of `rsmev`: the argument types only; what each command does is in
+//! [`crate::commands`].
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,6 +20,34 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the node: the SOAP endpoint /ws, queues, history, EOL expiry.
+    Serve(ServeArgs),
+    /// Start a throw-away node and run a signed request/response exchange through it, step by
+    /// step, then show the message's trace. The first thing to run.
+    Demo(DemoArgs),
+    /// Participants (information systems) of the node.
+    #[command(subcommand)]
+    Participant(ParticipantCommand),
+    /// Information types (виды сведений).
+    #[command(subcommand)]
+    Infotype(InfotypeCommand),
+    /// XSD sets that information types are validated against.
+    #[command(subcommand)]
+    Xsd(XsdCommand),
+    /// Electronic services.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Consumers' rights to send requests of an information type.
+    #[command(subcommand)]
+    Grant(GrantCommand),
+    /// The whole registry as files (registry.toml and xsd/ folders) for review in git.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    /// The movement of a message and its responses, as a timeline.
+    Trace(TraceArgs),
+    /// Accounting reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Key pairs and certificates for participants and the node.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -125,4 +156,363 @@ pub enum ConfigCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+/// Where the node's configuration and data are: the same layering as `rsmev serve` (defaults,
+/// then FILE, then `RSMEV_*` variables, then these flags).
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Configuration file (TOML).
+    #[arg(long, value_name = "FILE", env = "RSMEV_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The node's data directory (overrides storage.data_dir).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Address to listen on (overrides server.listen), e.g. 0.0.0.0:7575.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Log format (overrides log.format).
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+    /// Log filter (overrides log.level), e.g. `info` or `rsmev_broker=debug,info`.
+    #[arg(long, value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Configuration file (TOML) for the demo node.
+    #[arg(long, value_name = "FILE", env = "RSMEV_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Keep the node's data in DIR (created if absent) instead of a temporary directory removed
+    /// at exit; `rsmev trace` and `rsmev report` can read it afterwards.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Use the node already running at URL (e.g. http://127.0.0.1:7575) instead of starting one.
+    /// The demo registers its participants in that node's data: --data DIR, or storage.data_dir
+    /// of the configuration (./rsmev-data by default).
+    #[arg(long, value_name = "URL")]
+    pub node: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParticipantCommand {
+    /// Register a participant.
+    Add(ParticipantArgs),
+    /// Change a registered participant. Options not given keep their values.
+    Update(ParticipantArgs),
+    /// List the participants.
+    List(DataArgs),
+    /// Refuse every message the participant signs (SenderIsNotRegistered) until unblocked.
+    Block(ParticipantRef),
+    /// Let a blocked participant exchange messages again.
+    Unblock(ParticipantRef),
+}
+
+#[derive(Debug, Args)]
+pub struct ParticipantArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Mnemonic: the participant's short unique name (ASCII letters, digits, `_`, `-`).
+    #[arg(long, value_parser = parse_mnemonic)]
+    pub mnemonic: Mnemonic,
+    /// Human-readable name, shown to recipients.
+    #[arg(long)]
+    pub name: String,
+    /// Organisation that runs the system (name, OGRN/INN).
+    #[arg(long = "org", value_name = "ORG")]
+    pub organisation: Option<String>,
+    /// PEM file with the certificate(s) the participant signs with; repeat for more files. A
+    /// message is attributed to the participant holding the certificate it was signed with.
+    #[arg(long = "cert", value_name = "FILE.pem")]
+    pub certificates: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ParticipantRef {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The participant's mnemonic.
+    #[arg(value_parser = parse_mnemonic)]
+    pub mnemonic: Mnemonic,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InfotypeCommand {
+    /// Register an information type.
+    Add(InfotypeArgs),
+    /// Replace a registered information type with the values given (omitted options take their
+    /// defaults).
+    Update(InfotypeArgs),
+    /// List the information types.
+    List(DataArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InfoTypeKindArg {
+    /// A request, delivered to the provider.
+    Request,
+    /// A response, sent back with SendResponse.
+    Response,
+    /// A request delivered to every consumer granted the type.
+    Broadcast,
+}
+
+impl From<InfoTypeKindArg> for InfoTypeKind {
+    fn from(k: InfoTypeKindArg) -> InfoTypeKind {
+        match k {
+            InfoTypeKindArg::Request => InfoTypeKind::Request,
+            InfoTypeKindArg::Response => InfoTypeKind::Response,
+            InfoTypeKindArg::Broadcast => InfoTypeKind::Broadcast,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct InfotypeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Namespace URI of the business document's root element.
+    #[arg(long, value_name = "URI")]
+    pub namespace: String,
+    /// Local name of the business document's root element.
+    #[arg(long, value_name = "LOCAL")]
+    pub root: String,
+    #[arg(long, value_enum)]
+    pub kind: InfoTypeKindArg,
+    /// Mnemonic of the participant that serves the requests (sends the broadcasts, answers with
+    /// the responses).
+    #[arg(long, value_parser = parse_mnemonic)]
+    pub provider: Mnemonic,
+    /// Name of the XSD set (see `rsmev xsd add`) documents are validated against; none: no
+    /// format control.
+    #[arg(long, value_name = "SETNAME")]
+    pub xsd: Option<String>,
+    /// Version of the type, as registered (free text).
+    #[arg(
+        long = "version",
+        value_name = "V",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub type_version: String,
+    /// Requests of this type must carry a TransactionCode.
+    #[arg(long)]
+    pub transaction_code_required: bool,
+    /// Largest accepted business document, in bytes (default: the node's limit).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<u64>,
+    #[arg(long, value_name = "TEXT", default_value = "", hide_default_value = true)]
+    pub description: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum XsdCommand {
+    /// Store a folder of XSD files as a named set, after checking that it compiles.
+    ///
+    /// Each `.xsd` directly in DIR is an entry point, one per target namespace; schemas they
+    /// import or include (by paths relative to the importing file) go in subfolders.
+    Add(XsdAddArgs),
+    /// List the XSD sets.
+    List(DataArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct XsdAddArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Name of the set, as information types name it in --xsd.
+    #[arg(long, value_name = "SET")]
+    pub name: String,
+    /// Folder holding the .xsd files.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Register an electronic service.
+    Add(ServiceArgs),
+    /// Replace a registered service with the values given.
+    Update(ServiceArgs),
+    /// List the services.
+    List(DataArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Unique code of the service, e.g. `fns-inn`.
+    #[arg(long)]
+    pub code: String,
+    #[arg(long, value_parser = parse_mnemonic)]
+    pub provider: Mnemonic,
+    /// An information type of the provider, as `{namespace}local`; repeat for more.
+    #[arg(long = "infotype", value_name = "{NS}LOCAL", value_parser = parse_qname)]
+    pub infotypes: Vec<QName>,
+    #[arg(long, value_name = "TEXT", default_value = "", hide_default_value = true)]
+    pub description: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// Allow a consumer to send requests of an information type (or receive a broadcast type).
+    Add(GrantArgs),
+    /// Withdraw a grant.
+    Remove(GrantArgs),
+    /// List the grants.
+    List(DataArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long, value_parser = parse_mnemonic)]
+    pub consumer: Mnemonic,
+    #[command(flatten)]
+    pub infotype: InfoTypeRef,
+}
+
+/// An information type named either as `--infotype '{ns}local'` or as `--namespace` + `--root`.
+#[derive(Debug, Args)]
+pub struct InfoTypeRef {
+    /// The information type, as `{namespace}local`.
+    #[arg(
+        long,
+        value_name = "{NS}LOCAL",
+        value_parser = parse_qname,
+        required_unless_present_all = ["namespace", "root"],
+        conflicts_with_all = ["namespace", "root"]
+    )]
+    pub infotype: Option<QName>,
+    /// Namespace URI of the type (with --root, instead of --infotype).
+    #[arg(long, value_name = "URI", requires = "root")]
+    pub namespace: Option<String>,
+    /// Root element local name of the type (with --namespace).
+    #[arg(long, value_name = "LOCAL", requires = "namespace")]
+    pub root: Option<String>,
+}
+
+impl InfoTypeRef {
+    pub fn qname(&self) -> QName {
+        match (&self.infotype, &self.namespace, &self.root) {
+            (Some(q), _, _) => q.clone(),
+            (None, ns, root) => QName::new(ns.clone().unwrap_or_default(), root.clone().unwrap_or_default()),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Write registry.toml and xsd/<set>/ files into DIR.
+    Export(RegistryDirArgs),
+    /// Replace the whole registry with the one in DIR, after checking all of it.
+    Import(RegistryDirArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryDirArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The registry folder.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The MessageID of a request (or of any message).
+    pub message_id: uuid::Uuid,
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Messages accepted per participant × information type × kind × day.
+    Usage(UsageArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// First day (UTC), YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub from: time::Date,
+    /// Last day (UTC, included), YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub to: time::Date,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+fn parse_mnemonic(s: &str) -> Result<Mnemonic, String> {
+    Mnemonic::new(s).map_err(|e| e.to_string())
+}
+
+/// Reads `{namespace}local` (Clark notation), as `rsmev … list` prints information types.
+pub fn parse_qname(s: &str) -> Result<QName, String> {
+    let bad = || format!("`{s}` is not `{{namespace}}local`, e.g. '{{urn://example/1.0}}Request'");
+    let rest = s.strip_prefix('{').ok_or_else(bad)?;
+    let (ns, local) = rest.split_once('}').ok_or_else(bad)?;
+    if ns.is_empty() || local.is_empty() || local.contains(['{', '}', ':']) {
+        return Err(bad());
+    }
+    Ok(QName::new(ns, local))
+}
+
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| format!("`{s}` is not a date YYYY-MM-DD: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qnames_are_read_in_clark_notation() {
+        assert_eq!(
+            parse_qname("{urn://x/1.0}Req"),
+            Ok(QName::new("urn://x/1.0", "Req"))
+        );
+        for bad in ["Req", "{urn}", "{}Req", "urn}Req", "{urn}a:b"] {
+            assert!(parse_qname(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_argument_definitions_are_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
 }

@@ -9,11 +9,11 @@ use crate::cli::ConfigCommand;
 
 pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        ConfigCommand::Default => print!("{DEFAULT_CONFIG}"),
+        ConfigCommand::Default => out!("{DEFAULT_CONFIG}"),
         ConfigCommand::Show { config } => {
             let c =
                 NodeConfig::load(config.as_deref(), std::env::vars()).context("loading the configuration")?;
-            print!(
+            out!(
                 "{}",
                 toml::to_string_pretty(&c).context("writing the configuration")?
             );

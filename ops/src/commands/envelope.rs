@@ -38,16 +38,16 @@ fn verify(args: &EnvelopeVerifyArgs) -> anyhow::Result<ExitCode> {
     let now = time::OffsetDateTime::now_utc();
     let reports = dsig::inspect(&doc, now, &VerifierRegistry::default());
     if reports.is_empty() {
-        println!("no ds:Signature found");
+        outln!("no ds:Signature found");
         return Ok(ExitCode::FAILURE);
     }
     let mut failed = false;
     for (i, r) in reports.iter().enumerate() {
         let (text, ok) = describe(i + 1, r);
-        print!("{text}");
+        out!("{text}");
         failed |= !ok;
     }
-    println!(
+    outln!(
         "{} signature(s): {}",
         reports.len(),
         if failed {

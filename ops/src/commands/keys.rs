@@ -53,7 +53,10 @@ pub fn generate_pem(
 }
 
 /// Writes a private key readable by its owner only.
-fn write_private(path: &std::path::Path, pem: &str) -> anyhow::Result<()> {
+///
+/// # Errors
+/// When the file cannot be written.
+pub(crate) fn write_private(path: &std::path::Path, pem: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

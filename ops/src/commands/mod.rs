@@ -1,10 +1,24 @@
 //! One module per command.
 
 mod config;
+mod demo;
 mod envelope;
+mod grant;
+mod infotype;
 mod keys;
+mod participant;
+mod registry;
+mod report;
+mod serve;
+mod service;
+mod store;
+mod trace;
+mod xsd;
 
+use std::future::Future;
 use std::process::ExitCode;
+
+use anyhow::Context as _;
 
 use crate::cli::{Cli, Command};
 
@@ -13,7 +27,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(c) => keys::run(c),
         Command::Envelope(c) => envelope::run(c),
         Command::Config(c) => config::run(c),
+        Command::Serve(a) => block_on(serve::run(a)),
+        Command::Demo(a) => block_on(demo::run(a)),
+        Command::Participant(c) => block_on(participant::run(c)),
+        Command::Infotype(c) => block_on(infotype::run(c)),
+        Command::Xsd(c) => block_on(xsd::run(c)),
+        Command::Service(c) => block_on(service::run(c)),
+        Command::Grant(c) => block_on(grant::run(c)),
+        Command::Registry(c) => block_on(registry::run(c)),
+        Command::Trace(a) => block_on(trace::run(a)),
+        Command::Report(c) => block_on(report::run(c)),
     }
+}
+
+/// Runs an async command on a runtime made for it.
+fn block_on(command: impl Future<Output = anyhow::Result<ExitCode>>) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(command)
 }
 
 /// Reads a file, or standard input for `-`.

@@ -1,0 +1,64 @@
+//! `rsmev serve`: run the node until SIGINT or SIGTERM.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use rsmev_broker::config::LogFormat;
+use rsmev_broker::node::{Node, NodeError};
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::store::load_config;
+use crate::cli::{LogFormatArg, ServeArgs};
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut config = load_config(&args.data)?;
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+    }
+    if let Some(format) = args.log_format {
+        config.log.format = match format {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        };
+    }
+    if let Some(level) = args.log_level {
+        config.log.level = level;
+    }
+    // Installed before the node starts, so a signal during startup is not lost.
+    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    // The startup log waits until the URL is printed (or startup failed).
+    let log = crate::logging::init_held(config.log.format, &config.log.level)?;
+
+    let data_dir = config.storage.data_dir.clone();
+    let listen = config.server.listen;
+    let started = Node::start(config).await;
+    if started.is_err() {
+        log.release();
+    }
+    let node = match started {
+        Ok(node) => node,
+        Err(e @ NodeError::Bind { .. }) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "cannot listen on {listen} (is another process listening there? choose another address with --listen)"
+            )));
+        }
+        Err(e) => return Err(anyhow::Error::new(e)).context("the node could not start"),
+    };
+    outln!(
+        "rsmev listening on {url}  (SOAP endpoint {url}/ws, data in {data}; Ctrl-C stops)",
+        url = node.url,
+        data = data_dir.display()
+    );
+    log.release();
+    node.run_until(async {
+        let name = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::info!(signal = name, "stopping: finishing requests in flight");
+    })
+    .await
+    .context("serving")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,648 @@
+//! The `rsmev` binary, run as an operator runs it: in temporary directories, checked by its exit
+//! code and what it prints.
+
+use std::io::{BufRead as _, Read as _, Write as _};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use rsmev_broker::config::NodeConfig;
+
+/// `rsmev` with `args`, in `dir`, without any `RSMEV_*` variable of the environment running the
+/// tests.
+fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rsmev"));
+    cmd.args(args).current_dir(dir);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("RSMEV_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    command(dir, args).output().expect("rsmev runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `args` followed by `--data data`.
+fn with_data<'a>(args: &[&'a str], data: &'a str) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    all.extend(["--data", data]);
+    all
+}
+
+/// Runs and asserts exit code 0; returns standard output.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = run(dir, args);
+    assert!(
+        o.status.success(),
+        "rsmev {args:?} failed ({}):\n{}{}",
+        o.status,
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Runs and asserts exit code 1 with `expected` in the error message.
+fn refused(dir: &Path, args: &[&str], expected: &str) {
+    let o = run(dir, args);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "rsmev {args:?} should fail with 1:\n{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains(expected),
+        "rsmev {args:?}: expected `{expected}` in:\n{}",
+        stderr(&o)
+    );
+}
+
+/// The events of the request's timeline and of its response's, from `rsmev trace` text.
+fn trace_events(trace: &str) -> (Vec<String>, Vec<String>) {
+    let (mut request, mut response) = (Vec::new(), Vec::new());
+    let mut in_response = false;
+    for line in trace.lines() {
+        if line.starts_with("  response ") {
+            in_response = true;
+        } else if let Some(event) = line.trim_start().strip_prefix("20").and_then(|rest| {
+            // `2026-…Z  event  actor  detail`
+            rest.split_whitespace().nth(1).map(str::to_owned)
+        }) {
+            if in_response {
+                response.push(event);
+            } else {
+                request.push(event);
+            }
+        }
+    }
+    (request, response)
+}
+
+fn today_window() -> (String, String) {
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = time::Duration::days(1);
+    ((today - day).to_string(), (today + day).to_string())
+}
+
+#[test]
+fn demo_runs_a_signed_exchange_and_prints_the_trace_of_request_and_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(dir.path(), &["demo"]);
+    for step in ["SendRequest", "GetRequest", "SendResponse", "GetResponse"] {
+        assert!(out.contains(step), "{out}");
+    }
+    assert!(
+        out.contains("sender CN=DEMO-MFC"),
+        "the relayed request signature is checked:\n{out}"
+    );
+    let trace = out.split("Trace of the request").nth(1).expect("a trace section");
+    let (request, response) = trace_events(trace);
+    for event in [
+        "received",
+        "accepted",
+        "queued",
+        "leased",
+        "acked",
+        "response-accepted",
+    ] {
+        assert!(
+            request.iter().any(|e| e == event),
+            "request lacks {event}: {request:?}\n{out}"
+        );
+    }
+    for event in ["received", "accepted", "queued", "leased", "acked"] {
+        assert!(
+            response.iter().any(|e| e == event),
+            "response lacks {event}: {response:?}\n{out}"
+        );
+    }
+}
+
+#[test]
+fn a_kept_demo_can_be_traced_and_accounted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(dir.path(), &["demo", "--data", "node"]);
+    let id = out
+        .split("rsmev trace ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .map(|s| s.trim_end_matches(['`', ')', ':']).to_owned())
+        .expect("the request's MessageID");
+
+    let trace = ok(dir.path(), &["trace", &id, "--data", "node"]);
+    assert!(trace.starts_with(&format!("request {id} ")), "{trace}");
+    let (request, response) = trace_events(&trace);
+    assert!(request.contains(&"acked".to_owned()) && response.contains(&"acked".to_owned()));
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        dir.path(),
+        &["trace", &id, "--data", "node", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(json["message_id"], id.as_str());
+    assert_eq!(json["responses"][0]["sender"], "DEMO-FNS");
+
+    let unknown = "00000000-0000-1000-8000-000000000000";
+    refused(
+        dir.path(),
+        &["trace", unknown, "--data", "node"],
+        &format!("no message with MessageID {unknown}"),
+    );
+
+    let (from, to) = today_window();
+    let csv = ok(
+        dir.path(),
+        &[
+            "report", "usage", "--data", "node", "--from", &from, "--to", &to, "--format", "csv",
+        ],
+    );
+    let day = time::OffsetDateTime::now_utc().date();
+    let mut lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.remove(0), "day,participant,infotype,kind,count");
+    // The demo may straddle midnight UTC; the rows are those of one day or the next.
+    let rows: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            l.split_once(',')
+                .map_or(String::new(), |(_, rest)| rest.to_owned())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "DEMO-FNS,{urn://x-artefacts-rsmev/demo/inn/1.0.0}InnResponse,response,1",
+            "DEMO-MFC,{urn://x-artefacts-rsmev/demo/inn/1.0.0}InnRequest,request,1",
+        ],
+        "{csv}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with(&day.to_string()) || l.starts_with(&day.next_day().unwrap().to_string()))
+    );
+
+    let table = ok(
+        dir.path(),
+        &["report", "usage", "--data", "node", "--from", &from, "--to", &to],
+    );
+    assert!(table.lines().last().unwrap().starts_with("TOTAL"), "{table}");
+    assert!(table.lines().last().unwrap().ends_with(" 2"), "{table}");
+}
+
+const XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:c="urn://test/common"
+  targetNamespace="urn://test/inn/1.0" elementFormDefault="qualified">
+  <xs:import namespace="urn://test/common" schemaLocation="common/common.xsd"/>
+  <xs:element name="Req"><xs:complexType><xs:sequence><xs:element name="Snils" type="c:Snils"/></xs:sequence></xs:complexType></xs:element>
+  <xs:element name="Resp"><xs:complexType><xs:sequence><xs:element name="Inn" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
+</xs:schema>"#;
+
+const COMMON_XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn://test/common">
+  <xs:simpleType name="Snils"><xs:restriction base="xs:string"><xs:pattern value="\d{11}"/></xs:restriction></xs:simpleType>
+</xs:schema>"#;
+
+/// Keys for `mnemonic` written as `<mnemonic>.cert.pem` in `dir`.
+fn keys(dir: &Path, mnemonic: &str) {
+    ok(
+        dir,
+        &[
+            "keys",
+            "generate",
+            "--cn",
+            mnemonic,
+            "--key-out",
+            &format!("{mnemonic}.key.pem"),
+            "--cert-out",
+            &format!("{mnemonic}.cert.pem"),
+        ],
+    );
+}
+
+/// A registry of two participants, an XSD set, two types, a service and a grant in `data`.
+fn register(dir: &Path, data: &str) {
+    keys(dir, "MFC");
+    keys(dir, "FNS");
+    std::fs::create_dir_all(dir.join("xsd/common")).unwrap();
+    std::fs::write(dir.join("xsd/inn.xsd"), XSD).unwrap();
+    std::fs::write(dir.join("xsd/common/common.xsd"), COMMON_XSD).unwrap();
+    let d = data;
+    ok(
+        dir,
+        &with_data(
+            &[
+                "participant",
+                "add",
+                "--mnemonic",
+                "MFC",
+                "--name",
+                "МФЦ",
+                "--cert",
+                "MFC.cert.pem",
+            ],
+            d,
+        ),
+    );
+    ok(
+        dir,
+        &with_data(
+            &[
+                "participant",
+                "add",
+                "--mnemonic",
+                "FNS",
+                "--name",
+                "ФНС",
+                "--org",
+                "ФНС России",
+                "--cert",
+                "FNS.cert.pem",
+            ],
+            d,
+        ),
+    );
+    ok(
+        dir,
+        &with_data(&["xsd", "add", "--name", "inn", "--dir", "xsd"], d),
+    );
+    ok(
+        dir,
+        &with_data(
+            &[
+                "infotype",
+                "add",
+                "--namespace",
+                "urn://test/inn/1.0",
+                "--root",
+                "Req",
+                "--kind",
+                "request",
+                "--provider",
+                "FNS",
+                "--xsd",
+                "inn",
+                "--version",
+                "1.0",
+                "--transaction-code-required",
+                "--max-size",
+                "65536",
+                "--description",
+                "ИНН по СНИЛС",
+            ],
+            d,
+        ),
+    );
+    ok(
+        dir,
+        &with_data(
+            &[
+                "infotype",
+                "add",
+                "--namespace",
+                "urn://test/inn/1.0",
+                "--root",
+                "Resp",
+                "--kind",
+                "response",
+                "--provider",
+                "FNS",
+                "--xsd",
+                "inn",
+            ],
+            d,
+        ),
+    );
+    ok(
+        dir,
+        &with_data(
+            &[
+                "service",
+                "add",
+                "--code",
+                "fns-inn",
+                "--provider",
+                "FNS",
+                "--infotype",
+                "{urn://test/inn/1.0}Req",
+                "--infotype",
+                "{urn://test/inn/1.0}Resp",
+            ],
+            d,
+        ),
+    );
+    ok(
+        dir,
+        &with_data(
+            &[
+                "grant",
+                "add",
+                "--consumer",
+                "MFC",
+                "--infotype",
+                "{urn://test/inn/1.0}Req",
+            ],
+            d,
+        ),
+    );
+}
+
+fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_registry_made_with_the_commands_survives_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    register(dir, "a");
+
+    let participants = ok(dir, &["participant", "list", "--data", "a"]);
+    assert!(
+        participants
+            .lines()
+            .any(|l| l.starts_with("FNS ") && l.contains("ФНС России") && l.contains("CN=FNS")),
+        "{participants}"
+    );
+    let infotypes = ok(dir, &["infotype", "list", "--data", "a"]);
+    assert!(
+        infotypes
+            .lines()
+            .any(|l| l.starts_with("{urn://test/inn/1.0}Req ")
+                && l.contains("required")
+                && l.contains("65536")),
+        "{infotypes}"
+    );
+    let grants = ok(dir, &["grant", "list", "--data", "a"]);
+    assert!(
+        grants
+            .lines()
+            .any(|l| l.starts_with("MFC ") && l.contains("{urn://test/inn/1.0}Req") && l.contains("FNS")),
+        "{grants}"
+    );
+    assert!(ok(dir, &["service", "list", "--data", "a"]).contains("fns-inn"));
+    assert!(
+        ok(dir, &["xsd", "list", "--data", "a"])
+            .lines()
+            .any(|l| l.starts_with("inn ") && l.contains(" 2 "))
+    );
+
+    ok(dir, &["participant", "block", "MFC", "--data", "a"]);
+    assert!(
+        ok(dir, &["participant", "list", "--data", "a"])
+            .lines()
+            .any(|l| l.starts_with("MFC ") && l.contains("blocked"))
+    );
+
+    ok(dir, &["registry", "export", "exported", "--data", "a"]);
+    ok(dir, &["registry", "import", "exported", "--data", "b"]);
+    ok(dir, &["registry", "export", "again", "--data", "b"]);
+    let first = files_under(&dir.join("exported"));
+    assert_eq!(first, files_under(&dir.join("again")));
+    let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["registry.toml", "xsd/inn/common/common.xsd", "xsd/inn/inn.xsd"]
+    );
+    let toml = String::from_utf8(first[0].1.clone()).unwrap();
+    assert!(toml.contains("status = \"blocked\""), "{toml}");
+    assert_eq!(
+        ok(dir, &["participant", "list", "--data", "a"]),
+        ok(dir, &["participant", "list", "--data", "b"])
+    );
+}
+
+#[test]
+fn refused_registrations_exit_1_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    register(dir, "n");
+    let d = "n";
+    refused(
+        dir,
+        &with_data(
+            &[
+                "infotype",
+                "add",
+                "--namespace",
+                "urn://x",
+                "--root",
+                "X",
+                "--kind",
+                "request",
+                "--provider",
+                "NOBODY",
+            ],
+            d,
+        ),
+        "names participant `NOBODY`, which is not registered",
+    );
+    refused(
+        dir,
+        &with_data(
+            &[
+                "infotype",
+                "add",
+                "--namespace",
+                "urn://test/inn/1.0",
+                "--root",
+                "Req",
+                "--kind",
+                "request",
+                "--provider",
+                "FNS",
+            ],
+            d,
+        ),
+        "information type {urn://test/inn/1.0}Req already exists",
+    );
+    std::fs::create_dir_all(dir.join("bad")).unwrap();
+    std::fs::write(
+        dir.join("bad/bad.xsd"),
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="A" type="NoSuchType"/></xs:schema>"#,
+    )
+    .unwrap();
+    refused(
+        dir,
+        &with_data(&["xsd", "add", "--name", "bad", "--dir", "bad"], d),
+        "XSD set `bad`: cannot compile",
+    );
+    refused(
+        dir,
+        &with_data(
+            &[
+                "infotype",
+                "add",
+                "--namespace",
+                "urn://other",
+                "--root",
+                "X",
+                "--kind",
+                "request",
+                "--provider",
+                "FNS",
+                "--xsd",
+                "inn",
+            ],
+            d,
+        ),
+        "defines no schema for the namespace of {urn://other}X",
+    );
+    refused(
+        dir,
+        &with_data(
+            &[
+                "service",
+                "add",
+                "--code",
+                "s",
+                "--provider",
+                "MFC",
+                "--infotype",
+                "{urn://test/inn/1.0}Req",
+            ],
+            d,
+        ),
+        "provided by `FNS`, not by `MFC`",
+    );
+    refused(
+        dir,
+        &with_data(
+            &[
+                "participant",
+                "add",
+                "--mnemonic",
+                "FNS2",
+                "--name",
+                "copy",
+                "--cert",
+                "FNS.cert.pem",
+            ],
+            d,
+        ),
+        "a certificate is registered to both `FNS` and `FNS2`",
+    );
+    refused(
+        dir,
+        &with_data(
+            &[
+                "grant",
+                "remove",
+                "--consumer",
+                "MFC",
+                "--namespace",
+                "urn://test/inn/1.0",
+                "--root",
+                "Resp",
+            ],
+            d,
+        ),
+        "does not exist",
+    );
+    refused(
+        dir,
+        &["participant", "list", "--data", "nowhere"],
+        "no node data at nowhere",
+    );
+    // Nothing refused was stored.
+    let infotypes = ok(dir, &["infotype", "list", "--data", "n"]);
+    assert_eq!(infotypes.lines().count(), 4, "{infotypes}");
+}
+
+#[test]
+fn the_default_configuration_parses_and_show_applies_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ok(dir.path(), &["config", "default"]);
+    let parsed: NodeConfig = toml::from_str(&text).expect("config default is valid TOML of the config");
+    assert_eq!(parsed, NodeConfig::default());
+    std::fs::write(dir.path().join("rsmev.toml"), "[limits]\nqueue_quota = 7\n").unwrap();
+    let shown: NodeConfig =
+        toml::from_str(&ok(dir.path(), &["config", "show", "--config", "rsmev.toml"])).unwrap();
+    assert_eq!(shown.limits.queue_quota, 7);
+}
+
+#[test]
+fn serve_prints_its_url_first_serves_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = command(
+        dir.path(),
+        &[
+            "serve",
+            "--data",
+            "node",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in the first line: {first:?}"));
+    let addr = url.trim_start_matches("http://");
+
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(status.success(), "{status}: {log}");
+    assert!(log.lines().any(|l| l.contains("\"signal\":\"SIGTERM\"")), "{log}");
+    assert!(log.lines().any(|l| l.contains("node stopped")), "{log}");
+}
+
+#[test]
+fn serve_on_a_taken_port_exits_1_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    refused(
+        dir.path(),
+        &["serve", "--data", "node", "--listen", &addr],
+        &format!("cannot listen on {addr}"),
+    );
+}
