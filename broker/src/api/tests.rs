@@ -29,6 +29,7 @@ const REQ_NS: &str = "urn://rsmev-test/request/1.0";
 /// A node's HTTP layer over a fresh SQLite store.
 struct Harness {
     _dir: TempDir,
+    state: ApiState,
     router: Router,
     store: Arc<dyn Store>,
     xsd_dir: std::path::PathBuf,
@@ -60,7 +61,8 @@ async fn harness_with(tweak: impl FnOnce(&mut NodeConfig)) -> Harness {
     let state = ApiState::new(exchange, Arc::new(config), PUBLIC_URL.to_owned());
     Harness {
         _dir: dir,
-        router: router(state),
+        router: router(state.clone()),
+        state,
         store,
         xsd_dir,
     }
@@ -969,20 +971,20 @@ mod tls_tests {
         task: tokio::task::JoinHandle<std::io::Result<()>>,
     }
 
+    /// [`serve`] over TLS on a port of its own, until `stop`.
     async fn start(tls: &TlsConfig) -> Server {
         let h = harness().await;
         let acceptor = tls_acceptor(tls).expect("acceptor").expect("TLS configured");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = h.router.clone();
+        let state = h.state.clone();
         let task = tokio::spawn(async move {
-            let _keep = h;
-            axum::serve(TlsListener::new(listener, acceptor), app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
+            let _store_dir = h;
+            serve(listener, state, Some(acceptor), async {
+                let _ = stopped.await;
+            })
+            .await
         });
         Server { addr, stop, task }
     }
