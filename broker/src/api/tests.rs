@@ -996,6 +996,15 @@ mod tls_tests {
         server_ca: &[u8],
         client: Option<&Pki>,
     ) -> Result<String, String> {
+        get_over_tls(addr, server_ca, client, "/healthz").await
+    }
+
+    async fn get_over_tls(
+        addr: std::net::SocketAddr,
+        server_ca: &[u8],
+        client: Option<&Pki>,
+        path: &str,
+    ) -> Result<String, String> {
         let mut roots = RootCertStore::empty();
         roots.add(CertificateDer::from(server_ca.to_vec())).expect("root");
         let builder = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -1019,9 +1028,11 @@ mod tls_tests {
             .connect(name, tcp)
             .await
             .map_err(|e| e.to_string())?;
-        tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .await
-            .map_err(|e| e.to_string())?;
+        tls.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         tls.read_to_end(&mut out).await.map_err(|e| e.to_string())?;
         Ok(String::from_utf8_lossy(&out).into_owned())
@@ -1071,6 +1082,33 @@ mod tls_tests {
         }
         let _ = server.stop.send(());
         server.task.await.expect("joined").expect("served");
+    }
+
+    /// The wiring of [`crate::node::Node::start`]: TLS from the configuration, the https URL in
+    /// the served WSDL, a clean shutdown.
+    #[tokio::test]
+    async fn a_node_configured_for_tls_serves_its_wsdl_over_https() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let server_pki = pki("server", ExtendedKeyUsagePurpose::ServerAuth);
+        let mut config = NodeConfig::default();
+        config.server.listen = "127.0.0.1:0".parse().expect("addr");
+        config.storage.data_dir = dir.path().join("data");
+        config.server.tls = TlsConfig {
+            cert: write(dir.path(), "cert.pem", &server_pki.cert_pem),
+            key: write(dir.path(), "key.pem", &server_pki.key.serialize_pem()),
+            client_ca: String::new(),
+        };
+        let node = crate::node::Node::start(config).await.expect("node starts");
+        assert!(node.url.starts_with("https://127.0.0.1:"), "{}", node.url);
+        let answer = get_over_tls(node.addr, &server_pki.ca_der, None, "/ws?wsdl")
+            .await
+            .expect("TLS request");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            answer.contains(&format!("location=\"{}/ws\"", node.url)),
+            "{answer}"
+        );
+        node.shutdown().await.expect("stops");
     }
 
     #[test]
