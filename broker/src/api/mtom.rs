@@ -14,6 +14,9 @@ use crate::xml::{Document, Limits, NodeKind};
 /// XOP's namespace.
 const XOP_NS: &str = "http://www.w3.org/2004/08/xop/include";
 
+/// Longest boundary RFC 2046 allows.
+const MAX_BOUNDARY: usize = 70;
+
 /// Most parts one request may have (the envelope and its attachments).
 const MAX_PARTS: usize = 1000;
 
@@ -52,6 +55,11 @@ pub fn envelope(content_type: &str, body: &[u8], limits: &Limits) -> Result<Vec<
     let Some(boundary) = param("boundary").filter(|b| !b.is_empty()) else {
         return err("the Content-Type has no boundary parameter");
     };
+    if boundary.len() > MAX_BOUNDARY {
+        return err(format!(
+            "the boundary is longer than {MAX_BOUNDARY} characters (RFC 2046)"
+        ));
+    }
     let parts = split(body, boundary)?;
     let root = match param("start") {
         Some(start) => {
@@ -240,14 +248,13 @@ fn line_end(bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// The first `needle` in `haystack` at or after `from` (linear time: boundaries are searched in
+/// bodies of many megabytes, some of them hostile).
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from > haystack.len() {
+    if needle.is_empty() {
         return None;
     }
-    haystack[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|i| i + from)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -378,6 +385,32 @@ mod tests {
         assert!(e.0.contains("start Content-ID"), "{e}");
         let e = envelope(CT, b"--uuid:8a1c\r\nContent-ID: <x>\r\n\r\n<a/>", &limits).unwrap_err();
         assert!(e.0.contains("closing boundary"), "{e}");
+    }
+
+    proptest::proptest! {
+        /// Hostile framing is refused with a reason, never a panic: bodies built from the
+        /// pieces multipart parsing looks for, in any order.
+        #[test]
+        fn never_panics_on_any_framing(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "--b", "--b--", "\r\n", "\n", "\r\n\r\n", "Content-ID: <r>", "Content-ID: <a>",
+                    "Content-Transfer-Encoding: base64", "Content-Type: application/xop+xml",
+                    "<e xmlns:x=\"http://www.w3.org/2004/08/xop/include\">", "<x:Include href=\"cid:a\"/>",
+                    "</e>", "aGk=", "%", " ", "\u{444}",
+                ]),
+                0..40,
+            ),
+            ct in proptest::sample::select(vec![
+                "multipart/related; boundary=b; start=\"<r>\"",
+                "multipart/related; boundary=\"b\"",
+                "multipart/related; boundary=\"b\\",
+                "multipart/related; start=<r>; boundary=",
+            ]),
+        ) {
+            let body = pieces.concat();
+            let _ = envelope(ct, body.as_bytes(), &Limits::default());
+        }
     }
 
     #[test]
