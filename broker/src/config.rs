@@ -25,6 +25,10 @@ public_url = ""
 max_request_bytes = 16777216
 # Seconds to wait for in-flight requests on shutdown before closing connections.
 shutdown_grace_secs = 30
+# Bearer token of the admin API (/admin/v1) and the operator views (/api/v1/messages/…/history,
+# /api/v1/queues/…): clients send `Authorization: Bearer <token>`. Empty: all of these are
+# disabled and answer 404. Use a long random value (e.g. `openssl rand -hex 32`).
+admin_token = ""
 
 [server.tls]
 # Serve HTTPS with these PEM files. Empty: plain HTTP.
@@ -100,7 +104,55 @@ pub struct ServerConfig {
     pub public_url: String,
     pub max_request_bytes: usize,
     pub shutdown_grace_secs: u64,
+    /// Empty: the admin API is disabled.
+    pub admin_token: Secret,
     pub tls: TlsConfig,
+}
+
+/// A secret setting: read like a string (an all-digit value from the environment too), never
+/// shown by `Debug`, so logging a configuration does not leak it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(empty)"
+        } else {
+            "Secret(<redacted>)"
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(i64),
+        }
+        Ok(Secret(match Raw::deserialize(d)? {
+            Raw::Text(s) => s,
+            Raw::Number(n) => n.to_string(),
+        }))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -297,7 +349,10 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
 
 /// An environment value is a TOML scalar when it parses as one (number, boolean), else a string.
 fn parse_env_value(raw: &str) -> toml::Value {
-    if let Ok(i) = raw.parse::<i64>() {
+    // Only a canonical integer is a number: "007" (a token, a code) stays the text it was.
+    if let Ok(i) = raw.parse::<i64>()
+        && i.to_string() == raw
+    {
         return toml::Value::Integer(i);
     }
     match raw {
@@ -347,6 +402,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("RSMEV_LIMITS_QUEUE_QUOTA"), "{err}");
+    }
+
+    #[test]
+    fn admin_token_is_off_by_default_read_from_env_and_never_debug_printed() {
+        assert!(NodeConfig::default().server.admin_token.is_empty());
+        for token in ["0123456789", "987654321", "s3cr3t"] {
+            let env = vec![("RSMEV_SERVER_ADMIN_TOKEN".to_owned(), token.to_owned())];
+            let c = NodeConfig::load(None, env).unwrap();
+            assert_eq!(c.server.admin_token.expose(), token);
+            assert!(!format!("{c:?}").contains(token));
+        }
     }
 
     #[test]
