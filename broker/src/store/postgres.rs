@@ -69,7 +69,7 @@ use async_trait::async_trait;
 use rsmev_registry::{Grant, InfoType, Mnemonic, Participant, QName, Registry, Service};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, Postgres, SqlSafeStr, Transaction};
+use sqlx::{Postgres, SqlSafeStr, Transaction};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -188,12 +188,16 @@ impl PostgresStore {
             options.get_database().unwrap_or_default()
         );
 
-        let mut conn = options.connect().await?;
-        ensure_durable_commit(&mut conn).await?;
-        // Run on a connection of its own and closed afterwards: should a migration fail, the
-        // migrator's session lock goes with the connection instead of staying in the pool.
-        migrator().run(&mut conn).await?;
-        conn.close().await?;
+        // Migrations run on a connection of their own, closed afterwards: should one fail, the
+        // migrator's session lock goes with that connection instead of staying in the pool.
+        let migrating = PgPoolOptions::new()
+            .max_connections(1)
+            .after_connect(|conn, _| Box::pin(ensure_durable_commit(conn)))
+            .connect_with(options.clone())
+            .await?;
+        let migrated = migrator().run(&migrating).await;
+        migrating.close().await;
+        migrated?;
 
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections.max(1))
