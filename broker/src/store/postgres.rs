@@ -303,7 +303,16 @@ impl Store for PostgresStore {
         now: OffsetDateTime,
         lease_for: time::Duration,
     ) -> Result<Option<Leased>, StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::lease, owner, queue, selector, now, lease_for)
+        transaction!(
+            self,
+            BEGIN_WRITE,
+            ops::lease,
+            owner,
+            queue,
+            selector,
+            now,
+            lease_for
+        )
     }
 
     async fn ack(
@@ -326,7 +335,15 @@ impl Store for PostgresStore {
         status_delivery: &Delivery,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::expire, expiring, status, status_delivery, now)
+        transaction!(
+            self,
+            BEGIN_WRITE,
+            ops::expire,
+            expiring,
+            status,
+            status_delivery,
+            now
+        )
     }
 
     async fn message(&self, id: Uuid) -> Result<Option<StoredMessage>, StoreError> {

@@ -36,7 +36,10 @@ fn queue_lock_key(owner: &Mnemonic, queue: QueueKind) -> i32 {
 /// Takes the lock of every queue in `targets`, in ascending key order (no wait cycles between
 /// two accepts), until the end of the transaction.
 async fn lock_queues(conn: &mut Conn, targets: &[&Delivery]) -> Result<(), StoreError> {
-    let mut keys: Vec<i32> = targets.iter().map(|d| queue_lock_key(&d.owner, d.queue)).collect();
+    let mut keys: Vec<i32> = targets
+        .iter()
+        .map(|d| queue_lock_key(&d.owner, d.queue))
+        .collect();
     keys.sort_unstable();
     keys.dedup();
     for key in keys {
@@ -324,7 +327,15 @@ pub(super) async fn ack(
         if !target.accepted {
             detail.push_str(" not accepted: the recipient could not verify the node's signature");
         }
-        history(conn, target.message_id, &at, EventKind::Acked, owner.as_str(), &detail).await?;
+        history(
+            conn,
+            target.message_id,
+            &at,
+            EventKind::Acked,
+            owner.as_str(),
+            &detail,
+        )
+        .await?;
     }
     Ok(!removed.is_empty())
 }
@@ -339,13 +350,14 @@ pub(super) async fn expire(
     let id = expiring.message.message_id;
     // Of several nodes expiring this entry, one deletes it; the others wait for its row lock,
     // then find it gone.
-    let removed = sqlx::query("DELETE FROM queue_entries WHERE owner = $1 AND queue = $2 AND message_id = $3")
-        .bind(expiring.owner.as_str())
-        .bind(expiring.queue.as_str())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let removed =
+        sqlx::query("DELETE FROM queue_entries WHERE owner = $1 AND queue = $2 AND message_id = $3")
+            .bind(expiring.owner.as_str())
+            .bind(expiring.queue.as_str())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     if removed == 0 {
         return Ok(false);
     }
@@ -512,13 +524,14 @@ pub(super) async fn revoke_grant(conn: &mut Conn, g: &Grant) -> Result<bool, Sto
     sqlx::query("SELECT version FROM registry_version WHERE id = 1 FOR UPDATE")
         .execute(&mut *conn)
         .await?;
-    let removed = sqlx::query("DELETE FROM grants WHERE consumer = $1 AND namespace = $2 AND local_name = $3")
-        .bind(g.consumer.as_str())
-        .bind(g.infotype.namespace.as_str())
-        .bind(g.infotype.local_name.as_str())
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let removed =
+        sqlx::query("DELETE FROM grants WHERE consumer = $1 AND namespace = $2 AND local_name = $3")
+            .bind(g.consumer.as_str())
+            .bind(g.infotype.namespace.as_str())
+            .bind(g.infotype.local_name.as_str())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     if removed > 0 {
         bump_registry_version(conn).await?;
     }

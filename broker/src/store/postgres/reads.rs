@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::codec::{count, message_columns, message_from_row};
 use crate::store::encoding::{
-    decode_infotype_kind, decode_kind, decode_mnemonic, decode_participant_status, decode_queue,
-    decode_time, encode_time,
+    decode_infotype_kind, decode_kind, decode_mnemonic, decode_participant_status, decode_queue, decode_time,
+    encode_time,
 };
 use crate::store::{
     EventKind, Expiring, HistoryEvent, QueueDepth, QueueKind, StoreError, StoredMessage, Trace, UsageRow,

@@ -69,4 +69,3 @@ pub(super) fn message_from_row(row: &SqliteRow, at: usize) -> Result<StoredMessa
         received_at: decode_time(&text(12)?)?,
     })
 }
-

@@ -327,7 +327,10 @@ async fn check(store: Arc<dyn Store>, ops: Vec<Op>) -> Result<(), TestCaseError>
 
 /// Runs one case on a fresh store from `fresh` (skipped when the backend is not available).
 fn run(fresh: impl AsyncFnOnce() -> Option<Fixture>, ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         match fresh().await {
             Some(fixture) => check(Arc::clone(&fixture.store), ops).await,

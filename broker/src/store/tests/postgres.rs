@@ -100,11 +100,15 @@ impl Drop for TestDatabase {
                 .build()
                 .map_err(|e| e.to_string())?;
             runtime.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url).await.map_err(|e| e.to_string())?;
-                sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut admin)
+                let mut admin = PgConnection::connect(&admin_url)
                     .await
                     .map_err(|e| e.to_string())?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .map_err(|e| e.to_string())?;
                 admin.close().await.map_err(|e| e.to_string())
             })
         })
@@ -149,7 +153,9 @@ fn with_database_replaces_only_the_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_leasing_one_queue_deliver_every_entry_exactly_once() {
-    let Some((_db, nodes)) = two_nodes().await else { return };
+    let Some((_db, nodes)) = two_nodes().await else {
+        return;
+    };
     const N: u128 = 120;
     for n in 1..=N {
         send(&*nodes[(n % 2) as usize], &request(n, "MFC", None), t(0)).await;
@@ -184,7 +190,10 @@ async fn two_nodes_leasing_one_queue_deliver_every_entry_exactly_once() {
     }
     delivered.sort();
     let expected: Vec<_> = (1..=N).map(|n| (id(n), 1)).collect();
-    assert_eq!(delivered, expected, "each entry delivered once, on its first attempt");
+    assert_eq!(
+        delivered, expected,
+        "each entry delivered once, on its first attempt"
+    );
 
     // Acked entries are gone for good, on both nodes, long after any lease would have run out.
     for node in &nodes {
@@ -201,7 +210,9 @@ async fn two_nodes_leasing_one_queue_deliver_every_entry_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_accepting_at_once_keep_the_quota_and_accept_a_message_id_once() {
-    let Some((_db, nodes)) = two_nodes().await else { return };
+    let Some((_db, nodes)) = two_nodes().await else {
+        return;
+    };
     let quota = AcceptLimits { queue_quota: 5 };
     let senders: Vec<_> = (1..=40u128)
         .map(|n| {
@@ -269,7 +280,9 @@ async fn two_nodes_accepting_at_once_keep_the_quota_and_accept_a_message_id_once
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_expiring_one_entry_notify_the_sender_once() {
-    let Some((_db, nodes)) = two_nodes().await else { return };
+    let Some((_db, nodes)) = two_nodes().await else {
+        return;
+    };
     let mut msg = request(1, "MFC", None);
     msg.eol = Some(t(30));
     send(&*nodes[0], &msg, t(0)).await;
@@ -304,7 +317,9 @@ async fn two_nodes_expiring_one_entry_notify_the_sender_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_starting_together_apply_the_schema_once() {
-    let Some(db) = TestDatabase::create().await else { return };
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
     let url = Arc::new(db.url.clone());
     let starting: Vec<_> = (0..4)
         .map(|_| {
@@ -330,7 +345,9 @@ async fn nodes_starting_together_apply_the_schema_once() {
 
 #[tokio::test]
 async fn a_database_set_to_asynchronous_commit_still_gets_durable_commits() {
-    let Some(db) = TestDatabase::create().await else { return };
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
     let mut admin = db.admin().await;
     sqlx::query(AssertSqlSafe(format!(
         "ALTER DATABASE {} SET synchronous_commit = off",
@@ -350,7 +367,9 @@ async fn a_database_set_to_asynchronous_commit_still_gets_durable_commits() {
 
 #[tokio::test]
 async fn history_cannot_be_changed_or_removed_in_the_database() {
-    let Some(db) = TestDatabase::create().await else { return };
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
     let node = db.node().await;
     send(&node, &request(1, "MFC", None), t(0)).await;
     for sql in [
@@ -365,5 +384,40 @@ async fn history_cannot_be_changed_or_removed_in_the_database() {
     assert_eq!(
         events(&node.history(id(1)).await.unwrap()),
         ["received", "accepted", "queued"]
+    );
+}
+
+// ---- configuration ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_node_opens_postgres_when_its_database_url_says_so() {
+    use crate::config::NodeConfig;
+    use crate::node::{NodeError, open_store};
+
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let mut config = NodeConfig::default();
+    config.storage.max_connections = 2;
+    // Both spellings of the scheme name the same server.
+    let spelled = db.url.replacen("postgres://", "postgresql://", 1);
+    for url in [db.url.clone(), spelled] {
+        config.storage.database = url;
+        let store = open_store(&config).await.unwrap();
+        assert!(format!("{store:?}").starts_with("PostgresStore"), "{store:?}");
+        store.ping().await.unwrap();
+        store.close().await;
+    }
+    // What the node wrote is in the test database, where another node sees it.
+    config.storage.database = db.url.clone();
+    let store = open_store(&config).await.unwrap();
+    send(&*store, &request(1, "MFC", None), t(0)).await;
+    assert!(db.node().await.message(id(1)).await.unwrap().is_some());
+
+    config.storage.database = "mysql://localhost/rsmev".into();
+    let refused = open_store(&config).await;
+    assert!(
+        matches!(refused, Err(NodeError::UnsupportedDatabase(_))),
+        "{refused:?}"
     );
 }
