@@ -23,7 +23,10 @@
 -- message with the same MessageID a duplicate (MessageIsAlreadySent), also between nodes.
 --
 -- Queue entries: one row per (owner, queue, message) still to be delivered. `seq` orders the
--- queue (FIFO); `lease_until` is set while a recipient holds the entry and is compared with the
+-- queue (FIFO). It comes from an identity sequence without a per-session cache (keep it so:
+-- a cache would hand each session its own range), drawn while the accepting transaction holds
+-- the queue's advisory lock, so within a queue `seq` order is commit order, whichever node
+-- accepted. `lease_until` is set while a recipient holds the entry and is compared with the
 -- caller's clock; `attempts` counts leases; `eol` copies the message's EOL. An Ack or an expiry
 -- deletes the row: an entry that is gone is never delivered again.
 --

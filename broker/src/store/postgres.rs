@@ -56,6 +56,12 @@
 //!   session advisory lock (keyed by the database name) while it checks and applies them: nodes
 //!   starting together apply each migration once; the others wait, then find nothing to do.
 //!
+//! - **A node that dies** in the middle of a call leaves a transaction that never committed: the
+//!   server rolls it back when the connection closes, or after 60 s of silence inside the
+//!   transaction (`idle_in_transaction_session_timeout`, set for every session), releasing its
+//!   locks. Its caller got no answer, so nothing reported as done is lost; a lease it had
+//!   committed runs out and the entry is delivered again, as after any lost answer.
+//!
 //! Lock order, to show there is no deadlock: accept takes the new message's key, then queue
 //! advisory locks in ascending order, then writes only rows of its own; lease and ack lock
 //! existing entries and nothing else; expire locks one entry, then behaves as an accept of a new
@@ -99,6 +105,10 @@ macro_rules! transaction {
 const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 /// Every read call: one consistent snapshot (a trace reads several tables).
 const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/// How long the server lets a session of this node sit idle inside a transaction before ending
+/// it (and releasing its locks): see [`PostgresStore::connect`].
+const IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
 
 /// Tuning of [`PostgresStore`]. Durability and isolation are not configurable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,7 +190,14 @@ impl PostgresStore {
     /// refuses the login; [`StoreError::Migration`] when the schema cannot be applied (for
     /// instance a database migrated by a newer RSMEV).
     pub async fn connect(url: &str, config: PostgresConfig) -> Result<PostgresStore, StoreError> {
-        let options = PgConnectOptions::from_str(url)?.application_name("rsmev");
+        let options = PgConnectOptions::from_str(url)?
+            .application_name("rsmev")
+            // A node that dies in the middle of a transaction must not keep its locks (an entry
+            // being leased, a queue's accept lock) until the server notices the dead socket,
+            // which can take hours: the server ends such a session after this much silence.
+            // The node's own transactions never pause between statements for anything but
+            // the round trip.
+            .options([("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION_TIMEOUT)]);
         let target = format!(
             "{}:{}/{}",
             options.get_host(),

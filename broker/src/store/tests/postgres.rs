@@ -344,7 +344,7 @@ async fn nodes_starting_together_apply_the_schema_once() {
 // ---- the server's side ----------------------------------------------------------------------------
 
 #[tokio::test]
-async fn a_database_set_to_asynchronous_commit_still_gets_durable_commits() {
+async fn sessions_commit_durably_even_on_an_asynchronous_database_and_never_idle_in_a_transaction() {
     let Some(db) = TestDatabase::create().await else {
         return;
     };
@@ -363,6 +363,11 @@ async fn a_database_set_to_asynchronous_commit_still_gets_durable_commits() {
         .await
         .unwrap();
     assert_eq!(setting, "on");
+    let idle: String = sqlx::query_scalar("SHOW idle_in_transaction_session_timeout")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(idle, "1min");
 }
 
 #[tokio::test]
