@@ -55,17 +55,17 @@
 //! - **Migrations** run on connect on a dedicated connection under sqlx's migrator, which holds a
 //!   session advisory lock (keyed by the database name) while it checks and applies them: nodes
 //!   starting together apply each migration once; the others wait, then find nothing to do.
-//!
 //! - **A node that dies** in the middle of a call leaves a transaction that never committed: the
 //!   server rolls it back when the connection closes, or after 60 s of silence inside the
 //!   transaction (`idle_in_transaction_session_timeout`, set for every session), releasing its
 //!   locks. Its caller got no answer, so nothing reported as done is lost; a lease it had
 //!   committed runs out and the entry is delivered again, as after any lost answer.
 //!
-//! Lock order, to show there is no deadlock: accept takes the new message's key, then queue
-//! advisory locks in ascending order, then writes only rows of its own; lease and ack lock
-//! existing entries and nothing else; expire locks one entry, then behaves as an accept of a new
-//! message. No transaction holding a queue lock ever waits for an entry's row lock.
+//! Lock order, to show there is no deadlock: accept takes the new message's key, then the queue
+//! locks in ascending order, then inserts rows of its own, and upserts its usage counter last
+//! (after which it waits for nothing); lease and ack lock existing entries and nothing else;
+//! expire locks one entry, then behaves as an accept of a new message. No transaction holding a
+//! queue lock or a usage counter ever waits for an entry's row lock.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};

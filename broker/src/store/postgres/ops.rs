@@ -314,12 +314,17 @@ pub(super) async fn ack(
     target: AckTarget,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let mut removed: Vec<String> =
-        sqlx::query_scalar("DELETE FROM queue_entries WHERE message_id = $1 AND owner = $2 RETURNING queue")
-            .bind(target.message_id)
-            .bind(owner.as_str())
-            .fetch_all(&mut *conn)
-            .await?;
+    // The owner's entries of one message (one per queue it went to) are locked in `seq` order,
+    // so two Acks of the same message never hold one entry each while waiting for the other.
+    let mut removed: Vec<String> = sqlx::query_scalar(
+        "DELETE FROM queue_entries WHERE seq IN \
+         (SELECT seq FROM queue_entries WHERE message_id = $1 AND owner = $2 ORDER BY seq FOR UPDATE) \
+         RETURNING queue",
+    )
+    .bind(target.message_id)
+    .bind(owner.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
     removed.sort();
     let at = encode_time(now);
     for queue in &removed {

@@ -316,6 +316,49 @@ async fn two_nodes_expiring_one_entry_notify_the_sender_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_acking_one_message_remove_it_once() {
+    let Some((_db, nodes)) = two_nodes().await else {
+        return;
+    };
+    // The message sits in two queues of the same owner: an Ack removes both entries.
+    let both = [
+        to("FNS", QueueKind::Requests, None),
+        to("FNS", QueueKind::Responses, None),
+    ];
+    let outcome = nodes[0]
+        .accept(&request(1, "MFC", None), &both, LIMITS, t(0))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, AcceptOutcome::Accepted { .. }));
+
+    let acks: Vec<_> = (0..8)
+        .map(|i| {
+            let node = Arc::clone(&nodes[i % 2]);
+            tokio::spawn(async move {
+                let target = AckTarget {
+                    message_id: id(1),
+                    accepted: true,
+                };
+                node.ack(&m("FNS"), target, t(1)).await.unwrap()
+            })
+        })
+        .collect();
+    let mut removed = 0;
+    for a in acks {
+        removed += usize::from(a.await.unwrap());
+    }
+    assert_eq!(removed, 1);
+    assert_eq!(nodes[1].queue_depths(None, t(1)).await.unwrap(), []);
+    let history = nodes[0].history(id(1)).await.unwrap();
+    let acked: Vec<_> = history
+        .iter()
+        .filter(|e| e.event == EventKind::Acked)
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(acked, ["FNS/requests", "FNS/responses"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_starting_together_apply_the_schema_once() {
     let Some(db) = TestDatabase::create().await else {
         return;
