@@ -40,10 +40,16 @@ client_ca = ""
 [storage]
 # Directory of the embedded database and the node's own key. Created if absent.
 data_dir = "./rsmev-data"
-# Database URL. Empty: SQLite file `rsmev.db` in data_dir.
+# Database URL. Empty: SQLite file `rsmev.db` in data_dir. `sqlite:PATH` names another SQLite
+# file; `postgres://user:password@host:5432/database` (or `postgresql://…`) uses PostgreSQL,
+# which several nodes may share. The PostgreSQL database must exist; its schema is created and
+# upgraded on start.
 database = ""
-# Most write operations committed together in one transaction (group commit).
+# SQLite: most write operations committed together in one transaction (group commit).
 max_batch = 256
+# PostgreSQL: most connections this node opens to the database; each runs one transaction at a
+# time. Summed over every node, keep it below the server's max_connections.
+max_connections = 16
 
 [node]
 # The node's own identity, shown as MessageMetadata sender of the statuses it generates.
@@ -169,6 +175,7 @@ pub struct StorageConfig {
     pub data_dir: PathBuf,
     pub database: String,
     pub max_batch: usize,
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,6 +18,7 @@ use crate::api::{self, ApiState};
 use crate::config::NodeConfig;
 use crate::dsig::{Certificate, RingSigner, VerifierRegistry};
 use crate::exchange::{Exchange, ExchangeError, ExchangeSettings, NodeIdentity};
+use crate::store::postgres::{PostgresConfig, PostgresStore};
 use crate::store::sqlite::{SqliteConfig, SqliteStore};
 use crate::store::{Store, StoreError};
 
@@ -36,7 +37,10 @@ pub enum NodeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("database `{0}` is not supported by this build; use an empty value (embedded SQLite)")]
+    #[error(
+        "database `{0}` is not supported; use an empty value (embedded SQLite), `sqlite:PATH` or \
+         `postgres://…`"
+    )]
     UnsupportedDatabase(String),
     #[error("TLS: {0}")]
     Tls(String),
@@ -186,13 +190,21 @@ async fn expiry_loop(exchange: Exchange, every: Duration, mut stop: watch::Recei
     }
 }
 
-/// Opens the configured store (embedded SQLite unless a database URL says otherwise).
+/// Opens the configured store: embedded SQLite unless the database URL names a `sqlite:` file
+/// or a `postgres://` / `postgresql://` server.
 ///
 /// # Errors
 /// [`NodeError::Store`] when it cannot be opened; [`NodeError::UnsupportedDatabase`] for URLs of
 /// databases this build does not serve.
 pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError> {
     let db = config.storage.database.trim();
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        let postgres = PostgresConfig {
+            max_connections: config.storage.max_connections.max(1),
+            ..PostgresConfig::default()
+        };
+        return Ok(Arc::new(PostgresStore::connect(db, postgres).await?));
+    }
     let path = if db.is_empty() {
         config.storage.data_dir.join("rsmev.db")
     } else if let Some(p) = db

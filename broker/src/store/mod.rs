@@ -1,15 +1,17 @@
 //! The system of record: registry, messages, queues, history, accounting.
 //!
 //! [`Store`] is the one interface the rest of the node uses; [`sqlite::SqliteStore`] is the
-//! embedded default, a PostgreSQL implementation fills the same trait for production.
+//! embedded default, [`postgres::PostgresStore`] fills the same trait for production, where
+//! several nodes share one database. One test suite (`tests.rs`) runs against both.
 //!
 //! Architecture invariants:
 //! - Only this module touches SQL.
 //! - Every state transition and its history event are written in one transaction: a message is
 //!   never queued without its `accepted`/`queued` events, never acked without its `acked` event.
-//! - A call that reports success has committed durably (`synchronous=FULL` on SQLite): callers
-//!   answer "accepted" only after it returns. Throughput comes from batching concurrent calls
-//!   into one transaction (group commit), never from weaker durability.
+//! - A call that reports success has committed durably (`synchronous=FULL` on SQLite,
+//!   `synchronous_commit` never `off` on PostgreSQL): callers answer "accepted" only after it
+//!   returns. Throughput comes from batching (SQLite's group commit) or from concurrent
+//!   transactions (PostgreSQL), never from weaker durability.
 //! - FIFO per queue: entries are delivered in enqueue order among those matching the selector.
 //! - A leased entry becomes visible again when its lease runs out (redelivery); an acked entry is
 //!   gone for good and is never delivered again.
@@ -19,6 +21,8 @@ use rsmev_registry::{Grant, InfoType, Mnemonic, Participant, QName, Registry, Se
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+mod encoding;
+pub mod postgres;
 pub mod sqlite;
 #[cfg(test)]
 mod tests;

@@ -1,25 +1,76 @@
-//! Behaviour of [`SqliteStore`] against the [`Store`] contract, one rule per test, plus
-//! durability, concurrency and group commit; `model` checks the queue state machine against a
-//! trivial in-memory model.
+//! The [`Store`] contract, one rule per test, written once against `Arc<dyn Store>` and run on
+//! every backend: [`contract_tests!`] instantiates each test in [`sqlite`] (a fresh file per
+//! test) and in [`postgres`] (a fresh database per test; skipped with a message when no server
+//! answers and `RSMEV_TEST_POSTGRES` is unset). [`model`] checks the queue state machine against
+//! a trivial in-memory model on both. What only one backend has is tested in its own module:
+//! SQLite's file, reopening and group commit; PostgreSQL's several nodes on one database.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use rsmev_registry::{
     Grant, InfoType, InfoTypeKind, Mnemonic, Participant, ParticipantStatus, QName, Registry, Service,
 };
-use sqlx::ConnectOptions;
-use sqlx::sqlite::SqliteConnectOptions;
-use tempfile::TempDir;
 use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::sqlite::{SqliteConfig, SqliteStore};
 use super::*;
 
+/// A fresh, empty store of one backend, and what must live as long as it (a temporary folder,
+/// a test database that is dropped afterwards).
+struct Fixture {
+    store: Arc<dyn Store>,
+    _keep: Box<dyn Send>,
+}
+
+/// Instantiates every contract test below for one backend. `$fresh` is an
+/// `async fn() -> Option<Fixture>`; `None` means the backend is not available here and the test
+/// is skipped (the fixture says why).
+macro_rules! contract_tests {
+    ($fresh:path) => {
+        contract_tests!(@test $fresh, tokio::test;
+            calls_after_close_fail_with_closed,
+            accept_stores_the_message_queues_it_and_records_history_and_usage,
+            a_duplicate_message_id_is_accepted_once_and_changes_nothing,
+            a_full_destination_queue_refuses_the_whole_message,
+            an_accepted_response_is_recorded_on_the_request,
+            a_rejection_is_history_only,
+            times_keep_their_instant_and_absurd_eols_are_clamped_not_fatal,
+            lease_hands_out_entries_in_fifo_order,
+            lease_returns_the_message_and_records_the_attempt,
+            a_live_lease_hides_the_entry_and_an_expired_one_redelivers_it,
+            entries_past_their_eol_are_not_leased,
+            a_selector_matches_only_its_entries_and_none_matches_all,
+            lease_reads_only_the_owners_queue_of_that_kind,
+            ack_removes_the_owners_entry_once_and_for_good,
+            an_ack_with_accepted_false_still_removes_the_entry_and_says_so,
+            due_expirations_lists_entries_past_eol_oldest_first,
+            expire_removes_the_entry_and_queues_the_status_once,
+            an_acked_entry_cannot_be_expired,
+            queue_depths_count_pending_and_leased_entries,
+            trace_shows_the_request_its_events_and_each_response_with_its_events,
+            usage_counts_per_day_participant_infotype_and_kind,
+            registry_writes_are_read_back_and_bump_the_version,
+            xsd_sets_are_stored_whole_and_replace_registry_replaces_everything,
+        );
+        contract_tests!(@test $fresh, tokio::test(flavor = "multi_thread", worker_threads = 2);
+            concurrent_leases_never_hand_out_the_same_entry,
+            concurrent_expiries_of_one_entry_succeed_once,
+        );
+    };
+    (@test $fresh:path, $runtime:meta; $($name:ident),* $(,)?) => {$(
+        #[$runtime]
+        async fn $name() {
+            if let Some(fixture) = $fresh().await {
+                crate::store::tests::$name(std::sync::Arc::clone(&fixture.store)).await;
+            }
+        }
+    )*};
+}
+
 mod model;
+mod postgres;
+mod sqlite;
 
 const T0: OffsetDateTime = datetime!(2025-03-01 10:00:00 UTC);
 const LIMITS: AcceptLimits = AcceptLimits { queue_quota: 1000 };
@@ -43,18 +94,6 @@ fn qa() -> QName {
 
 fn qb() -> QName {
     QName::new("urn://x/b/1.0", "BRequest")
-}
-
-async fn open_in(dir: &Path) -> SqliteStore {
-    SqliteStore::open(&dir.join("rsmev.db"), SqliteConfig::default())
-        .await
-        .unwrap()
-}
-
-async fn fresh() -> (TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_in(dir.path()).await;
-    (dir, store)
 }
 
 fn request(n: u128, sender: &str, qname: Option<QName>) -> NewMessage {
@@ -95,7 +134,7 @@ fn events(h: &[HistoryEvent]) -> Vec<&'static str> {
 }
 
 /// Accepts `msg` into `FNS`'s request queue at `now`, asserting it was accepted.
-async fn send(store: &SqliteStore, msg: &NewMessage, now: OffsetDateTime) {
+async fn send(store: &dyn Store, msg: &NewMessage, now: OffsetDateTime) {
     let outcome = store
         .accept(
             msg,
@@ -109,7 +148,7 @@ async fn send(store: &SqliteStore, msg: &NewMessage, now: OffsetDateTime) {
 }
 
 async fn lease_id(
-    store: &SqliteStore,
+    store: &dyn Store,
     owner: &str,
     selector: Option<&QName>,
     now: OffsetDateTime,
@@ -130,54 +169,9 @@ fn depth(owner: &str, queue: QueueKind, pending: u64, leased: u64) -> QueueDepth
     }
 }
 
-// ---- opening and durability -------------------------------------------------------------------
+// ---- closing -------------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn open_creates_the_file_and_its_folders_in_wal_mode() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rsmev-data/nested/rsmev.db");
-    let store = SqliteStore::open(&path, SqliteConfig::default()).await.unwrap();
-    assert!(path.is_file());
-    assert_eq!(store.path(), path);
-    store.ping().await.unwrap();
-
-    let mut probe = SqliteConnectOptions::new()
-        .filename(&path)
-        .read_only(true)
-        .connect()
-        .await
-        .unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&mut probe)
-        .await
-        .unwrap();
-    assert_eq!(mode, "wal");
-    store.close().await;
-}
-
-#[tokio::test]
-async fn accepted_messages_and_entries_survive_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_in(dir.path()).await;
-    let msg = request(1, "MFC", Some(qa()));
-    send(&store, &msg, t(0)).await;
-    store.close().await;
-
-    let store = open_in(dir.path()).await;
-    let stored = store.message(id(1)).await.unwrap().unwrap();
-    assert_eq!(stored.content, msg.content);
-    assert_eq!(stored.received_at, t(0));
-    assert_eq!(
-        store.queue_depths(Some(&m("FNS")), t(1)).await.unwrap()[0],
-        depth("FNS", QueueKind::Requests, 1, 0)
-    );
-    assert_eq!(lease_id(&store, "FNS", None, t(1)).await, Some(id(1)));
-    store.close().await;
-}
-
-#[tokio::test]
-async fn calls_after_close_fail_with_closed() {
-    let (_dir, store) = fresh().await;
+async fn calls_after_close_fail_with_closed(store: Arc<dyn Store>) {
     store.close().await;
     let write = store.accept(&request(1, "MFC", None), &[], LIMITS, t(0)).await;
     assert!(matches!(write, Err(StoreError::Closed)), "{write:?}");
@@ -187,44 +181,9 @@ async fn calls_after_close_fail_with_closed() {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn close_finishes_queued_writes_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(open_in(dir.path()).await);
-    let (release, released) = oneshot::channel();
-    let hold = store.hold_writer(released).await.unwrap();
-    let senders: Vec<_> = (1..=10)
-        .map(|n| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { send(&store, &request(n, "MFC", None), t(0)).await })
-        })
-        .collect();
-    while store.stats().queued < 10 {
-        tokio::task::yield_now().await;
-    }
-    let closing = {
-        let store = Arc::clone(&store);
-        tokio::spawn(async move { store.close().await })
-    };
-    release.send(()).unwrap();
-    hold.await.unwrap().unwrap();
-    for s in senders {
-        s.await.unwrap();
-    }
-    closing.await.unwrap();
-
-    let store = open_in(dir.path()).await;
-    for n in 1..=10 {
-        assert!(store.message(id(n)).await.unwrap().is_some(), "message {n}");
-    }
-    store.close().await;
-}
-
 // ---- intake --------------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn accept_stores_the_message_queues_it_and_records_history_and_usage() {
-    let (_dir, store) = fresh().await;
+async fn accept_stores_the_message_queues_it_and_records_history_and_usage(store: Arc<dyn Store>) {
     let mut msg = request(1, "MFC", Some(qa()));
     msg.reference_message_id = Some(id(77));
     msg.transaction_code = Some("TC-1".into());
@@ -287,11 +246,9 @@ async fn accept_stores_the_message_queues_it_and_records_history_and_usage() {
     );
 }
 
-#[tokio::test]
-async fn a_duplicate_message_id_is_accepted_once_and_changes_nothing() {
-    let (_dir, store) = fresh().await;
+async fn a_duplicate_message_id_is_accepted_once_and_changes_nothing(store: Arc<dyn Store>) {
     let first = request(1, "MFC", Some(qa()));
-    send(&store, &first, t(0)).await;
+    send(&*store, &first, t(0)).await;
 
     let mut again = request(1, "MFC", Some(qa()));
     again.content = "<different/>".into();
@@ -320,9 +277,7 @@ async fn a_duplicate_message_id_is_accepted_once_and_changes_nothing() {
     assert_eq!(usage.iter().map(|u| u.count).sum::<u64>(), 1);
 }
 
-#[tokio::test]
-async fn a_full_destination_queue_refuses_the_whole_message() {
-    let (_dir, store) = fresh().await;
+async fn a_full_destination_queue_refuses_the_whole_message(store: Arc<dyn Store>) {
     let quota = AcceptLimits { queue_quota: 2 };
     for n in 1..=2 {
         let outcome = store
@@ -337,7 +292,7 @@ async fn a_full_destination_queue_refuses_the_whole_message() {
         assert!(matches!(outcome, AcceptOutcome::Accepted { .. }));
     }
     // Leased entries still count against the quota.
-    assert!(lease_id(&store, "FNS", None, t(1)).await.is_some());
+    assert!(lease_id(&*store, "FNS", None, t(1)).await.is_some());
 
     let deliveries = [
         to("MVD", QueueKind::Requests, None),
@@ -379,10 +334,8 @@ async fn a_full_destination_queue_refuses_the_whole_message() {
     assert!(matches!(outcome, AcceptOutcome::Accepted { .. }));
 }
 
-#[tokio::test]
-async fn an_accepted_response_is_recorded_on_the_request() {
-    let (_dir, store) = fresh().await;
-    send(&store, &request(1, "MFC", Some(qa())), t(0)).await;
+async fn an_accepted_response_is_recorded_on_the_request(store: Arc<dyn Store>) {
+    send(&*store, &request(1, "MFC", Some(qa())), t(0)).await;
     let outcome = store
         .accept(
             &response(2, "FNS", 1),
@@ -410,9 +363,7 @@ async fn an_accepted_response_is_recorded_on_the_request() {
     );
 }
 
-#[tokio::test]
-async fn a_rejection_is_history_only() {
-    let (_dir, store) = fresh().await;
+async fn a_rejection_is_history_only(store: Arc<dyn Store>) {
     let rejection = Rejection {
         message_id: id(1),
         at: t(0),
@@ -425,16 +376,14 @@ async fn a_rejection_is_history_only() {
     assert_eq!(history[1].detail, rejection.fault);
     assert_eq!(store.message(id(1)).await.unwrap(), None);
     // The MessageID was not used up: once fixed, the same message is accepted.
-    send(&store, &request(1, "MFC", None), t(5)).await;
+    send(&*store, &request(1, "MFC", None), t(5)).await;
 }
 
-#[tokio::test]
-async fn times_keep_their_instant_and_absurd_eols_are_clamped_not_fatal() {
-    let (_dir, store) = fresh().await;
+async fn times_keep_their_instant_and_absurd_eols_are_clamped_not_fatal(store: Arc<dyn Store>) {
     let moscow = datetime!(2025-03-01 13:00:00.123456789 +03:00);
     let mut msg = request(1, "MFC", None);
     msg.eol = Some(datetime!(2025-03-01 13:30:00 +03:00));
-    send(&store, &msg, moscow).await;
+    send(&*store, &msg, moscow).await;
     let stored = store.message(id(1)).await.unwrap().unwrap();
     assert_eq!(stored.received_at, datetime!(2025-03-01 10:00:00.123456789 UTC));
     assert_eq!(stored.eol, Some(datetime!(2025-03-01 10:30:00 UTC)));
@@ -442,10 +391,10 @@ async fn times_keep_their_instant_and_absurd_eols_are_clamped_not_fatal() {
     // Past year 9999 in UTC, and before year 0: stored as the nearest representable instant.
     let mut far = request(2, "MFC", None);
     far.eol = Some(datetime!(9999-12-31 23:00:00 -05:00));
-    send(&store, &far, t(0)).await;
+    send(&*store, &far, t(0)).await;
     let mut ancient = request(3, "MFC", None);
     ancient.eol = Some(datetime!(-0001-06-01 00:00:00 UTC));
-    send(&store, &ancient, t(0)).await;
+    send(&*store, &ancient, t(0)).await;
     assert_eq!(
         store.message(id(2)).await.unwrap().unwrap().eol,
         Some(datetime!(9999-12-31 23:59:59.999999999 UTC))
@@ -466,24 +415,20 @@ async fn times_keep_their_instant_and_absurd_eols_are_clamped_not_fatal() {
 
 // ---- delivery ------------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn lease_hands_out_entries_in_fifo_order() {
-    let (_dir, store) = fresh().await;
+async fn lease_hands_out_entries_in_fifo_order(store: Arc<dyn Store>) {
     for n in [3, 1, 2] {
-        send(&store, &request(n, "MFC", None), t(0)).await;
+        send(&*store, &request(n, "MFC", None), t(0)).await;
     }
     let mut order = Vec::new();
-    while let Some(leased) = lease_id(&store, "FNS", None, t(1)).await {
+    while let Some(leased) = lease_id(&*store, "FNS", None, t(1)).await {
         order.push(leased);
     }
     assert_eq!(order, [id(3), id(1), id(2)]);
 }
 
-#[tokio::test]
-async fn lease_returns_the_message_and_records_the_attempt() {
-    let (_dir, store) = fresh().await;
+async fn lease_returns_the_message_and_records_the_attempt(store: Arc<dyn Store>) {
     let msg = request(1, "MFC", Some(qa()));
-    send(&store, &msg, t(0)).await;
+    send(&*store, &msg, t(0)).await;
     let leased = store
         .lease(&m("FNS"), QueueKind::Requests, None, t(5), LEASE)
         .await
@@ -503,15 +448,13 @@ async fn lease_returns_the_message_and_records_the_attempt() {
     assert_eq!(last.detail, "FNS/requests attempt 1");
 }
 
-#[tokio::test]
-async fn a_live_lease_hides_the_entry_and_an_expired_one_redelivers_it() {
-    let (_dir, store) = fresh().await;
-    send(&store, &request(1, "MFC", None), t(0)).await;
-    send(&store, &request(2, "MFC", None), t(0)).await;
+async fn a_live_lease_hides_the_entry_and_an_expired_one_redelivers_it(store: Arc<dyn Store>) {
+    send(&*store, &request(1, "MFC", None), t(0)).await;
+    send(&*store, &request(2, "MFC", None), t(0)).await;
 
-    assert_eq!(lease_id(&store, "FNS", None, t(0)).await, Some(id(1)));
-    assert_eq!(lease_id(&store, "FNS", None, t(10)).await, Some(id(2)));
-    assert_eq!(lease_id(&store, "FNS", None, t(59)).await, None);
+    assert_eq!(lease_id(&*store, "FNS", None, t(0)).await, Some(id(1)));
+    assert_eq!(lease_id(&*store, "FNS", None, t(10)).await, Some(id(2)));
+    assert_eq!(lease_id(&*store, "FNS", None, t(59)).await, None);
 
     // The lease of 1 runs until t(60): at that instant it is free again.
     let again = store
@@ -527,60 +470,52 @@ async fn a_live_lease_hides_the_entry_and_an_expired_one_redelivers_it() {
         events(&store.history(id(1)).await.unwrap()),
         ["received", "accepted", "queued", "leased", "redelivered"]
     );
-    assert_eq!(lease_id(&store, "FNS", None, t(69)).await, None);
-    assert_eq!(lease_id(&store, "FNS", None, t(70)).await, Some(id(2)));
+    assert_eq!(lease_id(&*store, "FNS", None, t(69)).await, None);
+    assert_eq!(lease_id(&*store, "FNS", None, t(70)).await, Some(id(2)));
 }
 
-#[tokio::test]
-async fn entries_past_their_eol_are_not_leased() {
-    let (_dir, store) = fresh().await;
+async fn entries_past_their_eol_are_not_leased(store: Arc<dyn Store>) {
     let mut msg = request(1, "MFC", None);
     msg.eol = Some(t(30));
-    send(&store, &msg, t(0)).await;
+    send(&*store, &msg, t(0)).await;
 
-    assert_eq!(lease_id(&store, "FNS", None, t(31)).await, None);
+    assert_eq!(lease_id(&*store, "FNS", None, t(31)).await, None);
     assert_eq!(store.due_expirations(t(30), 10).await.unwrap(), []);
     let due = store.due_expirations(t(31), 10).await.unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!((due[0].message.message_id, &due[0].owner), (id(1), &m("FNS")));
     // At the EOL instant itself the message is still alive.
-    assert_eq!(lease_id(&store, "FNS", None, t(30)).await, Some(id(1)));
+    assert_eq!(lease_id(&*store, "FNS", None, t(30)).await, Some(id(1)));
 }
 
-#[tokio::test]
-async fn a_selector_matches_only_its_entries_and_none_matches_all() {
-    let (_dir, store) = fresh().await;
-    send(&store, &request(1, "MFC", Some(qa())), t(0)).await;
-    send(&store, &request(2, "MFC", Some(qb())), t(0)).await;
-    send(&store, &request(3, "MFC", None), t(0)).await;
-    send(&store, &request(4, "MFC", Some(qb())), t(0)).await;
+async fn a_selector_matches_only_its_entries_and_none_matches_all(store: Arc<dyn Store>) {
+    send(&*store, &request(1, "MFC", Some(qa())), t(0)).await;
+    send(&*store, &request(2, "MFC", Some(qb())), t(0)).await;
+    send(&*store, &request(3, "MFC", None), t(0)).await;
+    send(&*store, &request(4, "MFC", Some(qb())), t(0)).await;
 
-    assert_eq!(lease_id(&store, "FNS", Some(&qb()), t(1)).await, Some(id(2)));
-    assert_eq!(lease_id(&store, "FNS", Some(&qa()), t(1)).await, Some(id(1)));
-    assert_eq!(lease_id(&store, "FNS", Some(&qa()), t(1)).await, None);
-    assert_eq!(lease_id(&store, "FNS", None, t(1)).await, Some(id(3)));
-    assert_eq!(lease_id(&store, "FNS", None, t(1)).await, Some(id(4)));
-    assert_eq!(lease_id(&store, "FNS", None, t(1)).await, None);
+    assert_eq!(lease_id(&*store, "FNS", Some(&qb()), t(1)).await, Some(id(2)));
+    assert_eq!(lease_id(&*store, "FNS", Some(&qa()), t(1)).await, Some(id(1)));
+    assert_eq!(lease_id(&*store, "FNS", Some(&qa()), t(1)).await, None);
+    assert_eq!(lease_id(&*store, "FNS", None, t(1)).await, Some(id(3)));
+    assert_eq!(lease_id(&*store, "FNS", None, t(1)).await, Some(id(4)));
+    assert_eq!(lease_id(&*store, "FNS", None, t(1)).await, None);
 }
 
-#[tokio::test]
-async fn lease_reads_only_the_owners_queue_of_that_kind() {
-    let (_dir, store) = fresh().await;
-    send(&store, &request(1, "MFC", None), t(0)).await;
-    assert_eq!(lease_id(&store, "MVD", None, t(1)).await, None);
+async fn lease_reads_only_the_owners_queue_of_that_kind(store: Arc<dyn Store>) {
+    send(&*store, &request(1, "MFC", None), t(0)).await;
+    assert_eq!(lease_id(&*store, "MVD", None, t(1)).await, None);
     let other_kind = store
         .lease(&m("FNS"), QueueKind::Responses, None, t(1), LEASE)
         .await
         .unwrap();
     assert_eq!(other_kind, None);
-    assert_eq!(lease_id(&store, "FNS", None, t(1)).await, Some(id(1)));
+    assert_eq!(lease_id(&*store, "FNS", None, t(1)).await, Some(id(1)));
 }
 
-#[tokio::test]
-async fn ack_removes_the_owners_entry_once_and_for_good() {
-    let (_dir, store) = fresh().await;
-    send(&store, &request(1, "MFC", None), t(0)).await;
-    assert_eq!(lease_id(&store, "FNS", None, t(1)).await, Some(id(1)));
+async fn ack_removes_the_owners_entry_once_and_for_good(store: Arc<dyn Store>) {
+    send(&*store, &request(1, "MFC", None), t(0)).await;
+    assert_eq!(lease_id(&*store, "FNS", None, t(1)).await, Some(id(1)));
     let target = AckTarget {
         message_id: id(1),
         accepted: true,
@@ -602,7 +537,7 @@ async fn ack_removes_the_owners_entry_once_and_for_good() {
     assert!(!store.ack(&m("FNS"), unknown, t(4)).await.unwrap());
 
     // Long after the lease would have run out, the entry does not come back.
-    assert_eq!(lease_id(&store, "FNS", None, t(1000)).await, None);
+    assert_eq!(lease_id(&*store, "FNS", None, t(1000)).await, None);
     assert_eq!(store.queue_depths(None, t(1000)).await.unwrap(), []);
     let history = store.history(id(1)).await.unwrap();
     assert_eq!(
@@ -616,32 +551,27 @@ async fn ack_removes_the_owners_entry_once_and_for_good() {
     );
 }
 
-#[tokio::test]
-async fn an_ack_with_accepted_false_still_removes_the_entry_and_says_so() {
-    let (_dir, store) = fresh().await;
-    send(&store, &request(1, "MFC", None), t(0)).await;
+async fn an_ack_with_accepted_false_still_removes_the_entry_and_says_so(store: Arc<dyn Store>) {
+    send(&*store, &request(1, "MFC", None), t(0)).await;
     let target = AckTarget {
         message_id: id(1),
         accepted: false,
     };
     assert!(store.ack(&m("FNS"), target, t(1)).await.unwrap());
-    assert_eq!(lease_id(&store, "FNS", None, t(1000)).await, None);
+    assert_eq!(lease_id(&*store, "FNS", None, t(1000)).await, None);
     let acked = store.history(id(1)).await.unwrap().pop().unwrap();
     assert_eq!(acked.event, EventKind::Acked);
     assert!(acked.detail.contains("not accepted"), "{}", acked.detail);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_leases_never_hand_out_the_same_entry() {
-    let (_dir, store) = fresh().await;
-    let store = Arc::new(store);
+async fn concurrent_leases_never_hand_out_the_same_entry(store: Arc<dyn Store>) {
     for n in 1..=10 {
-        send(&store, &request(n, "MFC", None), t(0)).await;
+        send(&*store, &request(n, "MFC", None), t(0)).await;
     }
     let leases: Vec<_> = (0..20)
         .map(|_| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { lease_id(&store, "FNS", None, t(1)).await })
+            tokio::spawn(async move { lease_id(&*store, "FNS", None, t(1)).await })
         })
         .collect();
     let mut got = Vec::new();
@@ -670,15 +600,13 @@ fn eol_status(n: u128, request: u128) -> NewMessage {
     }
 }
 
-#[tokio::test]
-async fn due_expirations_lists_entries_past_eol_oldest_first() {
-    let (_dir, store) = fresh().await;
+async fn due_expirations_lists_entries_past_eol_oldest_first(store: Arc<dyn Store>) {
     for (n, eol) in [(1, 50), (2, 20), (3, 500), (4, 30)] {
         let mut msg = request(n, "MFC", None);
         msg.eol = Some(t(eol));
-        send(&store, &msg, t(0)).await;
+        send(&*store, &msg, t(0)).await;
     }
-    send(&store, &request(5, "MFC", None), t(0)).await;
+    send(&*store, &request(5, "MFC", None), t(0)).await;
 
     let due = store.due_expirations(t(100), 10).await.unwrap();
     let ids: Vec<_> = due.iter().map(|e| e.message.message_id).collect();
@@ -687,12 +615,10 @@ async fn due_expirations_lists_entries_past_eol_oldest_first() {
     assert_eq!(first, due[..2]);
 }
 
-#[tokio::test]
-async fn expire_removes_the_entry_and_queues_the_status_once() {
-    let (_dir, store) = fresh().await;
+async fn expire_removes_the_entry_and_queues_the_status_once(store: Arc<dyn Store>) {
     let mut msg = request(1, "MFC", None);
     msg.eol = Some(t(30));
-    send(&store, &msg, t(0)).await;
+    send(&*store, &msg, t(0)).await;
     let due = store.due_expirations(t(31), 10).await.unwrap().pop().unwrap();
     let status_to = to("MFC", QueueKind::Responses, None);
 
@@ -739,12 +665,10 @@ async fn expire_removes_the_entry_and_queues_the_status_once() {
     assert_eq!((node[0].kind, node[0].count), (MessageKind::Response, 1));
 }
 
-#[tokio::test]
-async fn an_acked_entry_cannot_be_expired() {
-    let (_dir, store) = fresh().await;
+async fn an_acked_entry_cannot_be_expired(store: Arc<dyn Store>) {
     let mut msg = request(1, "MFC", None);
     msg.eol = Some(t(30));
-    send(&store, &msg, t(0)).await;
+    send(&*store, &msg, t(0)).await;
     let due = store.due_expirations(t(31), 10).await.unwrap().pop().unwrap();
     let target = AckTarget {
         message_id: id(1),
@@ -761,13 +685,10 @@ async fn an_acked_entry_cannot_be_expired() {
     assert_eq!(store.message(id(10)).await.unwrap(), None);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_expiries_of_one_entry_succeed_once() {
-    let (_dir, store) = fresh().await;
-    let store = Arc::new(store);
+async fn concurrent_expiries_of_one_entry_succeed_once(store: Arc<dyn Store>) {
     let mut msg = request(1, "MFC", None);
     msg.eol = Some(t(30));
-    send(&store, &msg, t(0)).await;
+    send(&*store, &msg, t(0)).await;
     let due = store.due_expirations(t(31), 10).await.unwrap().pop().unwrap();
 
     let workers: Vec<_> = (10..18)
@@ -800,11 +721,9 @@ async fn concurrent_expiries_of_one_entry_succeed_once() {
 
 // ---- operators -----------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn queue_depths_count_pending_and_leased_entries() {
-    let (_dir, store) = fresh().await;
+async fn queue_depths_count_pending_and_leased_entries(store: Arc<dyn Store>) {
     for n in 1..=3 {
-        send(&store, &request(n, "MFC", None), t(0)).await;
+        send(&*store, &request(n, "MFC", None), t(0)).await;
     }
     store
         .accept(
@@ -815,7 +734,7 @@ async fn queue_depths_count_pending_and_leased_entries() {
         )
         .await
         .unwrap();
-    assert!(lease_id(&store, "FNS", None, t(0)).await.is_some());
+    assert!(lease_id(&*store, "FNS", None, t(0)).await.is_some());
 
     assert_eq!(
         store.queue_depths(None, t(10)).await.unwrap(),
@@ -847,12 +766,10 @@ async fn queue_depths_count_pending_and_leased_entries() {
     );
 }
 
-#[tokio::test]
-async fn trace_shows_the_request_its_events_and_each_response_with_its_events() {
-    let (_dir, store) = fresh().await;
-    send(&store, &request(1, "MFC", Some(qa())), t(0)).await;
-    send(&store, &request(9, "MFC", Some(qa())), t(0)).await;
-    assert_eq!(lease_id(&store, "FNS", None, t(1)).await, Some(id(1)));
+async fn trace_shows_the_request_its_events_and_each_response_with_its_events(store: Arc<dyn Store>) {
+    send(&*store, &request(1, "MFC", Some(qa())), t(0)).await;
+    send(&*store, &request(9, "MFC", Some(qa())), t(0)).await;
+    assert_eq!(lease_id(&*store, "FNS", None, t(1)).await, Some(id(1)));
     let back = [to("MFC", QueueKind::Responses, None)];
     for (n, at) in [(2, 5), (3, 6)] {
         store
@@ -893,18 +810,16 @@ async fn trace_shows_the_request_its_events_and_each_response_with_its_events() 
     );
 }
 
-#[tokio::test]
-async fn usage_counts_per_day_participant_infotype_and_kind() {
-    let (_dir, store) = fresh().await;
+async fn usage_counts_per_day_participant_infotype_and_kind(store: Arc<dyn Store>) {
     let day1 = datetime!(2025-03-01 23:59:59 UTC);
     let day2 = datetime!(2025-03-02 00:00:00 UTC);
     // Moscow time, but the accounting day is the UTC day: 2025-03-02 01:00 +03 is 03-01 22:00 UTC.
     let moscow = datetime!(2025-03-02 01:00:00 +03:00);
-    send(&store, &request(1, "MFC", Some(qa())), day1).await;
-    send(&store, &request(2, "MFC", Some(qa())), moscow).await;
-    send(&store, &request(3, "MFC", Some(qb())), day1).await;
-    send(&store, &request(4, "MFC", Some(qa())), day2).await;
-    send(&store, &request(5, "EPGU", None), day2).await;
+    send(&*store, &request(1, "MFC", Some(qa())), day1).await;
+    send(&*store, &request(2, "MFC", Some(qa())), moscow).await;
+    send(&*store, &request(3, "MFC", Some(qb())), day1).await;
+    send(&*store, &request(4, "MFC", Some(qa())), day2).await;
+    send(&*store, &request(5, "EPGU", None), day2).await;
     store
         .accept(
             &response(6, "FNS", 1),
@@ -916,7 +831,7 @@ async fn usage_counts_per_day_participant_infotype_and_kind() {
         .unwrap();
     let mut later = request(7, "MFC", Some(qa()));
     later.message_id = id(7);
-    send(&store, &later, datetime!(2025-03-03 12:00:00 UTC)).await;
+    send(&*store, &later, datetime!(2025-03-03 12:00:00 UTC)).await;
 
     let row = |day, participant: &str, infotype: &str, kind, count| UsageRow {
         day,
@@ -989,9 +904,7 @@ fn grant(consumer: &str, q: QName) -> Grant {
     }
 }
 
-#[tokio::test]
-async fn registry_writes_are_read_back_and_bump_the_version() {
-    let (_dir, store) = fresh().await;
+async fn registry_writes_are_read_back_and_bump_the_version(store: Arc<dyn Store>) {
     assert_eq!(store.registry().await.unwrap(), Registry::default());
     let mut version = store.registry_version().await.unwrap();
     let mut bumped = async || {
@@ -1057,9 +970,7 @@ async fn registry_writes_are_read_back_and_bump_the_version() {
     assert_eq!(store.registry().await.unwrap().grants, []);
 }
 
-#[tokio::test]
-async fn xsd_sets_are_stored_whole_and_replace_registry_replaces_everything() {
-    let (_dir, store) = fresh().await;
+async fn xsd_sets_are_stored_whole_and_replace_registry_replaces_everything(store: Arc<dyn Store>) {
     let set = |name: &str, files: &[(&str, &[u8])]| XsdSet {
         name: name.into(),
         files: files.iter().map(|(p, c)| ((*p).to_owned(), c.to_vec())).collect(),
@@ -1115,126 +1026,4 @@ async fn xsd_sets_are_stored_whole_and_replace_registry_replaces_everything() {
     assert_eq!(store.registry().await.unwrap(), registry);
     assert_eq!(store.xsd_set_names().await.unwrap(), ["b"]);
     assert!(store.registry_version().await.unwrap() > before);
-}
-
-// ---- group commit ----------------------------------------------------------------------------------
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_accepts_are_all_stored_and_share_transactions() {
-    let (_dir, store) = fresh().await;
-    let store = Arc::new(store);
-    const N: u64 = 200;
-    // Hold the writer so that all 200 operations are queued before it drains them; the
-    // outcome then does not depend on scheduling.
-    let (release, released) = oneshot::channel();
-    let hold = store.hold_writer(released).await.unwrap();
-    let before = store.stats();
-    let senders: Vec<_> = (1..=u128::from(N))
-        .map(|n| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move {
-                let msg = request(n, "MFC", Some(qa()));
-                store
-                    .accept(&msg, &[to("FNS", QueueKind::Requests, None)], LIMITS, t(0))
-                    .await
-            })
-        })
-        .collect();
-    while store.stats().queued < N {
-        tokio::task::yield_now().await;
-    }
-    release.send(()).unwrap();
-    hold.await.unwrap().unwrap();
-    for s in senders {
-        assert_eq!(
-            s.await.unwrap().unwrap(),
-            AcceptOutcome::Accepted { received_at: t(0) }
-        );
-    }
-
-    let after = store.stats();
-    let transactions = after.transactions - before.transactions;
-    let operations = after.operations - before.operations;
-    assert_eq!(operations, N + 1, "the 200 accepts and the hold");
-    assert!(
-        transactions < operations,
-        "{transactions} transactions for {operations} operations"
-    );
-    assert_eq!(after.largest_batch, N);
-    assert_eq!(after.queued, 0);
-    assert_eq!(
-        store.queue_depths(None, t(0)).await.unwrap(),
-        [depth("FNS", QueueKind::Requests, N, 0)]
-    );
-    let usage = store
-        .usage(date!(2025 - 03 - 01), date!(2025 - 03 - 01))
-        .await
-        .unwrap();
-    assert_eq!(usage[0].count, N);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_operation_rolls_back_alone_within_its_batch() {
-    let (_dir, store) = fresh().await;
-    let store = Arc::new(store);
-    let mut doomed = request(1, "MFC", None);
-    doomed.eol = Some(t(30));
-    send(&store, &doomed, t(0)).await;
-    send(&store, &request(2, "MFC", None), t(0)).await;
-    let due = store.due_expirations(t(31), 10).await.unwrap().pop().unwrap();
-
-    let (release, released) = oneshot::channel();
-    let hold = store.hold_writer(released).await.unwrap();
-    let before = store.stats();
-    let first = {
-        let store = Arc::clone(&store);
-        tokio::spawn(async move { send(&store, &request(3, "MFC", None), t(31)).await })
-    };
-    while store.stats().queued < 1 {
-        tokio::task::yield_now().await;
-    }
-    // The status reuses the MessageID of message 2: the expiry fails after removing the entry
-    // and recording `expired`, and must leave no trace.
-    let failing = {
-        let store = Arc::clone(&store);
-        tokio::spawn(async move {
-            let status_to = to("MFC", QueueKind::Responses, None);
-            store.expire(&due, &eol_status(2, 1), &status_to, t(31)).await
-        })
-    };
-    while store.stats().queued < 2 {
-        tokio::task::yield_now().await;
-    }
-    let last = {
-        let store = Arc::clone(&store);
-        tokio::spawn(async move { send(&store, &request(4, "MFC", None), t(31)).await })
-    };
-    while store.stats().queued < 3 {
-        tokio::task::yield_now().await;
-    }
-    release.send(()).unwrap();
-    hold.await.unwrap().unwrap();
-    first.await.unwrap();
-    last.await.unwrap();
-    let failed = failing.await.unwrap();
-    assert!(matches!(failed, Err(StoreError::Corrupt(_))), "{failed:?}");
-
-    let after = store.stats();
-    assert_eq!(
-        after.transactions - before.transactions,
-        2,
-        "the hold, then one batch of three"
-    );
-    assert_eq!(after.failed_batches, 0);
-    assert!(store.message(id(3)).await.unwrap().is_some());
-    assert!(store.message(id(4)).await.unwrap().is_some());
-    assert_eq!(
-        events(&store.history(id(1)).await.unwrap()),
-        ["received", "accepted", "queued"]
-    );
-    assert_eq!(store.due_expirations(t(31), 10).await.unwrap().len(), 1);
-    assert_eq!(
-        store.queue_depths(None, t(31)).await.unwrap(),
-        [depth("FNS", QueueKind::Requests, 4, 0)]
-    );
 }

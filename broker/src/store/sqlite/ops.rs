@@ -8,15 +8,13 @@ use sqlx::sqlite::SqliteConnection;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::codec::{self, encode_id, encode_time, message_columns, message_from_row};
+use crate::store::encoding::{NODE, queue_label};
 use crate::store::{
     AcceptLimits, AcceptOutcome, AckTarget, Delivery, EventKind, Expiring, Leased, MessageKind, NewMessage,
     QueueKind, Rejection, StoreError, XsdSet,
 };
 
 type Conn = SqliteConnection;
-
-/// The actor of the node's own work in the history and the usage counters.
-pub(super) const NODE: &str = "node";
 
 async fn history(
     conn: &mut Conn,
@@ -35,10 +33,6 @@ async fn history(
         .execute(&mut *conn)
         .await?;
     Ok(())
-}
-
-fn queue_label(owner: &Mnemonic, queue: QueueKind) -> String {
-    format!("{owner}/{}", queue.as_str())
 }
 
 /// [`crate::store::Store::accept`]; `limits: None` skips the quota check (node-generated

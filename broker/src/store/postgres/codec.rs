@@ -1,0 +1,46 @@
+//! Reading the store's types from PostgreSQL rows (see the migration's header for the column
+//! conventions; the encodings shared with SQLite are in [`crate::store::encoding`]).
+
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use uuid::Uuid;
+
+use crate::store::encoding::{decode_kind, decode_mnemonic, decode_qname, decode_time};
+use crate::store::{StoreError, StoredMessage};
+
+/// The columns of a stored message, read from `messages` aliased as `m`, in the order
+/// [`message_from_row`] reads them.
+macro_rules! message_columns {
+    () => {
+        "m.message_id, m.kind, m.sender, m.qname_ns, m.qname_local, m.original_message_id, \
+         m.reference_message_id, m.transaction_code, m.eol, m.content, m.sender_signature, \
+         m.reply_to, m.received_at"
+    };
+}
+pub(super) use message_columns;
+
+/// Reads the columns of [`message_columns!`], starting at column `at`.
+pub(super) fn message_from_row(row: &PgRow, at: usize) -> Result<StoredMessage, StoreError> {
+    let text = |i: usize| row.try_get::<String, _>(at + i);
+    let opt = |i: usize| row.try_get::<Option<String>, _>(at + i);
+    let opt_id = |i: usize| row.try_get::<Option<Uuid>, _>(at + i);
+    Ok(StoredMessage {
+        message_id: row.try_get(at)?,
+        kind: decode_kind(&text(1)?)?,
+        sender: opt(2)?.map(decode_mnemonic).transpose()?,
+        qname: decode_qname(opt(3)?, opt(4)?),
+        original_message_id: opt_id(5)?,
+        reference_message_id: opt_id(6)?,
+        transaction_code: opt(7)?,
+        eol: opt(8)?.as_deref().map(decode_time).transpose()?,
+        content: text(9)?,
+        sender_signature: opt(10)?,
+        reply_to: opt(11)?,
+        received_at: decode_time(&text(12)?)?,
+    })
+}
+
+/// A non-negative count from a `bigint` column.
+pub(super) fn count(n: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} {n}")))
+}
