@@ -426,12 +426,12 @@ fn write_tree(t: &Tree, out: &mut String, root: bool) {
     }
     let mut seen_attr = Vec::new();
     for (p, l, v) in &t.attrs {
-        // Unprefixed attributes by local name, prefixed ones by prefix: no two can clash.
-        let key = (p.is_some(), if p.is_some() { p.unwrap_or(0) } else { *l });
-        if seen_attr.contains(&key) {
+        // One attribute per local name: two prefixes may be bound to one namespace, and then
+        // `p1:a0` and `p2:a0` would be the same attribute (a well-formedness error).
+        if seen_attr.contains(l) {
             continue;
         }
-        seen_attr.push(key);
+        seen_attr.push(*l);
         out.push_str(&format!(" {}=\"{}\"", name(p, format!("a{l}")), escape_attr(v)));
     }
     out.push('>');
