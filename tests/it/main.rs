@@ -4,8 +4,11 @@
 //! points at them (`.ci/run` sets it); when it is set but unreadable they fail loudly.
 
 mod conformance;
+mod exchange;
 mod gisgmp;
+mod harness;
 mod interop;
+mod node_conformance;
 mod samples;
 mod transform;
 
