@@ -484,6 +484,14 @@ impl Client {
         }
     }
 
+    /// The same participant talking to another node address (a restarted node).
+    pub fn at(&self, url: &str) -> Client {
+        Client {
+            endpoint: format!("{url}/ws"),
+            ..self.clone()
+        }
+    }
+
     fn sign<T: XmlBlock>(&self, value: T) -> (Signed<T>, XmlSignature) {
         seal_and_sign(&self.who.signer, value)
     }

@@ -4,6 +4,7 @@
 //! points at them (`.ci/run` sets it); when it is set but unreadable they fail loudly.
 
 mod conformance;
+mod crash;
 mod exchange;
 mod gisgmp;
 mod harness;
