@@ -215,6 +215,8 @@ pub struct Participant {
     pub mnemonic: Mnemonic,
     pub signer: Arc<RingSigner>,
     pub cert_pem: String,
+    /// PKCS#8 PEM of the private key (for clients outside this process).
+    pub key_pem: String,
 }
 
 impl Participant {
@@ -238,6 +240,23 @@ impl Participant {
         Participant::from_pem(mnemonic, &key.serialize_pem(), cert.pem())
     }
 
+    /// An RSA-2048 key (the dsig unit tests' test-only key) with a new self-signed certificate
+    /// valid for a year. Not registered.
+    pub fn with_rsa_key(mnemonic: &str) -> Participant {
+        const RSA_2048_PKCS8: &str = include_str!("../../broker/src/dsig/testdata/rsa2048.pk8.pem");
+        let key = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(RSA_2048_PKCS8, &rcgen::PKCS_RSA_SHA256)
+            .expect("RSA key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, mnemonic);
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::minutes(5);
+        params.not_after = now + time::Duration::days(365);
+        let cert = params.self_signed(&key).expect("certificate");
+        Participant::from_pem(mnemonic, RSA_2048_PKCS8, cert.pem())
+    }
+
     fn from_pem(mnemonic: &str, key_pem: &str, cert_pem: String) -> Participant {
         let certificate = Certificate::from_pem(&cert_pem).expect("certificate");
         let signer = RingSigner::from_pem(key_pem, certificate).expect("signer");
@@ -245,6 +264,7 @@ impl Participant {
             mnemonic: Mnemonic::new(mnemonic).expect("mnemonic"),
             signer: Arc::new(signer),
             cert_pem,
+            key_pem: key_pem.to_owned(),
         }
     }
 }

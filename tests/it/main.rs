@@ -10,6 +10,7 @@ mod gisgmp;
 mod harness;
 mod interop;
 mod node_conformance;
+mod python;
 mod samples;
 mod transform;
 
