@@ -237,6 +237,9 @@ async fn a_node_killed_mid_stream_loses_no_accepted_request_and_redelivers_no_ac
         .collect();
     let fates: Arc<Mutex<BTreeMap<MessageId, Fate>>> = Arc::new(Mutex::new(BTreeMap::new()));
     let (url_tx, url_rx) = watch::channel(server.url.clone());
+    // How many requests were accepted so far: the senders count, the test waits on it.
+    let (accepted_tx, mut accepted_rx) = watch::channel(0usize);
+    let accepted_tx = Arc::new(accepted_tx);
 
     let mut tasks = Vec::new();
     for k in 0..SENDERS {
@@ -244,6 +247,7 @@ async fn a_node_killed_mid_stream_loses_no_accepted_request_and_redelivers_no_ac
         let sender = sender.clone();
         let fates = fates.clone();
         let mut url_rx = url_rx.clone();
+        let accepted_tx = accepted_tx.clone();
         tasks.push(tokio::spawn(async move {
             for (id, xml) in mine {
                 let mut fate = Fate::default();
@@ -275,30 +279,25 @@ async fn a_node_killed_mid_stream_loses_no_accepted_request_and_redelivers_no_ac
                         }
                     }
                 }
+                if fate.accepted {
+                    accepted_tx.send_modify(|n| *n += 1);
+                }
                 fates.lock().expect("fates").insert(id, fate);
             }
         }));
     }
 
-    // Kill the node once part of the stream is in, then start it again on the same data.
-    let accepted_so_far = || {
-        fates
-            .lock()
-            .expect("fates")
-            .values()
-            .filter(|f| f.accepted)
-            .count()
-    };
-    let reached = eventually(600, Duration::from_millis(50), || async {
-        (accepted_so_far() >= KILL_AFTER_ACCEPTED).then_some(())
-    })
-    .await;
-    assert!(
-        reached.is_some(),
-        "the stream did not get {KILL_AFTER_ACCEPTED} answers"
-    );
+    // Kill the node as soon as part of the stream is in (the other senders are mid-request),
+    // then start it again on the same data.
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        accepted_rx.wait_for(|n| *n >= KILL_AFTER_ACCEPTED),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the stream did not get {KILL_AFTER_ACCEPTED} answers"))
+    .expect("senders running");
     server.kill();
-    let accepted_before_kill = accepted_so_far();
+    let accepted_before_kill = *accepted_rx.borrow();
     let server = tokio::task::block_in_place(|| Server::start(&bin, &data, dir.path(), 1));
     url_tx.send(server.url.clone()).expect("senders listen");
     for t in tasks {

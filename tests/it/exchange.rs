@@ -233,6 +233,24 @@ async fn a_certificate_of_no_participant_is_refused_as_sender_is_not_registered(
         .ack(&new_message_id())
         .await
         .expect_fault("SenderIsNotRegistered");
+    // A blocked participant is refused as if it were not registered.
+    w.consumer.send_request(&valid_payload()).await.accepted();
+    w.node.block(&w.consumer.who).await;
+    w.consumer
+        .send_request(&valid_payload())
+        .await
+        .expect_fault("SenderIsNotRegistered");
+    w.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_to_a_blocked_provider_is_refused_as_recipient_is_not_found() {
+    let w = World::start(NodeOptions::default()).await;
+    w.node.block(&w.provider.who).await;
+    w.consumer
+        .send_request(&valid_payload())
+        .await
+        .expect_fault("RecipientIsNotFound");
     w.node.shutdown().await;
 }
 
@@ -724,7 +742,8 @@ async fn a_request_nobody_reads_before_its_eol_expires_and_its_sender_is_told() 
         ..NodeOptions::default()
     })
     .await;
-    let eol = DateTime::new(OffsetDateTime::now_utc() + time::Duration::seconds(2)).expect("time");
+    // Far enough ahead for the send to be accepted on a busy machine.
+    let eol = DateTime::new(OffsetDateTime::now_utc() + time::Duration::seconds(3)).expect("time");
     let sent = w
         .consumer
         .send_request_with(&valid_payload(), |d| d.eol = Some(eol))

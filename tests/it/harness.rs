@@ -114,6 +114,18 @@ impl TestNode {
         register(&self.admin(), p).await;
     }
 
+    /// Blocks a registered participant: it stays known, but the node refuses it.
+    pub async fn block(&self, p: &Participant) {
+        let entry = rsmev_registry::Participant {
+            status: ParticipantStatus::Blocked,
+            ..registry_entry(p)
+        };
+        self.admin()
+            .put_participant(&entry, Mode::Upsert)
+            .await
+            .unwrap_or_else(|e| panic!("blocking {}: {e}", p.mnemonic));
+    }
+
     /// Stores the XSD set `name` made of `files` (relative name, content).
     pub async fn xsd_set(&self, name: &str, files: &[(&str, &str)]) {
         let dir = self.dir.path().join("xsd-src").join(name);
@@ -161,17 +173,21 @@ impl TestNode {
     }
 }
 
-/// Registers `p` through `admin`.
-pub async fn register(admin: &Admin<'_>, p: &Participant) {
-    let entry = rsmev_registry::Participant {
+/// The registry entry of `p`: active, with its certificate.
+fn registry_entry(p: &Participant) -> rsmev_registry::Participant {
+    rsmev_registry::Participant {
         mnemonic: p.mnemonic.clone(),
         name: format!("Информационная система {}", p.mnemonic),
         organisation: String::new(),
         status: ParticipantStatus::Active,
         certificates: vec![p.cert_pem.clone()],
-    };
+    }
+}
+
+/// Registers `p` through `admin`.
+pub async fn register(admin: &Admin<'_>, p: &Participant) {
     admin
-        .put_participant(&entry, Mode::Add)
+        .put_participant(&registry_entry(p), Mode::Add)
         .await
         .unwrap_or_else(|e| panic!("participant {}: {e}", p.mnemonic));
 }

@@ -241,8 +241,19 @@ async fn exercise(w: &World) {
         .await
         .expect_fault("IncorrectResponseContentType");
 
-    // The provider's queue holds two (the quota): a third is refused.
-    let soon = DateTime::new(OffsetDateTime::now_utc() + time::Duration::seconds(2)).expect("time");
+    // The provider's queue holds two (the quota): a third is refused. Then it is drained.
+    let queued = [w.request().await, w.request().await];
+    w.consumer
+        .send_request(&payload)
+        .await
+        .expect_fault("DestinationOverflow");
+    for id in &queued {
+        w.provider_takes().await;
+        w.provider.ack(id).await.expect_ack();
+    }
+
+    // The node's own message: the EOL status in the sender's response queue.
+    let soon = DateTime::new(OffsetDateTime::now_utc() + time::Duration::seconds(3)).expect("time");
     let expiring = w
         .consumer
         .send_request_with(&payload, |d| d.eol = Some(soon))
@@ -251,13 +262,6 @@ async fn exercise(w: &World) {
         .message_id
         .clone()
         .expect("MessageId");
-    w.request().await;
-    w.consumer
-        .send_request(&payload)
-        .await
-        .expect_fault("DestinationOverflow");
-
-    // The node's own message: the EOL status in the sender's response queue.
     let status = eventually(10, Duration::ZERO, || async {
         let got = w.consumer.get_response_waiting(None, Some(3)).await;
         got.response().cloned()
