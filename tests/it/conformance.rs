@@ -17,13 +17,13 @@ use time::macros::datetime;
 use crate::reference_or_skip;
 
 /// The 1.3 operation schema (with what it imports) and the faults schema.
-struct Schemas {
+pub(crate) struct Schemas {
     types: SchemaSet,
     faults: SchemaSet,
 }
 
 impl Schemas {
-    fn load(reference: &Path) -> Schemas {
+    pub(crate) fn load(reference: &Path) -> Schemas {
         let dir = reference.join("smev3");
         let load = |file: &str| {
             SchemaSet::load_file(&dir.join(file)).unwrap_or_else(|e| panic!("{file} does not compile: {e}"))
@@ -38,7 +38,7 @@ impl Schemas {
     /// fault's detail element. `None` when there is nothing schema-typed (a fault without
     /// detail). Reads the message with the plain XML reader, not the envelope codec, so the
     /// schemas judge what the codec writes independently of what it accepts.
-    fn check(&self, soap: &str) -> Option<Vec<String>> {
+    pub(crate) fn check(&self, soap: &str) -> Option<Vec<String>> {
         let doc = Document::parse(soap.as_bytes(), &Limits::default()).expect("well-formed");
         let body = doc.child(doc.root(), SOAP_ENV_NS, "Body")?;
         let first = doc.child_elements(body).next()?;

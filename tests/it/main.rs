@@ -1,11 +1,32 @@
 //! Black-box integration and conformance tests: one test binary (`cargo test -p rsmev-tests`).
 //!
+//! Layout:
+//! - [`harness`]: nodes started in-process on port 0 over a temporary directory, participants
+//!   with generated keys registered through the admin API, a signing SOAP client that verifies
+//!   the node's signature on every answer and records every answer.
+//! - [`exchange`]: the exchange over HTTP: happy path, every intake and delivery fault,
+//!   redelivery, EOL expiry, broadcast, idempotent resend, long-poll.
+//! - [`node_conformance`]: every answer of a running node is valid against the real 1.3 XSDs.
+//! - [`crash`]: the real `rsmev serve` binary killed with SIGKILL mid-stream and restarted.
+//! - [`python`]: an independent Python client (zeep + signxml) completes a signed exchange.
+//! - [`conformance`], [`samples`], [`transform`], [`interop`], [`gisgmp`]: the codec, the
+//!   canonicalization and signatures against the reference files, xmlsec1 and GIS GMP.
+//!
+//! Environment: `RSMEV_REFERENCE` (reference files), `RSMEV_PYTHON` (the interop client's
+//! interpreter), `RSMEV_REQUIRE_INTEROP` (fail instead of skipping when xmlsec1 or Python is
+//! missing), `RSMEV_BIN` (an `rsmev` binary other than the one next to the tests).
+//!
 //! Tests that read the public SMEV 3 / GIS GMP reference files run only when `RSMEV_REFERENCE`
 //! points at them (`.ci/run` sets it); when it is set but unreadable they fail loudly.
 
 mod conformance;
+mod crash;
+mod exchange;
 mod gisgmp;
+mod harness;
 mod interop;
+mod node_conformance;
+mod python;
 mod samples;
 mod transform;
 

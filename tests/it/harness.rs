@@ -1,0 +1,963 @@
+//! The black-box harness: nodes started in-process on port 0 over a temporary directory,
+//! participants with generated keys registered through [`Admin`], and a SOAP client that signs
+//! what it sends, checks the node's signature on what comes back and keeps every answer for the
+//! conformance check.
+//!
+//! Tests talk to the node only over HTTP (`POST /ws`); the store is read directly only to check
+//! what the history recorded, as an operator would with `rsmev trace`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rsmev_broker::admin::{Admin, Mode};
+use rsmev_broker::config::NodeConfig;
+use rsmev_broker::dsig::{self, Certificate, RingSigner, SignOptions, VerifierRegistry};
+use rsmev_broker::envelope::{
+    AckRequest, AckTargetMessage, AsyncProcessingStatus, DateTime, Envelope, Fault, GetRequestRequest,
+    GetResponseRequest, GetStatusRequest, InfoTypeName, MessageId, MessageMetadata, MessagePrimaryContent,
+    MessageTypeSelector, Request, Response, ResponseContent, SendRequestRequest, SendResponseRequest,
+    SenderProvidedRequestData, SenderProvidedResponseData, SignatureRole, Signed, Timestamp, XmlBlock,
+    XmlSignature,
+};
+use rsmev_broker::node::{Node, RunningNode, generate_self_signed};
+use rsmev_broker::store::{EventKind, HistoryEvent, Store};
+use rsmev_broker::xml::{Document, Limits, RawElement};
+use rsmev_registry::{Grant, InfoType, InfoTypeKind, Mnemonic, ParticipantStatus, QName};
+use time::OffsetDateTime;
+
+/// The `Id` the test clients give the element they sign.
+pub const SIGNED_ID: &str = "SIGNED_BY_CONSUMER";
+
+/// What differs between the nodes of the tests; everything else is the default configuration.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    pub lease_secs: u64,
+    pub expiry_interval_secs: u64,
+    pub queue_quota: u32,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        NodeOptions {
+            lease_secs: 60,
+            expiry_interval_secs: 60,
+            queue_quota: 1000,
+        }
+    }
+}
+
+/// A node running in this process, its directory, and the log of every answer it gave.
+#[derive(Debug)]
+pub struct TestNode {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    pub node: RunningNode,
+    /// The temporary directory holding `data/` (store, node key, XSD sets).
+    pub dir: tempfile::TempDir,
+    /// Every answer body any [`Client`] of this node received, in order.
+    pub answers: Arc<Mutex<Vec<String>>>,
+    node_certificate: Certificate,
+}
+
+/// The configuration the tests give a node with data in `data_dir`.
+pub fn node_config(data_dir: &Path, opts: &NodeOptions) -> NodeConfig {
+    let mut c = NodeConfig::default();
+    c.server.listen = "127.0.0.1:0".parse().expect("socket address");
+    c.server.shutdown_grace_secs = 5;
+    c.storage.data_dir = data_dir.to_owned();
+    c.limits.lease_secs = opts.lease_secs;
+    c.limits.queue_quota = opts.queue_quota;
+    c.background.expiry_interval_secs = opts.expiry_interval_secs;
+    c
+}
+
+impl TestNode {
+    pub async fn start(opts: NodeOptions) -> TestNode {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data = dir.path().join("data");
+        let node = Node::start(node_config(&data, &opts))
+            .await
+            .expect("the node starts");
+        let pem = std::fs::read(data.join("node-cert.pem")).expect("the node wrote its certificate");
+        let node_certificate = Certificate::from_pem_or_der(&pem).expect("node certificate");
+        TestNode {
+            url: node.url.clone(),
+            node,
+            dir,
+            answers: Arc::new(Mutex::new(Vec::new())),
+            node_certificate,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.node.exchange.store()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn admin(&self) -> Admin<'_> {
+        Admin::new(self.store().as_ref(), self.data_dir().join("xsd"))
+    }
+
+    /// A participant with a new key, registered and active.
+    pub async fn participant(&self, mnemonic: &str) -> Participant {
+        let p = Participant::generate(mnemonic);
+        self.register(&p).await;
+        p
+    }
+
+    /// Registers `p` (its mnemonic and certificate) as an active participant.
+    pub async fn register(&self, p: &Participant) {
+        register(&self.admin(), p).await;
+    }
+
+    /// Blocks a registered participant: it stays known, but the node refuses it.
+    pub async fn block(&self, p: &Participant) {
+        let entry = rsmev_registry::Participant {
+            status: ParticipantStatus::Blocked,
+            ..registry_entry(p)
+        };
+        self.admin()
+            .put_participant(&entry, Mode::Upsert)
+            .await
+            .unwrap_or_else(|e| panic!("blocking {}: {e}", p.mnemonic));
+    }
+
+    /// Stores the XSD set `name` made of `files` (relative name, content).
+    pub async fn xsd_set(&self, name: &str, files: &[(&str, &str)]) {
+        let dir = self.dir.path().join("xsd-src").join(name);
+        for (file, content) in files {
+            std::fs::create_dir_all(&dir).expect("xsd folder");
+            std::fs::write(dir.join(file), content).expect("xsd file");
+        }
+        self.admin()
+            .put_xsd_set(name, &dir)
+            .await
+            .unwrap_or_else(|e| panic!("XSD set {name}: {e}"));
+    }
+
+    /// Registers an information type.
+    pub async fn infotype(&self, t: InfoType) {
+        self.admin()
+            .put_infotype(&t, Mode::Add)
+            .await
+            .unwrap_or_else(|e| panic!("information type {}: {e}", t.qname));
+    }
+
+    /// Grants `consumer` the information type `q`.
+    pub async fn grant(&self, consumer: &Participant, q: &QName) {
+        grant(&self.admin(), consumer, q).await;
+    }
+
+    /// A SOAP client signing as `who`.
+    pub fn client(&self, who: &Participant) -> Client {
+        Client::new(
+            &self.url,
+            who.clone(),
+            self.answers.clone(),
+            Some(self.node_certificate.clone()),
+        )
+    }
+
+    /// The kinds of the history events of message `id`, in order.
+    pub async fn history(&self, id: &str) -> Vec<EventKind> {
+        let events = self.store().history(uuid(id)).await.expect("history readable");
+        kinds(&events)
+    }
+
+    pub async fn shutdown(self) {
+        self.node.shutdown().await.expect("clean shutdown");
+    }
+}
+
+/// The registry entry of `p`: active, with its certificate.
+fn registry_entry(p: &Participant) -> rsmev_registry::Participant {
+    rsmev_registry::Participant {
+        mnemonic: p.mnemonic.clone(),
+        name: format!("Информационная система {}", p.mnemonic),
+        organisation: String::new(),
+        status: ParticipantStatus::Active,
+        certificates: vec![p.cert_pem.clone()],
+    }
+}
+
+/// Registers `p` through `admin`.
+pub async fn register(admin: &Admin<'_>, p: &Participant) {
+    admin
+        .put_participant(&registry_entry(p), Mode::Add)
+        .await
+        .unwrap_or_else(|e| panic!("participant {}: {e}", p.mnemonic));
+}
+
+/// Grants `consumer` the information type `q` through `admin`.
+pub async fn grant(admin: &Admin<'_>, consumer: &Participant, q: &QName) {
+    admin
+        .grant(&Grant {
+            consumer: consumer.mnemonic.clone(),
+            infotype: q.clone(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("grant of {q} to {}: {e}", consumer.mnemonic));
+}
+
+/// An information type with no XSD and no transaction code.
+pub fn infotype(q: &QName, kind: InfoTypeKind, provider: &Participant) -> InfoType {
+    InfoType {
+        qname: q.clone(),
+        version: "1.0.0".into(),
+        kind,
+        provider: provider.mnemonic.clone(),
+        xsd: None,
+        transaction_code_required: false,
+        max_size: None,
+        description: String::new(),
+    }
+}
+
+pub fn kinds(events: &[HistoryEvent]) -> Vec<EventKind> {
+    events.iter().map(|e| e.event).collect()
+}
+
+pub fn uuid(id: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("`{id}` is not a UUID: {e}"))
+}
+
+/// An information system: its mnemonic, key and certificate.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    pub mnemonic: Mnemonic,
+    pub signer: Arc<RingSigner>,
+    pub cert_pem: String,
+    /// PKCS#8 PEM of the private key (for clients outside this process).
+    pub key_pem: String,
+}
+
+impl Participant {
+    /// A new ECDSA P-256 key with a self-signed certificate valid for a year. Not registered.
+    pub fn generate(mnemonic: &str) -> Participant {
+        let (key_pem, cert_pem) = generate_self_signed(mnemonic, "RSMEV tests", 365).expect("key generation");
+        Participant::from_pem(mnemonic, &key_pem, cert_pem)
+    }
+
+    /// A key whose certificate expired yesterday. Not registered.
+    pub fn with_expired_certificate(mnemonic: &str) -> Participant {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, mnemonic);
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::days(30);
+        params.not_after = now - time::Duration::days(1);
+        let cert = params.self_signed(&key).expect("certificate");
+        Participant::from_pem(mnemonic, &key.serialize_pem(), cert.pem())
+    }
+
+    /// An RSA-2048 key (the dsig unit tests' test-only key) with a new self-signed certificate
+    /// valid for a year. Not registered.
+    pub fn with_rsa_key(mnemonic: &str) -> Participant {
+        const RSA_2048_PKCS8: &str = include_str!("../../broker/src/dsig/testdata/rsa2048.pk8.pem");
+        let key = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(RSA_2048_PKCS8, &rcgen::PKCS_RSA_SHA256)
+            .expect("RSA key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, mnemonic);
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::minutes(5);
+        params.not_after = now + time::Duration::days(365);
+        let cert = params.self_signed(&key).expect("certificate");
+        Participant::from_pem(mnemonic, RSA_2048_PKCS8, cert.pem())
+    }
+
+    fn from_pem(mnemonic: &str, key_pem: &str, cert_pem: String) -> Participant {
+        let certificate = Certificate::from_pem(&cert_pem).expect("certificate");
+        let signer = RingSigner::from_pem(key_pem, certificate).expect("signer");
+        Participant {
+            mnemonic: Mnemonic::new(mnemonic).expect("mnemonic"),
+            signer: Arc::new(signer),
+            cert_pem,
+            key_pem: key_pem.to_owned(),
+        }
+    }
+}
+
+/// A new sender MessageID: a lower-case time-based (version 1) UUID.
+pub fn new_message_id() -> MessageId {
+    MessageId::from_uuid(uuid::Uuid::now_v1(&[0x02, 0x72, 0x73, 0x6d, 0x65, 0x76]))
+}
+
+/// A version 1 MessageID whose timestamp is `age` in the past.
+pub fn message_id_of_age(age: time::Duration) -> MessageId {
+    let then = OffsetDateTime::now_utc() - age;
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        u64::try_from(then.unix_timestamp()).expect("after 1970"),
+        0,
+    );
+    MessageId::from_uuid(uuid::Uuid::new_v1(ts, &[0x02, 0, 0, 0, 0, 1]))
+}
+
+pub fn now() -> DateTime {
+    DateTime::new(OffsetDateTime::now_utc()).expect("now is in range")
+}
+
+pub fn raw(xml: &str) -> RawElement {
+    RawElement::parse(xml, &Limits::default()).unwrap_or_else(|e| panic!("test XML: {e}\n{xml}"))
+}
+
+pub fn primary_content(xml: &str) -> MessagePrimaryContent {
+    MessagePrimaryContent::new(raw(xml)).expect("a qualified business element")
+}
+
+/// A request's `SenderProvidedRequestData` with a new MessageID and nothing optional.
+pub fn request_data(payload: &str) -> SenderProvidedRequestData {
+    SenderProvidedRequestData {
+        id: Some(SIGNED_ID.into()),
+        message_id: new_message_id(),
+        reference_message_id: None,
+        transaction_code: None,
+        node_id: None,
+        eol: None,
+        primary_content: primary_content(payload),
+        personal_signature: None,
+        attachment_headers: Vec::new(),
+        ref_attachment_headers: Vec::new(),
+        business_process_metadata: None,
+        test_message: false,
+    }
+}
+
+/// A response's `SenderProvidedResponseData` with a new MessageID.
+pub fn response_data(to: &str, content: ResponseContent) -> SenderProvidedResponseData {
+    SenderProvidedResponseData {
+        id: Some(SIGNED_ID.into()),
+        message_id: new_message_id(),
+        to: to.to_owned(),
+        content,
+    }
+}
+
+/// The business answer branch of a response.
+pub fn answer(payload: &str) -> ResponseContent {
+    ResponseContent::Answer {
+        primary_content: primary_content(payload),
+        personal_signature: None,
+        attachment_headers: Vec::new(),
+        ref_attachment_headers: Vec::new(),
+    }
+}
+
+/// Seals `value` and signs it with `signer` (exc-c14n + SMEV transform, as participants do).
+pub fn seal_and_sign<T: XmlBlock>(signer: &RingSigner, value: T) -> (Signed<T>, XmlSignature) {
+    let sealed = Signed::sealed(value);
+    let xml = sealed.xml();
+    let doc = Document::parse(xml.as_bytes(), &Limits::default()).expect("sealed block parses");
+    let signature =
+        dsig::sign(&doc, doc.root(), signer, &SignOptions::default()).expect("the block can be signed");
+    (sealed, XmlSignature::new(signature).expect("a ds:Signature"))
+}
+
+/// How [`Client::broken_send_request`] spoils an otherwise correct SendRequest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakage {
+    /// No `CallerInformationSystemSignature` at all.
+    NoSignature,
+    /// A valid signature, but over the business element (given an `Id`) instead of
+    /// `SenderProvidedRequestData`.
+    SignatureOverAnotherElement,
+    /// Signed, then a character of the signed business content changed.
+    TamperedContent,
+    /// Signed, then `ds:KeyInfo` removed: the node cannot tell whose key it is.
+    NoCertificate,
+}
+
+/// The node's answer to one SOAP call.
+#[derive(Debug)]
+pub struct Answer {
+    pub http_status: u16,
+    pub body: String,
+    pub envelope: Envelope,
+}
+
+impl Answer {
+    /// The fault; panics (showing the answer) when the call succeeded.
+    pub fn fault(&self) -> &Fault {
+        match &self.envelope {
+            Envelope::Fault(f) => f,
+            other => panic!("expected a fault, got {}:\n{}", other.element_name(), self.body),
+        }
+    }
+
+    /// Checks that the call failed with the 1.3 fault element `name` (and HTTP 500, as SOAP 1.1
+    /// over HTTP requires); returns the fault.
+    pub fn expect_fault(&self, name: &str) -> &Fault {
+        let fault = self.fault();
+        assert_eq!(
+            fault.detail.element_name(),
+            Some(name),
+            "wrong fault ({}):\n{}",
+            fault.string,
+            self.body
+        );
+        assert_eq!(self.http_status, 500, "a fault travels with HTTP 500");
+        fault
+    }
+
+    fn expect_success(&self) {
+        if let Envelope::Fault(f) = &self.envelope {
+            panic!(
+                "expected success, got fault {:?}: {}\n{}",
+                f.detail.element_name(),
+                f.string,
+                self.body
+            );
+        }
+        assert_eq!(self.http_status, 200, "{}", self.body);
+    }
+
+    /// The metadata of an accepted SendRequest/SendResponse.
+    pub fn accepted(&self) -> &MessageMetadata {
+        self.expect_success();
+        match &self.envelope {
+            Envelope::SendRequestResponse(r) => &r.metadata,
+            Envelope::SendResponseResponse(r) => &r.metadata,
+            other => panic!("not a send answer: {}", other.element_name()),
+        }
+    }
+
+    /// The request of a GetRequest answer; `None` when the queue was empty.
+    pub fn request(&self) -> Option<&Request> {
+        self.expect_success();
+        match &self.envelope {
+            Envelope::GetRequestResponse(r) => r.message.as_ref().map(|m| m.request.value()),
+            other => panic!("not a GetRequest answer: {}", other.element_name()),
+        }
+    }
+
+    /// The response of a GetResponse answer; `None` when the queue was empty.
+    pub fn response(&self) -> Option<&Response> {
+        self.expect_success();
+        match &self.envelope {
+            Envelope::GetResponseResponse(r) => r.message.as_ref().map(|m| m.response.value()),
+            other => panic!("not a GetResponse answer: {}", other.element_name()),
+        }
+    }
+
+    /// The status of a GetStatus answer; `None` when there was none.
+    pub fn status(&self) -> Option<&AsyncProcessingStatus> {
+        self.expect_success();
+        match &self.envelope {
+            Envelope::GetStatusResponse(r) => r.message.as_ref().map(|m| &m.data.value().status),
+            other => panic!("not a GetStatus answer: {}", other.element_name()),
+        }
+    }
+
+    pub fn expect_ack(&self) {
+        self.expect_success();
+        assert!(
+            matches!(self.envelope, Envelope::AckResponse),
+            "not an AckResponse:\n{}",
+            self.body
+        );
+    }
+}
+
+/// The request a GetRequest handed out, or a panic naming the empty queue.
+pub fn delivered(answer: &Answer) -> &Request {
+    answer
+        .request()
+        .unwrap_or_else(|| panic!("the request queue was empty:\n{}", answer.body))
+}
+
+/// The response a GetResponse handed out, or a panic naming the empty queue.
+pub fn delivered_response(answer: &Answer) -> &Response {
+    answer
+        .response()
+        .unwrap_or_else(|| panic!("the response queue was empty:\n{}", answer.body))
+}
+
+/// A SOAP 1.1 client of one node, signing as one participant.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: String,
+    pub who: Participant,
+    answers: Arc<Mutex<Vec<String>>>,
+    /// When known, every node signature on an answer must be made with this certificate.
+    node_certificate: Option<Certificate>,
+}
+
+impl Client {
+    pub fn new(
+        url: &str,
+        who: Participant,
+        answers: Arc<Mutex<Vec<String>>>,
+        node_certificate: Option<Certificate>,
+    ) -> Client {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("HTTP client");
+        Client {
+            http,
+            endpoint: format!("{url}/ws"),
+            who,
+            answers,
+            node_certificate,
+        }
+    }
+
+    /// The same client signing as someone else.
+    pub fn as_participant(&self, who: &Participant) -> Client {
+        Client {
+            who: who.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// The same participant talking to another node address (a restarted node).
+    pub fn at(&self, url: &str) -> Client {
+        Client {
+            endpoint: format!("{url}/ws"),
+            ..self.clone()
+        }
+    }
+
+    fn sign<T: XmlBlock>(&self, value: T) -> (Signed<T>, XmlSignature) {
+        seal_and_sign(&self.who.signer, value)
+    }
+
+    // ---- envelopes ---------------------------------------------------------------------------
+
+    /// A signed SendRequest of `payload`; `edit` may change the data before it is signed.
+    pub fn send_request_xml(
+        &self,
+        payload: &str,
+        edit: impl FnOnce(&mut SenderProvidedRequestData),
+    ) -> String {
+        let mut data = request_data(payload);
+        edit(&mut data);
+        let (sender_provided, signature) = self.sign(data);
+        Envelope::SendRequestRequest(SendRequestRequest {
+            sender_provided,
+            attachments: Vec::new(),
+            caller_signature: Some(signature),
+            routing: None,
+        })
+        .to_xml()
+    }
+
+    /// A signed SendResponse answering the request whose `ReplyTo` is `to`.
+    pub fn send_response_xml(
+        &self,
+        to: &str,
+        content: ResponseContent,
+        edit: impl FnOnce(&mut SenderProvidedResponseData),
+    ) -> String {
+        let mut data = response_data(to, content);
+        edit(&mut data);
+        let (sender_provided, signature) = self.sign(data);
+        Envelope::SendResponseRequest(SendResponseRequest {
+            sender_provided,
+            attachments: Vec::new(),
+            caller_signature: Some(signature),
+        })
+        .to_xml()
+    }
+
+    fn selector(&self, info_type: Option<&QName>) -> (Signed<MessageTypeSelector>, XmlSignature) {
+        self.sign(MessageTypeSelector {
+            id: Some(SIGNED_ID.into()),
+            info_type: info_type.map(|q| InfoTypeName {
+                namespace_uri: q.namespace.clone(),
+                local_name: q.local_name.clone(),
+            }),
+            timestamp: now(),
+            node_id: None,
+        })
+    }
+
+    /// A SendRequest that is wrong in the way `how` says.
+    pub fn broken_send_request(&self, payload: &str, how: Breakage) -> String {
+        match how {
+            Breakage::NoSignature => Envelope::SendRequestRequest(SendRequestRequest {
+                sender_provided: Signed::sealed(request_data(payload)),
+                attachments: Vec::new(),
+                caller_signature: None,
+                routing: None,
+            })
+            .to_xml(),
+            Breakage::SignatureOverAnotherElement => {
+                // The business element gets an Id of its own, and that is what is signed.
+                let (element, signature) = {
+                    let with_id = add_id(payload, "PAYLOAD");
+                    let doc =
+                        Document::parse(with_id.as_bytes(), &Limits::default()).expect("payload parses");
+                    let signature = dsig::sign(
+                        &doc,
+                        doc.root(),
+                        self.who.signer.as_ref(),
+                        &SignOptions::default(),
+                    )
+                    .expect("payload can be signed");
+                    (with_id, XmlSignature::new(signature).expect("a ds:Signature"))
+                };
+                Envelope::SendRequestRequest(SendRequestRequest {
+                    sender_provided: Signed::sealed(request_data(&element)),
+                    attachments: Vec::new(),
+                    caller_signature: Some(signature),
+                    routing: None,
+                })
+                .to_xml()
+            }
+            Breakage::TamperedContent => {
+                let xml = self.send_request_xml(payload, |_| {});
+                let (start, end) = text_span(&xml, payload);
+                let mut tampered = xml.clone();
+                // Change the last character of the business element's text content.
+                let text = &xml[start..end];
+                let at = start
+                    + text
+                        .rfind(|c: char| c.is_ascii_digit())
+                        .expect("the payload has a digit to change");
+                let digit = xml.as_bytes()[at];
+                let other = if digit == b'9' { b'0' } else { digit + 1 };
+                tampered.replace_range(at..=at, &char::from(other).to_string());
+                assert_ne!(tampered, xml);
+                tampered
+            }
+            Breakage::NoCertificate => {
+                let xml = self.send_request_xml(payload, |_| {});
+                let start = xml.find("<ds:KeyInfo>").expect("ds:KeyInfo");
+                let end = xml.find("</ds:KeyInfo>").expect("ds:KeyInfo end") + "</ds:KeyInfo>".len();
+                let mut stripped = xml.clone();
+                stripped.replace_range(start..end, "");
+                stripped
+            }
+        }
+    }
+
+    // ---- operations --------------------------------------------------------------------------
+
+    pub async fn send_request(&self, payload: &str) -> Answer {
+        self.post(&self.send_request_xml(payload, |_| {})).await
+    }
+
+    pub async fn send_request_with(
+        &self,
+        payload: &str,
+        edit: impl FnOnce(&mut SenderProvidedRequestData),
+    ) -> Answer {
+        self.post(&self.send_request_xml(payload, edit)).await
+    }
+
+    pub async fn send_response(&self, to: &str, content: ResponseContent) -> Answer {
+        self.post(&self.send_response_xml(to, content, |_| {})).await
+    }
+
+    /// GetRequest, for any type (`None`) or the type `q`.
+    pub async fn get_request(&self, q: Option<&QName>) -> Answer {
+        self.get_request_waiting(q, None).await
+    }
+
+    /// GetRequest with the long-poll extension `?wait=SECS`.
+    pub async fn get_request_waiting(&self, q: Option<&QName>, wait_secs: Option<u64>) -> Answer {
+        let (selector, signature) = self.selector(q);
+        let xml = Envelope::GetRequestRequest(GetRequestRequest {
+            selector,
+            caller_signature: Some(signature),
+        })
+        .to_xml();
+        self.post_to(&xml, wait_secs).await
+    }
+
+    pub async fn get_response(&self, q: Option<&QName>) -> Answer {
+        self.get_response_waiting(q, None).await
+    }
+
+    pub async fn get_response_waiting(&self, q: Option<&QName>, wait_secs: Option<u64>) -> Answer {
+        let (selector, signature) = self.selector(q);
+        let xml = Envelope::GetResponseRequest(GetResponseRequest {
+            selector,
+            caller_signature: Some(signature),
+        })
+        .to_xml();
+        self.post_to(&xml, wait_secs).await
+    }
+
+    pub async fn get_status(&self) -> Answer {
+        let (timestamp, signature) = self.sign(Timestamp {
+            id: Some(SIGNED_ID.into()),
+            value: now(),
+        });
+        let xml = Envelope::GetStatusRequest(GetStatusRequest {
+            timestamp,
+            caller_signature: signature,
+        })
+        .to_xml();
+        self.post(&xml).await
+    }
+
+    /// Ack of the message `message_id` (`accepted="true"`).
+    pub async fn ack(&self, message_id: &MessageId) -> Answer {
+        let (target, signature) = self.sign(AckTargetMessage {
+            id: SIGNED_ID.into(),
+            accepted: Some(true),
+            message_id: message_id.clone(),
+        });
+        let xml = Envelope::AckRequest(AckRequest {
+            target,
+            caller_signature: Some(signature),
+        })
+        .to_xml();
+        self.post(&xml).await
+    }
+
+    /// POSTs a SOAP envelope to `/ws` and reads the answer.
+    pub async fn post(&self, xml: &str) -> Answer {
+        self.post_to(xml, None).await
+    }
+
+    async fn post_to(&self, xml: &str, wait_secs: Option<u64>) -> Answer {
+        match self.try_post(xml, wait_secs).await {
+            Ok(a) => a,
+            Err(e) => panic!("POST {}: {e}", self.endpoint),
+        }
+    }
+
+    /// Like [`Client::post`], but a transport failure (a node that is down) is returned, not a
+    /// panic.
+    ///
+    /// # Errors
+    /// The transport error.
+    pub async fn try_post(&self, xml: &str, wait_secs: Option<u64>) -> Result<Answer, reqwest::Error> {
+        let url = match wait_secs {
+            Some(w) => format!("{}?wait={w}", self.endpoint),
+            None => self.endpoint.clone(),
+        };
+        let action = soap_action(xml);
+        let mut request = self
+            .http
+            .post(url)
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .body(xml.to_owned());
+        if let Some(action) = action {
+            request = request.header("SOAPAction", action);
+        }
+        let response = request.send().await?;
+        let http_status = response.status().as_u16();
+        let body = response.text().await?;
+        Ok(self.read_answer(http_status, body))
+    }
+
+    fn read_answer(&self, http_status: u16, body: String) -> Answer {
+        self.answers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(body.clone());
+        let parsed = Envelope::parse(body.as_bytes(), &Limits::default())
+            .unwrap_or_else(|e| panic!("the node's answer is not a 1.3 envelope ({e}):\n{body}"));
+        // Every block the node signs must verify, with the node's own certificate.
+        if let Some(site) = parsed.site(SignatureRole::Smev) {
+            let signature = site
+                .signature
+                .unwrap_or_else(|| panic!("the node left its answer unsigned:\n{body}"));
+            let verified = dsig::verify(
+                parsed.document(),
+                signature,
+                site.target,
+                OffsetDateTime::now_utc(),
+                &VerifierRegistry::default(),
+            )
+            .unwrap_or_else(|e| panic!("the node's signature does not verify: {e}\n{body}"));
+            if let Some(expected) = &self.node_certificate {
+                assert_eq!(
+                    &verified.certificate, expected,
+                    "the node signed with another certificate"
+                );
+            }
+        }
+        Answer {
+            http_status,
+            body,
+            envelope: parsed.into_envelope(),
+        }
+    }
+}
+
+/// `SOAPAction` of the operation element in `xml`, as the binding names it.
+fn soap_action(xml: &str) -> Option<&'static str> {
+    [
+        ("SendRequestRequest", "urn:SendRequest"),
+        ("SendResponseRequest", "urn:SendResponse"),
+        ("GetRequestRequest", "urn:GetRequest"),
+        ("GetResponseRequest", "urn:GetResponse"),
+        ("GetStatusRequest", "urn:GetStatus"),
+        ("AckRequest", "urn:Ack"),
+    ]
+    .into_iter()
+    .find(|(element, _)| xml.contains(&format!(":{element}")))
+    .map(|(_, action)| action)
+}
+
+/// `payload` with `Id="id"` on its root element.
+fn add_id(payload: &str, id: &str) -> String {
+    let mut end = payload.find('>').expect("the payload has a start tag");
+    if payload[..end].ends_with('/') {
+        end -= 1;
+    }
+    format!("{} Id=\"{id}\"{}", &payload[..end], &payload[end..])
+}
+
+/// Byte range of `needle` in `haystack`.
+fn text_span(haystack: &str, needle: &str) -> (usize, usize) {
+    let start = haystack
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` is not in the envelope"));
+    (start, start + needle.len())
+}
+
+/// Polls `check` up to `attempts` times, sleeping `every` between attempts, until it returns
+/// `Some`. For waiting on background work (a lease running out, an expiry pass): the test
+/// asserts on what happened, never on how long it took.
+pub async fn eventually<T, F, Fut>(attempts: u32, every: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..attempts {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        tokio::time::sleep(every).await;
+    }
+    None
+}
+
+impl Answer {
+    /// Verifies the original sender's signature relayed in a delivered `Request`/`Response`
+    /// (`SenderInformationSystemSignature` over the sender's block, byte for byte as signed)
+    /// and returns the certificate it was made with.
+    pub fn relayed_sender_certificate(&self) -> Certificate {
+        let parsed = Envelope::parse(self.body.as_bytes(), &Limits::default()).expect("answer parses");
+        let site = parsed
+            .site(SignatureRole::Sender)
+            .unwrap_or_else(|| panic!("no relayed sender signature site:\n{}", self.body));
+        let signature = site
+            .signature
+            .unwrap_or_else(|| panic!("the sender's signature was not relayed:\n{}", self.body));
+        dsig::verify(
+            parsed.document(),
+            signature,
+            site.target,
+            OffsetDateTime::now_utc(),
+            &VerifierRegistry::default(),
+        )
+        .unwrap_or_else(|e| panic!("the relayed sender signature does not verify: {e}\n{}", self.body))
+        .certificate
+    }
+}
+
+/// The business namespace of the test information types.
+pub const INN_NS: &str = "urn://rsmev/test/inn/1.0.0";
+
+/// Format control of the test types: two typed fields in the request, one in the response.
+pub const INN_XSD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn://rsmev/test/inn/1.0.0"
+           elementFormDefault="qualified">
+  <xs:element name="InnRequest">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="PersonId" type="xs:integer"/>
+        <xs:element name="BirthDate" type="xs:date"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="InnResponse">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Inn" type="xs:integer"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+"#;
+
+pub fn inn_request() -> QName {
+    QName::new(INN_NS, "InnRequest")
+}
+
+pub fn inn_response() -> QName {
+    QName::new(INN_NS, "InnResponse")
+}
+
+/// An `InnRequest` business document (valid when the values are an integer and a date).
+pub fn inn_request_payload(person_id: &str, birth_date: &str) -> String {
+    format!(
+        r#"<t:InnRequest xmlns:t="{INN_NS}"><t:PersonId>{person_id}</t:PersonId><t:BirthDate>{birth_date}</t:BirthDate></t:InnRequest>"#
+    )
+}
+
+/// An `InnResponse` business document.
+pub fn inn_response_payload(inn: &str) -> String {
+    format!(r#"<t:InnResponse xmlns:t="{INN_NS}"><t:Inn>{inn}</t:Inn></t:InnResponse>"#)
+}
+
+/// The registry most tests need: a consumer `MFC` granted `InnRequest`, which the provider `FNS`
+/// serves and answers with `InnResponse`, both under format control.
+#[derive(Debug)]
+pub struct World {
+    pub node: TestNode,
+    pub consumer: Client,
+    pub provider: Client,
+}
+
+impl World {
+    pub async fn start(opts: NodeOptions) -> World {
+        let node = TestNode::start(opts).await;
+        let consumer = node.participant("MFC").await;
+        let provider = node.participant("FNS").await;
+        node.xsd_set("inn", &[("inn.xsd", INN_XSD)]).await;
+        node.infotype(InfoType {
+            xsd: Some("inn".into()),
+            ..infotype(&inn_request(), InfoTypeKind::Request, &provider)
+        })
+        .await;
+        node.infotype(InfoType {
+            xsd: Some("inn".into()),
+            ..infotype(&inn_response(), InfoTypeKind::Response, &provider)
+        })
+        .await;
+        node.grant(&consumer, &inn_request()).await;
+        World {
+            consumer: node.client(&consumer),
+            provider: node.client(&provider),
+            node,
+        }
+    }
+
+    /// The consumer sends a valid `InnRequest`; returns its MessageID (accepted).
+    pub async fn request(&self) -> MessageId {
+        let answer = self
+            .consumer
+            .send_request(&inn_request_payload("12345678901", "1990-01-02"))
+            .await;
+        answer
+            .accepted()
+            .message_id
+            .clone()
+            .expect("the accepted metadata names the MessageID")
+    }
+
+    /// The provider takes the next request; returns it (with the answer it came in).
+    pub async fn provider_takes(&self) -> Answer {
+        let answer = self.provider.get_request(None).await;
+        delivered(&answer);
+        answer
+    }
+}
