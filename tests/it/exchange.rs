@@ -842,3 +842,49 @@ async fn a_long_poll_returns_a_request_sent_while_it_waits() {
     w.provider.ack(&id).await.expect_ack();
     w.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn incoming_queue_statistics_count_the_callers_pending_messages_until_acked() {
+    let w = World::start(NodeOptions::default()).await;
+    let pending = |a: &Answer| -> Vec<(String, i64)> {
+        match &a.envelope {
+            rsmev_broker::envelope::Envelope::GetIncomingQueueStatisticsResponse(r) => r
+                .queues
+                .iter()
+                .map(|q| (q.queue_name.clone(), q.pending))
+                .collect(),
+            other => panic!("not a statistics answer: {other:?}"),
+        }
+    };
+    let empty = w.provider.queue_statistics().await;
+    assert_eq!(
+        pending(&empty),
+        vec![
+            ("FNS/requests".into(), 0),
+            ("FNS/responses".into(), 0),
+            ("FNS/statuses".into(), 0)
+        ]
+    );
+    let first = w.consumer.send_request(&valid_payload()).await.accepted().clone();
+    w.consumer.send_request(&valid_payload()).await.accepted();
+    // A leased message still counts: it is not gone until acked.
+    let got = w.provider.get_request(None).await;
+    assert_eq!(delivered(&got).metadata.message_id, first.message_id);
+    assert_eq!(
+        pending(&w.provider.queue_statistics().await)[0],
+        ("FNS/requests".into(), 2)
+    );
+    w.provider
+        .ack(first.message_id.as_ref().expect("id"))
+        .await
+        .expect_ack();
+    assert_eq!(
+        pending(&w.provider.queue_statistics().await)[0],
+        ("FNS/requests".into(), 1)
+    );
+    // Each participant sees only its own queues.
+    assert_eq!(
+        pending(&w.consumer.queue_statistics().await)[0],
+        ("MFC/requests".into(), 0)
+    );
+}

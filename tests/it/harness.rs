@@ -14,11 +14,11 @@ use rsmev_broker::admin::{Admin, Mode};
 use rsmev_broker::config::NodeConfig;
 use rsmev_broker::dsig::{self, Certificate, RingSigner, SignOptions, VerifierRegistry};
 use rsmev_broker::envelope::{
-    AckRequest, AckTargetMessage, AsyncProcessingStatus, DateTime, Envelope, Fault, GetRequestRequest,
-    GetResponseRequest, GetStatusRequest, InfoTypeName, MessageId, MessageMetadata, MessagePrimaryContent,
-    MessageTypeSelector, Request, Response, ResponseContent, SendRequestRequest, SendResponseRequest,
-    SenderProvidedRequestData, SenderProvidedResponseData, SignatureRole, Signed, Timestamp, XmlBlock,
-    XmlSignature,
+    AckRequest, AckTargetMessage, AsyncProcessingStatus, DateTime, Envelope, Fault,
+    GetIncomingQueueStatisticsRequest, GetRequestRequest, GetResponseRequest, GetStatusRequest, InfoTypeName,
+    MessageId, MessageMetadata, MessagePrimaryContent, MessageTypeSelector, Request, Response,
+    ResponseContent, SendRequestRequest, SendResponseRequest, SenderProvidedRequestData,
+    SenderProvidedResponseData, SignatureRole, Signed, Timestamp, XmlBlock, XmlSignature,
 };
 use rsmev_broker::node::{Node, RunningNode, generate_self_signed};
 use rsmev_broker::store::{EventKind, HistoryEvent, Store};
@@ -698,6 +698,21 @@ impl Client {
         let xml = Envelope::GetStatusRequest(GetStatusRequest {
             timestamp,
             caller_signature: signature,
+        })
+        .to_xml();
+        self.post(&xml).await
+    }
+
+    /// GetIncomingQueueStatistics (RSMEV extension), signed over its Timestamp.
+    pub async fn queue_statistics(&self) -> Answer {
+        let (timestamp, signature) = self.sign(Timestamp {
+            id: Some(SIGNED_ID.into()),
+            value: now(),
+        });
+        let xml = Envelope::GetIncomingQueueStatisticsRequest(GetIncomingQueueStatisticsRequest {
+            node_id: None,
+            timestamp,
+            caller_signature: Some(signature),
         })
         .to_xml();
         self.post(&xml).await

@@ -74,6 +74,9 @@ pub enum Envelope {
     /// `AckResponse`: empty.
     AckResponse,
     GetStatusRequest(GetStatusRequest),
+    /// RSMEV extension (see [`GetIncomingQueueStatisticsRequest`]).
+    GetIncomingQueueStatisticsRequest(GetIncomingQueueStatisticsRequest),
+    GetIncomingQueueStatisticsResponse(GetIncomingQueueStatisticsResponse),
     GetStatusResponse(GetStatusResponse),
     /// `soap:Fault`.
     Fault(Fault),
@@ -88,6 +91,8 @@ pub enum Operation {
     GetResponse,
     Ack,
     GetStatus,
+    /// RSMEV extension: the 1.1 operation, in the 1.3 types namespace.
+    GetIncomingQueueStatistics,
 }
 
 impl Operation {
@@ -110,6 +115,7 @@ impl Operation {
             Operation::GetResponse => "GetResponse",
             Operation::Ack => "Ack",
             Operation::GetStatus => "GetStatus",
+            Operation::GetIncomingQueueStatistics => "GetIncomingQueueStatistics",
         }
     }
 
@@ -122,6 +128,7 @@ impl Operation {
             Operation::GetResponse => "urn:GetResponse",
             Operation::Ack => "urn:Ack",
             Operation::GetStatus => "urn:GetStatus",
+            Operation::GetIncomingQueueStatistics => "urn:GetIncomingQueueStatistics",
         }
     }
 }
@@ -184,6 +191,8 @@ impl Envelope {
             Envelope::GetResponseRequest(_) | Envelope::GetResponseResponse(_) => Operation::GetResponse,
             Envelope::AckRequest(_) | Envelope::AckResponse => Operation::Ack,
             Envelope::GetStatusRequest(_) | Envelope::GetStatusResponse(_) => Operation::GetStatus,
+            Envelope::GetIncomingQueueStatisticsRequest(_)
+            | Envelope::GetIncomingQueueStatisticsResponse(_) => Operation::GetIncomingQueueStatistics,
             Envelope::Fault(_) => return None,
         })
     }
@@ -196,7 +205,8 @@ impl Envelope {
             | Envelope::GetRequestRequest(_)
             | Envelope::GetResponseRequest(_)
             | Envelope::AckRequest(_)
-            | Envelope::GetStatusRequest(_) => Direction::Input,
+            | Envelope::GetStatusRequest(_)
+            | Envelope::GetIncomingQueueStatisticsRequest(_) => Direction::Input,
             _ => Direction::Output,
         }
     }
@@ -216,6 +226,8 @@ impl Envelope {
             Envelope::AckRequest(_) => "AckRequest",
             Envelope::AckResponse => "AckResponse",
             Envelope::GetStatusRequest(_) => "GetStatusRequest",
+            Envelope::GetIncomingQueueStatisticsRequest(_) => "GetIncomingQueueStatisticsRequest",
+            Envelope::GetIncomingQueueStatisticsResponse(_) => "GetIncomingQueueStatisticsResponse",
             Envelope::GetStatusResponse(_) => "GetStatusResponse",
             Envelope::Fault(_) => "Fault",
         }

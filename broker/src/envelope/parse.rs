@@ -448,6 +448,12 @@ impl<'d> Parser<'d> {
                 Envelope::AckResponse
             }
             "GetStatusRequest" => Envelope::GetStatusRequest(self.get_status_request(op)?),
+            "GetIncomingQueueStatisticsRequest" => {
+                Envelope::GetIncomingQueueStatisticsRequest(self.queue_statistics_request(op)?)
+            }
+            "GetIncomingQueueStatisticsResponse" => {
+                Envelope::GetIncomingQueueStatisticsResponse(self.queue_statistics_response(op)?)
+            }
             "GetStatusResponse" => Envelope::GetStatusResponse(self.get_status_response(op)?),
             _ => {
                 return Err(EnvelopeError::UnknownOperation {
@@ -635,6 +641,59 @@ impl<'d> Parser<'d> {
             target: self.signed(target_id, target),
             caller_signature,
         })
+    }
+
+    fn queue_statistics_request(&mut self, op: NodeId) -> Result<GetIncomingQueueStatisticsRequest> {
+        let mut seq = self.seq(op, "GetIncomingQueueStatisticsRequest")?;
+        let node_id = seq.opt(TYPES_NS, "NodeID");
+        let ts_id = seq.req(BASIC_NS, "Timestamp")?;
+        let sig = seq.opt(TYPES_NS, "CallerInformationSystemSignature");
+        seq.end()?;
+        let caller_signature = self.signature(
+            sig,
+            "CallerInformationSystemSignature",
+            SignatureRole::Caller,
+            ts_id,
+        )?;
+        let timestamp = Timestamp {
+            id: self.attr(ts_id, "Id"),
+            value: self.datetime(ts_id, "Timestamp")?,
+        };
+        Ok(GetIncomingQueueStatisticsRequest {
+            node_id: node_id
+                .map(|n| self.bounded(n, "NodeID", 50, "a string of at most 50 characters"))
+                .transpose()?,
+            timestamp: self.signed(ts_id, timestamp),
+            caller_signature,
+        })
+    }
+
+    fn queue_statistics_response(&mut self, op: NodeId) -> Result<GetIncomingQueueStatisticsResponse> {
+        let mut queues = Vec::new();
+        for child in self.doc.child_elements(op) {
+            let is_stat = self
+                .doc
+                .element(child)
+                .is_some_and(|e| e.is(TYPES_NS, "QueueStatistics"));
+            if !is_stat {
+                return Err(EnvelopeError::UnexpectedElement {
+                    parent: "GetIncomingQueueStatisticsResponse",
+                    found: expanded_name(self.doc, child),
+                    position: self.doc.node(child).span.start,
+                });
+            }
+            let pending = self.attr(child, "pendingMessageNumber").unwrap_or_default();
+            queues.push(QueueStatistics {
+                queue_name: self.attr(child, "queueName").unwrap_or_default(),
+                pending: pending.trim().parse().map_err(|_| EnvelopeError::InvalidValue {
+                    element: "QueueStatistics",
+                    value: quote(&pending),
+                    expected: "an integer pendingMessageNumber",
+                    position: self.doc.node(child).span.start,
+                })?,
+            });
+        }
+        Ok(GetIncomingQueueStatisticsResponse { queues })
     }
 
     fn get_status_request(&mut self, op: NodeId) -> Result<GetStatusRequest> {

@@ -2566,3 +2566,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn incoming_queue_statistics_round_trip() {
+    let request = Envelope::GetIncomingQueueStatisticsRequest(GetIncomingQueueStatisticsRequest {
+        node_id: Some("node-1".into()),
+        timestamp: Signed::new(Timestamp {
+            id: Some("T".into()),
+            value: DateTime::parse("2024-01-01T00:00:00Z").unwrap(),
+        }),
+        caller_signature: None,
+    });
+    let response = Envelope::GetIncomingQueueStatisticsResponse(GetIncomingQueueStatisticsResponse {
+        queues: vec![
+            QueueStatistics {
+                queue_name: "MFC/requests".into(),
+                pending: 3,
+            },
+            QueueStatistics {
+                queue_name: "MFC/\"responses\"".into(),
+                pending: 0,
+            },
+        ],
+    });
+    let empty =
+        Envelope::GetIncomingQueueStatisticsResponse(GetIncomingQueueStatisticsResponse { queues: vec![] });
+    for e in [request, response, empty] {
+        let xml = e.to_xml();
+        let back = Envelope::parse(xml.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(back.envelope(), &e, "{xml}");
+    }
+    let bad = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><tns:GetIncomingQueueStatisticsResponse xmlns:tns="urn://x-artefacts-smev-gov-ru/services/message-exchange/types/1.3"><tns:QueueStatistics queueName="q" pendingMessageNumber="many"/></tns:GetIncomingQueueStatisticsResponse></soap:Body></soap:Envelope>"#;
+    assert!(matches!(
+        Envelope::parse(bad.as_bytes(), &Limits::default()),
+        Err(EnvelopeError::InvalidValue { .. })
+    ));
+}

@@ -711,6 +711,33 @@ pub struct GetStatusRequest {
     pub caller_signature: XmlSignature,
 }
 
+/// `GetIncomingQueueStatisticsRequest` (RSMEV extension, the 1.1 operation in the 1.3 types
+/// namespace): how many messages wait in the caller's incoming queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetIncomingQueueStatisticsRequest {
+    /// `NodeID`.
+    pub node_id: Option<String>,
+    /// `basic:Timestamp` — covered by the caller signature.
+    pub timestamp: Signed<Timestamp>,
+    /// `CallerInformationSystemSignature`.
+    pub caller_signature: Option<XmlSignature>,
+}
+
+/// `GetIncomingQueueStatisticsResponse`: one entry per incoming queue of the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetIncomingQueueStatisticsResponse {
+    pub queues: Vec<QueueStatistics>,
+}
+
+/// `QueueStatistics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueStatistics {
+    /// `@queueName`.
+    pub queue_name: String,
+    /// `@pendingMessageNumber`.
+    pub pending: i64,
+}
+
 /// `GetStatusResponse`: `message` is `None` when there is no status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetStatusResponse {

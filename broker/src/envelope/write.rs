@@ -293,6 +293,35 @@ fn body(w: &mut W, e: &Envelope) {
             w.signature("tns:CallerInformationSystemSignature", Some(&m.caller_signature));
             w.close("tns:GetStatusRequest");
         }
+        Envelope::GetIncomingQueueStatisticsRequest(m) => {
+            w.open_with("tns:GetIncomingQueueStatisticsRequest", DECLS, &[]);
+            w.opt_leaf("tns:NodeID", m.node_id.as_deref());
+            w.signed(&m.timestamp, timestamp);
+            w.signature(
+                "tns:CallerInformationSystemSignature",
+                m.caller_signature.as_ref(),
+            );
+            w.close("tns:GetIncomingQueueStatisticsRequest");
+        }
+        Envelope::GetIncomingQueueStatisticsResponse(m) if m.queues.is_empty() => {
+            w.empty("tns:GetIncomingQueueStatisticsResponse", DECLS)
+        }
+        Envelope::GetIncomingQueueStatisticsResponse(m) => {
+            w.open_with("tns:GetIncomingQueueStatisticsResponse", DECLS, &[]);
+            for q in &m.queues {
+                let pending = q.pending.to_string();
+                w.open_with(
+                    "tns:QueueStatistics",
+                    "",
+                    &[
+                        ("queueName", Some(q.queue_name.as_str())),
+                        ("pendingMessageNumber", Some(pending.as_str())),
+                    ],
+                );
+                w.close("tns:QueueStatistics");
+            }
+            w.close("tns:GetIncomingQueueStatisticsResponse");
+        }
         Envelope::GetStatusResponse(m) => match &m.message {
             None => w.empty("tns:GetStatusResponse", DECLS),
             Some(msg) => {

@@ -10,10 +10,10 @@ use super::intake::{NODE_SIGNED_ID, datetime, party};
 use super::{Caller, Exchange};
 use crate::envelope::{
     AckTargetMessage, AsyncProcessingStatus, AsyncProcessingStatusData, Envelope, Fault, FaultDetail,
-    GetRequestResponse, GetResponseResponse, GetStatusResponse, InteractionStatus, MessageId,
-    MessageMetadata, MessageType, MessageTypeSelector, Request, RequestMessage, Response, ResponseContent,
-    ResponseMessage, SenderProvidedResponseData, Signed, SmevAsyncProcessingMessage, SmevFaultInfo,
-    XmlSignature,
+    GetIncomingQueueStatisticsResponse, GetRequestResponse, GetResponseResponse, GetStatusResponse,
+    InteractionStatus, MessageId, MessageMetadata, MessageType, MessageTypeSelector, QueueStatistics,
+    Request, RequestMessage, Response, ResponseContent, ResponseMessage, SenderProvidedResponseData, Signed,
+    SmevAsyncProcessingMessage, SmevFaultInfo, XmlSignature,
 };
 use crate::store::{AckTarget, Delivery, Expiring, Leased, MessageKind, NewMessage, QueueKind, StoreError};
 use crate::xml::RawElement;
@@ -148,6 +148,35 @@ impl Exchange {
                 ),
             ))
         }
+    }
+
+    /// GetIncomingQueueStatistics (RSMEV extension): the caller's three incoming queues with the
+    /// number of messages in each (leased ones included: they are not gone until acked).
+    pub(super) async fn queue_statistics(
+        &self,
+        caller: &Caller,
+        now: OffsetDateTime,
+    ) -> Result<Envelope, Fault> {
+        let owner = &caller.participant.mnemonic;
+        let depths = self
+            .inner
+            .store
+            .queue_depths(Some(owner), now)
+            .await
+            .map_err(|e| self.failure(&e))?;
+        let queues = [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses]
+            .into_iter()
+            .map(|queue| QueueStatistics {
+                queue_name: format!("{owner}/{}", queue.as_str()),
+                pending: depths
+                    .iter()
+                    .find(|d| d.queue == queue)
+                    .map_or(0, |d| i64::try_from(d.pending).unwrap_or(i64::MAX)),
+            })
+            .collect();
+        Ok(Envelope::GetIncomingQueueStatisticsResponse(
+            GetIncomingQueueStatisticsResponse { queues },
+        ))
     }
 
     /// Leases the first matching message, waiting up to `wait` for one to arrive.

@@ -230,6 +230,7 @@ impl Exchange {
             }
             Envelope::GetStatusRequest(_) => self.get_status(&caller, wait).await,
             Envelope::AckRequest(r) => self.ack(&caller, &r.target, now).await,
+            Envelope::GetIncomingQueueStatisticsRequest(_) => self.queue_statistics(&caller, now).await,
             other => Err(Fault::invalid_content(
                 format!("{} is not a request", other.element_name()),
                 0,
