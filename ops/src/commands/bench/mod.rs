@@ -70,6 +70,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     let baseline_secs = if args.quick { 1 } else { args.baseline_secs.max(1) };
     let size = args.payload.bytes();
+    // Other work on the machine skews every figure: the report says how busy it was.
+    let machine_load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
 
     let mut config = load_config(&args.data)?;
     let temporary = tempfile::Builder::new()
@@ -120,7 +124,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let report = Report::new(&args, pairs, size, load, node_figures, base);
+    let mut report = Report::new(&args, pairs, size, load, node_figures, base);
+    report.machine_load_before = machine_load;
+    report.cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     match args.format {
         BenchFormat::Table => out!("{}", report.render()),
         BenchFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
@@ -173,16 +179,17 @@ async fn measure(
         NodeUnderTest::Child(c) => Some(c.pid),
         NodeUnderTest::Remote(_) => None,
     };
-    let cpu_before = pid.map(proc::cpu_seconds).transpose()?;
+    let cpu_before = pid.map(proc::cpu_times).transpose()?;
     let self_before = proc::cpu_seconds_self()?;
     let result = load::run(&pairs_run, &plan).await;
     let self_cpu = proc::cpu_seconds_self()? - self_before;
     let figures = match (pid, cpu_before) {
         (Some(pid), Some(before)) => {
-            let cpu = proc::cpu_seconds(pid)? - before;
+            let cpu = proc::cpu_times(pid)?.since(before);
             let peak_rss_kib = proc::peak_rss_kib(pid)?;
             Some(NodeFigures {
-                cpu_seconds: cpu,
+                cpu_seconds: cpu.total(),
+                cpu_system_seconds: cpu.system,
                 peak_rss_kib,
             })
         }
@@ -475,6 +482,8 @@ fn party(mnemonic: &str) -> anyhow::Result<(RingSigner, Participant)> {
 #[derive(Debug, Clone, Copy, Serialize)]
 struct NodeFigures {
     cpu_seconds: f64,
+    /// Of which in the kernel (system time).
+    cpu_system_seconds: f64,
     peak_rss_kib: u64,
 }
 
@@ -524,6 +533,9 @@ impl Latency {
 
 #[derive(Debug, Serialize)]
 struct Report {
+    /// `/proc/loadavg` (1, 5, 15 min) when the bench started.
+    machine_load_before: Option<String>,
+    cpus: usize,
     node: String,
     store: String,
     pairs: u16,
@@ -539,6 +551,7 @@ struct Report {
     delivery_latency: Option<Latency>,
     round_latency: Option<Latency>,
     node_cpu_seconds: Option<f64>,
+    node_cpu_system_seconds: Option<f64>,
     node_cpu_ms_per_exchange: Option<f64>,
     node_peak_rss_mib: Option<f64>,
     bench_client_cpu_seconds: f64,
@@ -585,6 +598,8 @@ impl Report {
             _ => None,
         };
         Report {
+            machine_load_before: None,
+            cpus: 0,
             node: args
                 .target
                 .clone()
@@ -612,6 +627,7 @@ impl Report {
             delivery_latency: Latency::of(load.delivery_us),
             round_latency: Latency::of(load.round_us),
             node_cpu_seconds: node.map(|n| n.cpu_seconds),
+            node_cpu_system_seconds: node.map(|n| n.cpu_system_seconds),
             node_cpu_ms_per_exchange: cpu_per_exchange.map(|c| c * 1000.0),
             node_peak_rss_mib: node.map(|n| n.peak_rss_kib as f64 / 1024.0),
             bench_client_cpu_seconds: load.bench_cpu_seconds,
@@ -636,6 +652,14 @@ impl Report {
             ),
         );
         row("time", format!("{:.1} s", self.seconds));
+        row(
+            "machine",
+            format!(
+                "{} CPUs, load average before {}",
+                self.cpus,
+                self.machine_load_before.as_deref().unwrap_or("?")
+            ),
+        );
         row(
             "exchanges",
             format!("{} ({:.1}/s)", self.exchanges, self.exchanges_per_sec),
@@ -662,8 +686,15 @@ impl Report {
                 ),
             );
         }
-        if let (Some(cpu), Some(per)) = (self.node_cpu_seconds, self.node_cpu_ms_per_exchange) {
-            row("node CPU", format!("{cpu:.2} s, {per:.3} ms per exchange"));
+        if let (Some(cpu), Some(system), Some(per)) = (
+            self.node_cpu_seconds,
+            self.node_cpu_system_seconds,
+            self.node_cpu_ms_per_exchange,
+        ) {
+            row(
+                "node CPU",
+                format!("{cpu:.2} s ({system:.2} s kernel), {per:.3} ms per exchange"),
+            );
         }
         if let Some(rss) = self.node_peak_rss_mib {
             row("node peak RSS", format!("{rss:.1} MiB"));

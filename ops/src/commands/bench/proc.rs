@@ -19,8 +19,28 @@ fn ticks_per_second() -> f64 {
     })
 }
 
-/// User plus system CPU seconds of the process whose `stat` file this is.
-fn cpu_seconds_of(path: &str) -> anyhow::Result<f64> {
+/// CPU seconds of a process, in user space and in the kernel on its behalf.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuTimes {
+    pub user: f64,
+    pub system: f64,
+}
+
+impl CpuTimes {
+    pub fn total(self) -> f64 {
+        self.user + self.system
+    }
+
+    pub fn since(self, before: CpuTimes) -> CpuTimes {
+        CpuTimes {
+            user: self.user - before.user,
+            system: self.system - before.system,
+        }
+    }
+}
+
+/// User and system CPU seconds of the process whose `stat` file this is.
+fn cpu_times_of(path: &str) -> anyhow::Result<CpuTimes> {
     let stat = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
     // The command name (field 2) is in parentheses and may hold spaces: count after the last ')'.
     // Fields from 3 on: state is index 0, so utime (field 14) is 11 and stime (15) is 12.
@@ -35,17 +55,20 @@ fn cpu_seconds_of(path: &str) -> anyhow::Result<f64> {
             .and_then(|v| v.parse::<f64>().ok())
             .ok_or_else(|| anyhow!("unexpected {path}"))
     };
-    Ok((field(11)? + field(12)?) / ticks_per_second())
+    Ok(CpuTimes {
+        user: field(11)? / ticks_per_second(),
+        system: field(12)? / ticks_per_second(),
+    })
 }
 
-/// CPU seconds the process `pid` has used.
-pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    cpu_seconds_of(&format!("/proc/{pid}/stat"))
+/// CPU time the process `pid` has used.
+pub fn cpu_times(pid: u32) -> anyhow::Result<CpuTimes> {
+    cpu_times_of(&format!("/proc/{pid}/stat"))
 }
 
 /// CPU seconds this process has used, all threads.
 pub fn cpu_seconds_self() -> anyhow::Result<f64> {
-    cpu_seconds_of("/proc/self/stat")
+    cpu_times_of("/proc/self/stat").map(CpuTimes::total)
 }
 
 /// Peak resident set size (`VmHWM`) of the process `pid`, KiB.
@@ -64,7 +87,7 @@ mod tests {
     #[test]
     fn reads_this_process() {
         let pid = std::process::id();
-        assert!(super::cpu_seconds(pid).expect("stat") >= 0.0);
+        assert!(super::cpu_times(pid).expect("stat").total() >= 0.0);
         assert!(super::peak_rss_kib(pid).expect("status") > 0);
     }
 }
