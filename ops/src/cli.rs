@@ -25,6 +25,10 @@ pub enum Command {
     /// Start a throw-away node and run a signed request/response exchange through it, step by
     /// step, then show the message's trace. The first thing to run.
     Demo(DemoArgs),
+    /// Measure the node: full signed exchanges over HTTP from parallel consumer/provider pairs,
+    /// with throughput, latency, node CPU and memory, and baselines (crypto+XML floor, raw
+    /// RabbitMQ) to compare with.
+    Bench(BenchArgs),
     /// Participants (information systems) of the node.
     #[command(subcommand)]
     Participant(ParticipantCommand),
@@ -189,6 +193,103 @@ pub struct ServeArgs {
     /// Log filter (overrides log.level), e.g. `info` or `rsmev_broker=debug,info`.
     #[arg(long, value_name = "FILTER")]
     pub log_level: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchStore {
+    /// The embedded SQLite store in a temporary data directory.
+    Sqlite,
+    /// A fresh PostgreSQL database (see --postgres), dropped at the end.
+    Postgres,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchPayload {
+    /// A business document of about 1 KiB.
+    #[value(name = "1k")]
+    K1,
+    /// A business document of about 16 KiB.
+    #[value(name = "16k")]
+    K16,
+}
+
+impl BenchPayload {
+    pub fn bytes(self) -> usize {
+        match self {
+            BenchPayload::K1 => 1024,
+            BenchPayload::K16 => 16 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Consumer/provider pairs exchanging in parallel (one registered pair each).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub pairs: u16,
+    /// Size of the business document of each request and response.
+    #[arg(long, value_enum, default_value_t = BenchPayload::K1)]
+    pub payload: BenchPayload,
+    /// Run for SECS seconds (20 unless --count is given).
+    #[arg(long, value_name = "SECS", conflicts_with = "count")]
+    pub duration: Option<u64>,
+    /// Run N exchanges in all.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Fixed-rate mode: start R exchanges per second in all (open loop), instead of each pair
+    /// starting its next exchange when the last one ended.
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// A few seconds of tiny counts, for a CI smoke test; exits 1 on any error.
+    #[arg(long)]
+    pub quick: bool,
+    /// The store of the node the bench starts.
+    #[arg(long, value_enum, default_value_t = BenchStore::Sqlite)]
+    pub store: BenchStore,
+    /// PostgreSQL server for --store postgres (a database is created in it for the run).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
+    pub postgres: String,
+    /// Use the node running at URL instead of starting one; the pairs are registered in its data
+    /// (--data DIR / --config FILE, as for the operator commands). No CPU or memory figures.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Long-poll of GetRequest/GetResponse (`/ws?wait=N`), seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub wait: u64,
+    /// Run the baselines (on by default unless --target).
+    #[arg(long, overrides_with = "no_baselines")]
+    pub baselines: bool,
+    /// Skip the baselines.
+    #[arg(long, overrides_with = "baselines")]
+    pub no_baselines: bool,
+    /// Seconds each baseline runs.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub baseline_secs: u64,
+    /// RabbitMQ of the raw baseline.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
+    pub amqp: String,
+    /// Output format of the report on standard output.
+    #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
+    pub format: BenchFormat,
+    /// Also write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@
 //!
 //! A fault answer is an error naming the fault and its description.
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, anyhow};
 use rsmev_broker::dsig::{self, RingSigner, SignOptions, TransformChain, VerifierRegistry};
 use rsmev_broker::envelope::{
     AckRequest, AckTargetMessage, DateTime, Envelope, GetRequestRequest, GetResponseRequest, InfoTypeName,
@@ -30,7 +30,31 @@ pub struct Client {
     signer: RingSigner,
     /// The 6 bytes of the UUID v1 node field of the MessageIDs this client makes.
     uuid_node: [u8; 6],
+    /// Whether the signatures of the node's answers are verified (off for load generation).
+    check_answers: bool,
 }
+
+/// The node answered with a SOAP fault: the error of a call, findable with
+/// `anyhow::Error::downcast_ref`.
+#[derive(Debug, Clone)]
+pub struct NodeFault {
+    pub operation: &'static str,
+    /// The fault's detail element name (e.g. `AccessDenied`), `Fault` when it has none.
+    pub name: String,
+    pub description: String,
+}
+
+impl std::fmt::Display for NodeFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} refused by the node: {}: {}",
+            self.operation, self.name, self.description
+        )
+    }
+}
+
+impl std::error::Error for NodeFault {}
 
 /// An answer of the node with the signatures found in it, all verified.
 #[derive(Debug)]
@@ -76,7 +100,15 @@ impl Client {
             endpoint: format!("{}/ws", base_url.trim_end_matches('/')),
             signer,
             uuid_node,
+            check_answers: true,
         }
+    }
+
+    /// The same client, not verifying the signatures of the node's answers: a load generator
+    /// that spends its CPU on sending. Answers then list no signatures.
+    pub fn without_answer_checks(mut self) -> Client {
+        self.check_answers = false;
+        self
     }
 
     /// A new MessageID: a lower-case time-based (version 1) UUID, as SMEV requires.
@@ -279,13 +311,18 @@ impl Client {
             )
         })?;
         if let Envelope::Fault(fault) = parsed.envelope() {
-            bail!(
-                "{name} refused by the node: {}: {}",
-                fault.detail.element_name().unwrap_or("Fault"),
-                fault.string
-            );
+            return Err(NodeFault {
+                operation: name,
+                name: fault.detail.element_name().unwrap_or("Fault").to_owned(),
+                description: fault.string.to_string(),
+            }
+            .into());
         }
-        let signatures = check_signatures(&parsed).with_context(|| format!("{name}: the node's answer"))?;
+        let signatures = if self.check_answers {
+            check_signatures(&parsed).with_context(|| format!("{name}: the node's answer"))?
+        } else {
+            Vec::new()
+        };
         Ok((parsed.into_envelope(), signatures))
     }
 }

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod bench;
 mod config;
 mod demo;
 mod envelope;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(c) => config::run(c),
         Command::Serve(a) => block_on(serve::run(a)),
         Command::Demo(a) => block_on(demo::run(a)),
+        Command::Bench(a) => block_on(bench::run(a)),
         Command::Participant(c) => block_on(participant::run(c)),
         Command::Infotype(c) => block_on(infotype::run(c)),
         Command::Xsd(c) => block_on(xsd::run(c)),

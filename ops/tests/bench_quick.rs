@@ -1,0 +1,32 @@
+//! `rsmev bench --quick` against a node it starts: the CI smoke test of the bench.
+
+use std::process::Command;
+
+#[test]
+fn quick_bench_exchanges_without_errors() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let json = dir.path().join("bench.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_rsmev"))
+        .args(["bench", "--quick", "--no-baselines", "--json"])
+        .arg(&json)
+        .env_remove("RSMEV_CONFIG")
+        .env_remove("RSMEV_STORAGE_DATABASE")
+        .output()
+        .expect("running rsmev bench");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "rsmev bench --quick failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report")).expect("JSON");
+    assert_eq!(report["errors_total"], 0, "{stdout}");
+    assert!(report["exchanges"].as_u64().expect("exchanges") > 0, "{stdout}");
+    assert!(
+        report["delivery_latency"]["samples"].as_u64().expect("samples") > 0,
+        "{stdout}"
+    );
+    assert!(report["node_cpu_seconds"].as_f64().is_some(), "{stdout}");
+    assert!(stdout.contains("exchanges"), "{stdout}");
+}
