@@ -1,0 +1,121 @@
+//! The GOST implementations of the dsig [`Signer`] and [`Verifier`] traits.
+
+use std::fmt;
+
+use super::keys::{GostKeyError, GostPublicKey, GostSigningKey};
+use super::params::Flavour;
+use crate::dsig::DsigError;
+use crate::dsig::algorithm::SignatureAlgorithm;
+use crate::dsig::cert::{Certificate, KeyKind};
+use crate::dsig::key::{KeyError, Signer, Verifier, VerifyError};
+
+/// Checks GOST R 34.10-2012 (256-bit, Streebog-256) and GOST R 34.10-2001 (GOST R 34.11-94)
+/// signature values, in SMEV's encoding, with the key of the signer's certificate.
+///
+/// It claims both algorithms whatever the certificate holds, so that a certificate whose key
+/// does not fit the algorithm is reported as a mismatch (the peer's fault), not as a missing
+/// provider. GOST R 34.10-2012 512-bit is not claimed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GostVerifier;
+
+impl Verifier for GostVerifier {
+    fn supports(&self, algorithm: SignatureAlgorithm, _certificate: &Certificate) -> bool {
+        Flavour::from_algorithm(algorithm).is_some()
+    }
+
+    fn verify(
+        &self,
+        algorithm: SignatureAlgorithm,
+        certificate: &Certificate,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<(), VerifyError> {
+        let mismatch = || VerifyError::KeyMismatch {
+            algorithm,
+            kind: certificate.key_kind().clone(),
+        };
+        let key = GostPublicKey::from_certificate(certificate).map_err(|_| mismatch())?;
+        if key.algorithm() != algorithm {
+            return Err(mismatch());
+        }
+        key.verify(data, signature)
+    }
+}
+
+/// A [`Signer`] over a GOST private key held in memory, bound to its certificate. The algorithm
+/// follows from the key: GOST R 34.10-2012 256 (or, for a legacy key, 2001).
+pub struct GostSigner {
+    key: GostSigningKey,
+    certificate: Certificate,
+}
+
+impl fmt::Debug for GostSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GostSigner")
+            .field("algorithm", &self.key.public_key().algorithm())
+            .field("param_set", &self.key.public_key().param_set())
+            .field("certificate", &self.certificate)
+            .finish_non_exhaustive()
+    }
+}
+
+fn rejected(kind: &KeyKind, e: GostKeyError) -> KeyError {
+    KeyError::Rejected {
+        kind: kind.clone(),
+        detail: e.to_string(),
+    }
+}
+
+impl GostSigner {
+    /// Loads a PKCS#8 PEM GOST key (as the OpenSSL gost engine writes it) and binds it to
+    /// `certificate`.
+    ///
+    /// # Errors
+    /// [`KeyError::UnsupportedKey`] when the certificate's key is not a 256-bit GOST key,
+    /// [`KeyError::Rejected`] for a key that cannot be read, [`KeyError::DoesNotMatchCertificate`]
+    /// when its public half is not the certificate's.
+    pub fn from_pem(key_pem: &str, certificate: Certificate) -> Result<GostSigner, KeyError> {
+        let kind = certificate.key_kind().clone();
+        if !matches!(kind, KeyKind::Gost2012_256 | KeyKind::Gost2001) {
+            return Err(KeyError::UnsupportedKey { kind });
+        }
+        let key = GostSigningKey::from_pkcs8_pem(key_pem).map_err(|e| rejected(&kind, e))?;
+        GostSigner::new(key, certificate)
+    }
+
+    /// Binds a key to `certificate`.
+    ///
+    /// # Errors
+    /// [`KeyError::Rejected`] when the certificate's GOST key cannot be read,
+    /// [`KeyError::DoesNotMatchCertificate`] when it is not `key`'s public half.
+    pub fn new(key: GostSigningKey, certificate: Certificate) -> Result<GostSigner, KeyError> {
+        let kind = certificate.key_kind().clone();
+        let public = GostPublicKey::from_certificate(&certificate).map_err(|e| rejected(&kind, e))?;
+        if !public.same_key(key.public_key()) {
+            return Err(KeyError::DoesNotMatchCertificate);
+        }
+        Ok(GostSigner { key, certificate })
+    }
+
+    pub fn key(&self) -> &GostSigningKey {
+        &self.key
+    }
+}
+
+impl Signer for GostSigner {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.key.public_key().algorithm()
+    }
+
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, DsigError> {
+        self.key.sign(data).map(|v| v.to_vec()).map_err(|e| {
+            DsigError::Key(KeyError::SigningFailed {
+                detail: e.to_string(),
+            })
+        })
+    }
+
+    fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+}
