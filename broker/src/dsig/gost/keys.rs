@@ -10,6 +10,7 @@
 //!   STRING, or write a DER INTEGER (big-endian); both are read, only the first is written.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use der::asn1::{AnyRef, BitString, ObjectIdentifier, OctetString, OctetStringRef, UintRef};
 use der::{Any, Decode, Encode};
@@ -18,9 +19,9 @@ use pkcs8::PrivateKeyInfoRef;
 use spki::{AlgorithmIdentifier, AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use zeroize::{Zeroize as _, Zeroizing};
 
-use super::curves::{CryptoProA, CryptoProB, CryptoProC, Tc26A};
+use super::curves::{CryptoProA, CryptoProB, CryptoProC, GostCurve, Tc26A};
 use super::params::{CurveId, Flavour, ParamSet};
-use super::scheme::{self, Affine, FULL, HALF};
+use super::scheme::{self, Affine, FULL, HALF, SplitTables};
 use crate::dsig::algorithm::{DigestAlgorithm, SignatureAlgorithm};
 use crate::dsig::cert::{Certificate, KeyKind};
 use crate::dsig::key::VerifyError;
@@ -84,7 +85,7 @@ macro_rules! with_curve {
 }
 
 /// A value of one curve's type, for each curve.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 enum PerCurve<A, B, C, T> {
     CryptoProA(A),
     CryptoProB(B),
@@ -105,7 +106,36 @@ macro_rules! per_curve {
     };
 }
 
-type PublicPoint = PerCurve<Affine<CryptoProA>, Affine<CryptoProB>, Affine<CryptoProC>, Affine<Tc26A>>;
+/// A public point, with the verifier's tables for it once a signature has been checked.
+#[derive(Clone)]
+struct Point<C: GostCurve> {
+    affine: Affine<C>,
+    tables: OnceLock<SplitTables<C>>,
+}
+
+impl<C: GostCurve> Point<C> {
+    fn new(affine: Affine<C>) -> Point<C> {
+        Point {
+            affine,
+            tables: OnceLock::new(),
+        }
+    }
+
+    fn tables(&self) -> &SplitTables<C> {
+        self.tables
+            .get_or_init(|| SplitTables::new(&primeorder::ProjectivePoint::<C>::from(self.affine)))
+    }
+}
+
+impl<C: GostCurve> PartialEq for Point<C> {
+    fn eq(&self, other: &Self) -> bool {
+        self.affine == other.affine
+    }
+}
+
+impl<C: GostCurve> Eq for Point<C> {}
+
+type PublicPoint = PerCurve<Point<CryptoProA>, Point<CryptoProB>, Point<CryptoProC>, Point<Tc26A>>;
 type SecretScalar = PerCurve<
     NonZeroScalar<CryptoProA>,
     NonZeroScalar<CryptoProB>,
@@ -270,7 +300,7 @@ impl GostPublicKey {
 
     /// `X‖Y`, each little-endian.
     pub fn to_xy_le(&self) -> [u8; FULL] {
-        per_curve!(&self.point, p => scheme::encode_point(p))
+        per_curve!(&self.point, p => scheme::encode_point(&p.affine))
     }
 
     /// The SubjectPublicKeyInfo, as the OpenSSL gost engine writes it.
@@ -313,7 +343,7 @@ impl GostPublicKey {
     /// [`VerifyError::BadSignature`] when it does not verify.
     pub fn verify_digest(&self, digest: &[u8; HALF], signature: &[u8]) -> Result<(), VerifyError> {
         let signature: &[u8; FULL] = signature.try_into().map_err(|_| VerifyError::BadSignature)?;
-        let ok = per_curve!(&self.point, p => scheme::verify(p, digest, signature));
+        let ok = per_curve!(&self.point, p => scheme::verify(p.tables(), digest, signature));
         if ok {
             Ok(())
         } else {
@@ -329,22 +359,22 @@ trait WrapPoint {
 
 impl WrapPoint for Affine<CryptoProA> {
     fn wrap(self) -> PublicPoint {
-        PerCurve::CryptoProA(self)
+        PerCurve::CryptoProA(Point::new(self))
     }
 }
 impl WrapPoint for Affine<CryptoProB> {
     fn wrap(self) -> PublicPoint {
-        PerCurve::CryptoProB(self)
+        PerCurve::CryptoProB(Point::new(self))
     }
 }
 impl WrapPoint for Affine<CryptoProC> {
     fn wrap(self) -> PublicPoint {
-        PerCurve::CryptoProC(self)
+        PerCurve::CryptoProC(Point::new(self))
     }
 }
 impl WrapPoint for Affine<Tc26A> {
     fn wrap(self) -> PublicPoint {
-        PerCurve::Tc26A(self)
+        PerCurve::Tc26A(Point::new(self))
     }
 }
 

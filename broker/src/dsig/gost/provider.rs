@@ -1,6 +1,8 @@
 //! The GOST implementations of the dsig [`Signer`] and [`Verifier`] traits.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use super::keys::{GostKeyError, GostPublicKey, GostSigningKey};
 use super::params::Flavour;
@@ -8,6 +10,33 @@ use crate::dsig::DsigError;
 use crate::dsig::algorithm::SignatureAlgorithm;
 use crate::dsig::cert::{Certificate, KeyKind};
 use crate::dsig::key::{KeyError, Signer, Verifier, VerifyError};
+
+/// Most keys a node sees repeat (one certificate per participant), and preparing one costs about
+/// half a signature check (the verifier's tables of 2^128·Q; on TC26-256-A also the subgroup
+/// check): decoded keys are kept, by the DER of their SubjectPublicKeyInfo, up to this many (about
+/// 2 KiB each; then the cache starts again empty).
+const MAX_CACHED_KEYS: usize = 512;
+
+static DECODED_KEYS: LazyLock<Mutex<HashMap<Vec<u8>, Arc<GostPublicKey>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The certificate's GOST key, decoded once per SubjectPublicKeyInfo and shared, so that its
+/// verifier tables are built once.
+fn cached_public_key(certificate: &Certificate) -> Result<Arc<GostPublicKey>, GostKeyError> {
+    let spki = certificate.spki_der();
+    // A poisoned lock only means another thread panicked mid-insert; the cache is skipped.
+    if let Some(key) = DECODED_KEYS.lock().ok().and_then(|c| c.get(&spki).cloned()) {
+        return Ok(key);
+    }
+    let key = Arc::new(GostPublicKey::from_certificate(certificate)?);
+    if let Ok(mut cache) = DECODED_KEYS.lock() {
+        if cache.len() >= MAX_CACHED_KEYS {
+            cache.clear();
+        }
+        cache.insert(spki, Arc::clone(&key));
+    }
+    Ok(key)
+}
 
 /// Checks GOST R 34.10-2012 (256-bit, Streebog-256) and GOST R 34.10-2001 (GOST R 34.11-94)
 /// signature values, in SMEV's encoding, with the key of the signer's certificate.
@@ -34,7 +63,7 @@ impl Verifier for GostVerifier {
             algorithm,
             kind: certificate.key_kind().clone(),
         };
-        let key = GostPublicKey::from_certificate(certificate).map_err(|_| mismatch())?;
+        let key = cached_public_key(certificate).map_err(|_| mismatch())?;
         if key.algorithm() != algorithm {
             return Err(mismatch());
         }
