@@ -315,6 +315,21 @@ impl GostPublicKey {
         })
     }
 
+    /// The SubjectPublicKeyInfo as PEM (`-----BEGIN PUBLIC KEY-----`), which
+    /// `openssl dgst -engine gost -verify` takes.
+    ///
+    /// # Errors
+    /// Only if encoding fails, which it does not for these fixed-size values.
+    pub fn to_public_key_pem(&self) -> Result<String, GostKeyError> {
+        let error = |detail: String| GostKeyError::PublicKey { detail };
+        let der = self
+            .to_spki()
+            .and_then(|spki| spki.to_der())
+            .map_err(|e| error(e.to_string()))?;
+        pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, &der)
+            .map_err(|e| error(e.to_string()))
+    }
+
     /// Whether both keys are the same point on the same curve (parameter set names that share a
     /// curve, such as CryptoPro-A and XchA, are the same key).
     pub fn same_key(&self, other: &GostPublicKey) -> bool {
