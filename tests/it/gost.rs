@@ -636,6 +636,56 @@ fn openssl_engine_keys_certificates_and_signatures_are_accepted_by_ours() {
             "{what}: certificate signature"
         );
 
+        // A certificate the engine issues with that one (a CA) verifies with the issuer's key,
+        // and not as self-signed.
+        let leaf_subject = format!("/CN=leaf {param_set}");
+        succeeds(
+            dir,
+            &[
+                "req",
+                "-new",
+                "-engine",
+                "gost",
+                "-newkey",
+                engine_alg,
+                "-pkeyopt",
+                &paramset,
+                "-nodes",
+                "-subj",
+                &leaf_subject,
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+            ],
+        );
+        succeeds(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-engine",
+                "gost",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "cert.pem",
+                "-CAkey",
+                "key.pem",
+                "-set_serial",
+                "7",
+                "-days",
+                "30",
+                "-out",
+                "leaf.pem",
+            ],
+        );
+        let leaf = Certificate::from_pem(&std::fs::read_to_string(dir.join("leaf.pem")).expect("read"))
+            .expect(&what);
+        assert_eq!(leaf.verify_signed_by(&cert), Ok(()), "{what}: issued certificate");
+        assert!(!leaf.is_self_signed(), "{what}");
+        assert!(cert.verify_signed_by(&leaf).is_err(), "{what}: the reverse");
+
         // Their signature verifies with ours; a changed bit does not.
         let theirs = engine_signs(dir, md, "key.pem", DATA);
         assert_eq!(

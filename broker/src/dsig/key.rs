@@ -1,10 +1,11 @@
 //! Who signs and who checks: the [`Signer`] and [`Verifier`] traits, their implementation over
 //! ring, and the [`VerifierRegistry`] that picks a verifier for an algorithm and a key.
 //!
-//! API boundary: these traits are the extension point for other cryptographic providers. A GOST
-//! R 34.10-2012 implementation, or a PKCS#11 token/HSM that keeps the private key out of the
-//! process, implements [`Signer`] and/or [`Verifier`] and is handed to the same `sign`/`verify`
-//! calls; no caller changes.
+//! API boundary: these traits are the extension point for cryptographic providers. The GOST
+//! R 34.10-2012/2001 implementation ([`super::gost`]) is one; a PKCS#11 token/HSM that keeps the
+//! private key out of the process implements [`Signer`] and/or [`Verifier`] the same way and is
+//! handed to the same `sign`/`verify` calls; no caller changes. [`load_signer`] picks the
+//! in-process signer for a key file.
 
 use std::fmt;
 use std::sync::Arc;
