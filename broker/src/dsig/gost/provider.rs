@@ -24,6 +24,10 @@ static DECODED_KEYS: LazyLock<Mutex<HashMap<Vec<u8>, Arc<GostPublicKey>>>> =
 /// verifier tables are built once.
 fn cached_public_key(certificate: &Certificate) -> Result<Arc<GostPublicKey>, GostKeyError> {
     let spki = certificate.spki_der();
+    if spki.is_empty() {
+        // Not re-encodable (never seen): no stable identity to cache under.
+        return GostPublicKey::from_certificate(certificate).map(Arc::new);
+    }
     // A poisoned lock only means another thread panicked mid-insert; the cache is skipped.
     if let Some(key) = DECODED_KEYS.lock().ok().and_then(|c| c.get(&spki).cloned()) {
         return Ok(key);
