@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::{self, ApiState};
 use crate::config::NodeConfig;
-use crate::dsig::{Certificate, RingSigner, VerifierRegistry};
+use crate::dsig::{self, Certificate, Signer, VerifierRegistry};
 use crate::exchange::{Exchange, ExchangeError, ExchangeSettings, NodeIdentity};
 use crate::store::postgres::{PostgresConfig, PostgresStore};
 use crate::store::sqlite::{SqliteConfig, SqliteStore};
@@ -77,7 +77,7 @@ impl Node {
         let identity = NodeIdentity {
             mnemonic: config.node.mnemonic.clone(),
             name: config.node.name.clone(),
-            signer: Arc::new(signer),
+            signer: Arc::from(signer),
         };
         let exchange = Exchange::new(
             store,
@@ -223,11 +223,13 @@ pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError
 }
 
 /// The node's signing key (ЭП-СМЭВ): the configured files, or `node-key.pem`/`node-cert.pem` in
-/// the data directory, generated on first start (ECDSA P-256, self-signed, 10 years).
+/// the data directory, generated on first start (ECDSA P-256, self-signed, 10 years). The signer
+/// follows the certificate's key ([`dsig::load_signer`]): a GOST R 34.10-2012 key (e.g. from
+/// `rsmev keys generate --algorithm gost2012-256`) makes the node sign with GOST.
 ///
 /// # Errors
 /// [`NodeError::NodeKey`] when the files cannot be read, written or do not match.
-pub fn load_or_create_node_key(config: &NodeConfig) -> Result<RingSigner, NodeError> {
+pub fn load_or_create_node_key(config: &NodeConfig) -> Result<Box<dyn Signer>, NodeError> {
     let (key_path, cert_path) = if config.node.key.is_empty() {
         (
             config.storage.data_dir.join("node-key.pem"),
@@ -253,7 +255,8 @@ pub fn load_or_create_node_key(config: &NodeConfig) -> Result<RingSigner, NodeEr
     let key = std::fs::read_to_string(&key_path).map_err(|e| err(&key_path, e.to_string()))?;
     let cert = std::fs::read(&cert_path).map_err(|e| err(&cert_path, e.to_string()))?;
     let cert = Certificate::from_pem_or_der(&cert).map_err(|e| err(&cert_path, e.to_string()))?;
-    RingSigner::from_pem(&key, cert).map_err(|e| err(&key_path, e.to_string()))
+    // GOST R 34.10-2012/2001 keys get the GOST signer, the others ring's.
+    dsig::load_signer(&key, cert).map_err(|e| err(&key_path, e.to_string()))
 }
 
 /// A new ECDSA P-256 key (PKCS#8 PEM) and a self-signed certificate (PEM) for it.

@@ -75,6 +75,9 @@ pub enum KeyAlgorithm {
     EcdsaP256,
     /// Ed25519.
     Ed25519,
+    /// GOST R 34.10-2012 with a 256-bit key and Streebog-256 (what SMEV participants use).
+    #[value(name = "gost2012-256")]
+    Gost2012_256,
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +85,10 @@ pub struct KeysGenerateArgs {
     /// Signature algorithm of the key.
     #[arg(long, value_enum, default_value_t = KeyAlgorithm::EcdsaP256)]
     pub algorithm: KeyAlgorithm,
+    /// GOST parameter set (with `--algorithm gost2012-256`): A, B, C, D (TC26 256-bit sets) or
+    /// cp-a, cp-b, cp-c, cp-xcha, cp-xchb (CryptoPro sets). Default cp-a.
+    #[arg(long)]
+    pub paramset: Option<rsmev_broker::dsig::gost::ParamSet>,
     /// Subject common name (CN) of the certificate, e.g. the participant's mnemonic.
     #[arg(long)]
     pub cn: String,

@@ -646,3 +646,80 @@ fn serve_on_a_taken_port_exits_1_saying_so() {
         &format!("cannot listen on {addr}"),
     );
 }
+
+#[test]
+fn gost_keys_sign_an_envelope_that_verify_reports_valid_and_reports_invalid_once_changed() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = dir.path();
+    ok(
+        dir,
+        &[
+            "keys",
+            "generate",
+            "--algorithm",
+            "gost2012-256",
+            "--paramset",
+            "A",
+            "--cn",
+            "MFC",
+            "--key-out",
+            "gost.key.pem",
+            "--cert-out",
+            "gost.cert.pem",
+        ],
+    );
+    let key = std::fs::read_to_string(dir.join("gost.key.pem")).expect("key");
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
+    std::fs::write(
+        dir.join("message.xml"),
+        concat!(
+            "<ns:SendRequestRequest xmlns:ns=\"urn://x-artefacts-smev-gov-ru/services/message-exchange/types/1.3\">",
+            "<ns:SenderProvidedRequestData Id=\"SIGNED_BY_CONSUMER\"><ns:MessageID>db0486d0-3c08-11e5-95e2-d4c9eff07b77</ns:MessageID>",
+            "</ns:SenderProvidedRequestData><ns:CallerInformationSystemSignature/></ns:SendRequestRequest>"
+        ),
+    )
+    .expect("message");
+    ok(
+        dir,
+        &[
+            "envelope",
+            "sign",
+            "message.xml",
+            "--id",
+            "SIGNED_BY_CONSUMER",
+            "--key",
+            "gost.key.pem",
+            "--cert",
+            "gost.cert.pem",
+            "--smev-transform",
+            "--out",
+            "signed.xml",
+        ],
+    );
+    let signed = std::fs::read_to_string(dir.join("signed.xml")).expect("signed");
+    assert!(signed.contains("urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34102012-gostr34112012-256"));
+    let report = ok(dir, &["envelope", "verify", "signed.xml"]);
+    assert!(report.contains("signature value: OK"), "{report}");
+    assert!(!report.contains("needs a GOST provider"), "{report}");
+
+    let changed = signed.replacen("db0486d0", "db0486d1", 1);
+    std::fs::write(dir.join("changed.xml"), changed).expect("changed");
+    let o = run(dir, &["envelope", "verify", "changed.xml"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("digest: MISMATCH"), "{}", stdout(&o));
+
+    refused(
+        dir,
+        &[
+            "keys",
+            "generate",
+            "--algorithm",
+            "ed25519",
+            "--paramset",
+            "A",
+            "--cn",
+            "x",
+        ],
+        "--paramset applies to --algorithm gost2012-256 only",
+    );
+}

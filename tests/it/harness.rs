@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use rsmev_broker::admin::{Admin, Mode};
 use rsmev_broker::config::NodeConfig;
-use rsmev_broker::dsig::{self, Certificate, RingSigner, SignOptions, VerifierRegistry};
+use rsmev_broker::dsig::gost::{GostSigningKey, ParamSet, subject_name};
+use rsmev_broker::dsig::{self, Certificate, SignOptions, SignatureAlgorithm, Signer, VerifierRegistry};
 use rsmev_broker::envelope::{
     AckRequest, AckTargetMessage, AsyncProcessingStatus, DateTime, Envelope, Fault,
     GetIncomingQueueStatisticsRequest, GetRequestRequest, GetResponseRequest, GetStatusRequest, InfoTypeName,
@@ -35,6 +36,9 @@ pub struct NodeOptions {
     pub lease_secs: u64,
     pub expiry_interval_secs: u64,
     pub queue_quota: u32,
+    /// The node's key and certificate (PEM), written where the node looks for them before it
+    /// starts; `None` lets the node generate its ECDSA P-256 key.
+    pub node_key: Option<(String, String)>,
 }
 
 impl Default for NodeOptions {
@@ -43,6 +47,7 @@ impl Default for NodeOptions {
             lease_secs: 60,
             expiry_interval_secs: 60,
             queue_quota: 1000,
+            node_key: None,
         }
     }
 }
@@ -76,6 +81,11 @@ impl TestNode {
     pub async fn start(opts: NodeOptions) -> TestNode {
         let dir = tempfile::tempdir().expect("temporary directory");
         let data = dir.path().join("data");
+        if let Some((key, cert)) = &opts.node_key {
+            std::fs::create_dir_all(&data).expect("data directory");
+            std::fs::write(data.join("node-key.pem"), key).expect("node key");
+            std::fs::write(data.join("node-cert.pem"), cert).expect("node certificate");
+        }
         let node = Node::start(node_config(&data, &opts))
             .await
             .expect("the node starts");
@@ -226,16 +236,50 @@ pub fn uuid(id: &str) -> uuid::Uuid {
 }
 
 /// An information system: its mnemonic, key and certificate.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Participant {
     pub mnemonic: Mnemonic,
-    pub signer: Arc<RingSigner>,
+    pub signer: Arc<dyn Signer>,
     pub cert_pem: String,
     /// PKCS#8 PEM of the private key (for clients outside this process).
     pub key_pem: String,
 }
 
+impl std::fmt::Debug for Participant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Participant")
+            .field("mnemonic", &self.mnemonic)
+            .field("algorithm", &self.signer.algorithm())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new GOST R 34.10-2012 (256) key on `param_set` and a self-signed certificate for it valid
+/// for a year, as PEM (key, certificate).
+pub fn gost_key_pem(cn: &str, param_set: ParamSet) -> (String, String) {
+    let key = GostSigningKey::generate(SignatureAlgorithm::Gost2012_256, param_set).expect("GOST key");
+    let now = OffsetDateTime::now_utc();
+    let cert = key
+        .self_signed_certificate(
+            &subject_name(cn, "RSMEV tests").expect("name"),
+            now - time::Duration::minutes(5),
+            now + time::Duration::days(365),
+        )
+        .expect("GOST certificate");
+    (
+        key.to_pkcs8_pem().expect("PEM").as_str().to_owned(),
+        cert.to_pem(),
+    )
+}
+
 impl Participant {
+    /// A new GOST R 34.10-2012 (256) key on `param_set` with a self-signed certificate valid for
+    /// a year. Not registered.
+    pub fn with_gost_key(mnemonic: &str, param_set: ParamSet) -> Participant {
+        let (key_pem, cert_pem) = gost_key_pem(mnemonic, param_set);
+        Participant::from_pem(mnemonic, &key_pem, cert_pem)
+    }
+
     /// A new ECDSA P-256 key with a self-signed certificate valid for a year. Not registered.
     pub fn generate(mnemonic: &str) -> Participant {
         let (key_pem, cert_pem) = generate_self_signed(mnemonic, "RSMEV tests", 365).expect("key generation");
@@ -275,10 +319,10 @@ impl Participant {
 
     fn from_pem(mnemonic: &str, key_pem: &str, cert_pem: String) -> Participant {
         let certificate = Certificate::from_pem(&cert_pem).expect("certificate");
-        let signer = RingSigner::from_pem(key_pem, certificate).expect("signer");
+        let signer = dsig::load_signer(key_pem, certificate).expect("signer");
         Participant {
             mnemonic: Mnemonic::new(mnemonic).expect("mnemonic"),
-            signer: Arc::new(signer),
+            signer: Arc::from(signer),
             cert_pem,
             key_pem: key_pem.to_owned(),
         }
@@ -352,7 +396,7 @@ pub fn answer(payload: &str) -> ResponseContent {
 }
 
 /// Seals `value` and signs it with `signer` (exc-c14n + SMEV transform, as participants do).
-pub fn seal_and_sign<T: XmlBlock>(signer: &RingSigner, value: T) -> (Signed<T>, XmlSignature) {
+pub fn seal_and_sign<T: XmlBlock>(signer: &dyn Signer, value: T) -> (Signed<T>, XmlSignature) {
     let sealed = Signed::sealed(value);
     let xml = sealed.xml();
     let doc = Document::parse(xml.as_bytes(), &Limits::default()).expect("sealed block parses");
@@ -529,7 +573,7 @@ impl Client {
     }
 
     fn sign<T: XmlBlock>(&self, value: T) -> (Signed<T>, XmlSignature) {
-        seal_and_sign(&self.who.signer, value)
+        seal_and_sign(self.who.signer.as_ref(), value)
     }
 
     // ---- envelopes ---------------------------------------------------------------------------
@@ -934,9 +978,14 @@ pub struct World {
 
 impl World {
     pub async fn start(opts: NodeOptions) -> World {
+        World::with_participants(opts, Participant::generate("MFC"), Participant::generate("FNS")).await
+    }
+
+    /// [`World::start`] with the consumer and the provider given (their keys of any algorithm).
+    pub async fn with_participants(opts: NodeOptions, consumer: Participant, provider: Participant) -> World {
         let node = TestNode::start(opts).await;
-        let consumer = node.participant("MFC").await;
-        let provider = node.participant("FNS").await;
+        node.register(&consumer).await;
+        node.register(&provider).await;
         node.xsd_set("inn", &[("inn.xsd", INN_XSD)]).await;
         node.infotype(InfoType {
             xsd: Some("inn".into()),

@@ -11,10 +11,12 @@
 //! - [`python`]: an independent Python client (zeep + signxml) completes a signed exchange.
 //! - [`conformance`], [`samples`], [`transform`], [`interop`], [`gisgmp`]: the codec, the
 //!   canonicalization and signatures against the reference files, xmlsec1 and GIS GMP.
+//! - [`gost`]: GOST R 34.10-2012/2001 against the real captures and the OpenSSL gost engine, and
+//!   a node signing with GOST serving GOST participants.
 //!
 //! Environment: `RSMEV_REFERENCE` (reference files), `RSMEV_PYTHON` (the interop client's
-//! interpreter), `RSMEV_REQUIRE_INTEROP` (fail instead of skipping when xmlsec1 or Python is
-//! missing), `RSMEV_BIN` (an `rsmev` binary other than the one next to the tests).
+//! interpreter), `RSMEV_REQUIRE_INTEROP` (fail instead of skipping when xmlsec1, Python or the
+//! OpenSSL gost engine is missing), `RSMEV_BIN` (an `rsmev` binary other than the one next to the tests).
 //!
 //! Tests that read the public SMEV 3 / GIS GMP reference files run only when `RSMEV_REFERENCE`
 //! points at them (`.ci/run` sets it); when it is set but unreadable they fail loudly.
@@ -23,6 +25,7 @@ mod conformance;
 mod crash;
 mod exchange;
 mod gisgmp;
+mod gost;
 mod harness;
 mod interop;
 mod node_conformance;

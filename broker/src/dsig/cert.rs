@@ -11,6 +11,8 @@ use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::Name;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
+use super::algorithm::SignatureAlgorithm;
+use super::key::VerifyError;
 use super::{Base64Error, PemError, base64_lenient, pem_block};
 
 /// Largest certificate accepted, DER bytes. Real qualified certificates are 1.5–3 KiB.
@@ -31,6 +33,25 @@ pub enum CertificateError {
     #[error("certificate is not valid X.509 DER: {detail}")]
     Der { detail: String },
 }
+
+/// Why a certificate's own signature was not accepted ([`Certificate::verify_signed_by`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateSignatureError {
+    #[error("the certificate's issuer is `{issuer}`, not `{candidate}`")]
+    IssuerMismatch { issuer: String, candidate: String },
+    #[error("certificate signature algorithm {oid} is not supported")]
+    UnsupportedAlgorithm { oid: String },
+    #[error("the outer and inner signature algorithms differ ({outer} and {inner})")]
+    AlgorithmMismatch { outer: String, inner: String },
+    #[error("the certificate's TBSCertificate cannot be located: {detail}")]
+    Der { detail: String },
+    #[error("certificate signature: {0}")]
+    Signature(#[from] VerifyError),
+}
+
+const OID_SIGN_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const OID_SIGN_RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 
 /// The kind of public key a certificate holds, from its SubjectPublicKeyInfo algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -322,6 +343,94 @@ impl Certificate {
     pub fn key_kind(&self) -> &KeyKind {
         &self.key_kind
     }
+
+    /// Checks that `issuer` signed this certificate: the issuer name is `issuer`'s subject and
+    /// the signature verifies with `issuer`'s key (GOST R 34.10-2012 256 / 2001 in SMEV's
+    /// encoding, ECDSA P-256 SHA-256, RSA SHA-256 or Ed25519). Validity periods, key usages
+    /// and revocation are the caller's to check.
+    ///
+    /// # Errors
+    /// [`CertificateSignatureError`] naming what does not hold.
+    pub fn verify_signed_by(&self, issuer: &Certificate) -> Result<(), CertificateSignatureError> {
+        let tbs = self.parsed.tbs_certificate();
+        if tbs.issuer() != issuer.parsed.tbs_certificate().subject() {
+            return Err(CertificateSignatureError::IssuerMismatch {
+                issuer: self.issuer(),
+                candidate: issuer.subject(),
+            });
+        }
+        let outer = &self.parsed.signature_algorithm().oid;
+        if tbs.signature().oid != *outer {
+            return Err(CertificateSignatureError::AlgorithmMismatch {
+                outer: outer.to_string(),
+                inner: tbs.signature().oid.to_string(),
+            });
+        }
+        let tbs_der = tbs_bytes(&self.der).map_err(|e| CertificateSignatureError::Der {
+            detail: e.to_string(),
+        })?;
+        let signature = self.parsed.signature().raw_bytes();
+        if let Some(algorithm) = super::gost::certificate_signature_algorithm(outer) {
+            return Ok(super::gost::verify_certificate_signature(
+                algorithm, issuer, tbs_der, signature,
+            )?);
+        }
+        use ring::signature as rsig;
+        let (algorithm, ring_algorithm, key_kind): (_, &dyn rsig::VerificationAlgorithm, _) =
+            if *outer == OID_SIGN_ECDSA_SHA256 {
+                (
+                    SignatureAlgorithm::EcdsaP256Sha256,
+                    &rsig::ECDSA_P256_SHA256_ASN1,
+                    KeyKind::EcdsaP256,
+                )
+            } else if *outer == OID_SIGN_RSA_SHA256 {
+                (
+                    SignatureAlgorithm::RsaSha256,
+                    &rsig::RSA_PKCS1_2048_8192_SHA256,
+                    KeyKind::Rsa,
+                )
+            } else if *outer == OID_ED25519 {
+                (SignatureAlgorithm::Ed25519, &rsig::ED25519, KeyKind::Ed25519)
+            } else {
+                return Err(CertificateSignatureError::UnsupportedAlgorithm {
+                    oid: outer.to_string(),
+                });
+            };
+        if *issuer.key_kind() != key_kind {
+            return Err(VerifyError::KeyMismatch {
+                algorithm,
+                kind: issuer.key_kind().clone(),
+            }
+            .into());
+        }
+        rsig::UnparsedPublicKey::new(ring_algorithm, issuer.public_key_bytes())
+            .verify(tbs_der, signature)
+            .map_err(|_| VerifyError::BadSignature.into())
+    }
+
+    /// Whether the certificate is self-signed: issued by its own subject and signed with its
+    /// own key ([`Certificate::verify_signed_by`] itself).
+    pub fn is_self_signed(&self) -> bool {
+        self.verify_signed_by(self).is_ok()
+    }
+}
+
+/// The TBSCertificate exactly as it sits in `der` (the bytes the issuer signed), the first
+/// element of the outer SEQUENCE.
+fn tbs_bytes(der: &[u8]) -> der::Result<&[u8]> {
+    use der::Reader as _;
+    let mut reader = der::SliceReader::new(der)?;
+    let _outer = der::Header::decode(&mut reader)?;
+    let start = usize::try_from(reader.position())?;
+    let tbs = der::Header::decode(&mut reader)?;
+    let header_len = usize::try_from(reader.position())? - start;
+    let len = header_len + usize::try_from(tbs.length())?;
+    der.get(start..start + len).ok_or_else(|| {
+        der::Error::from(der::ErrorKind::Incomplete {
+            expected_len: der::Length::try_from(start + len).unwrap_or(der::Length::MAX),
+            actual_len: der::Length::try_from(der.len()).unwrap_or(der::Length::MAX),
+        })
+    })
 }
 
 fn to_offset(t: x509_cert::time::Time) -> OffsetDateTime {

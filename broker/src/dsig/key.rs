@@ -1,10 +1,11 @@
 //! Who signs and who checks: the [`Signer`] and [`Verifier`] traits, their implementation over
 //! ring, and the [`VerifierRegistry`] that picks a verifier for an algorithm and a key.
 //!
-//! API boundary: these traits are the extension point for other cryptographic providers. A GOST
-//! R 34.10-2012 implementation, or a PKCS#11 token/HSM that keeps the private key out of the
-//! process, implements [`Signer`] and/or [`Verifier`] and is handed to the same `sign`/`verify`
-//! calls; no caller changes.
+//! API boundary: these traits are the extension point for cryptographic providers. The GOST
+//! R 34.10-2012/2001 implementation ([`super::gost`]) is one; a PKCS#11 token/HSM that keeps the
+//! private key out of the process implements [`Signer`] and/or [`Verifier`] the same way and is
+//! handed to the same `sign`/`verify` calls; no caller changes. [`load_signer`] picks the
+//! in-process signer for a key file.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use ring::signature::{self as rsig, KeyPair as _};
 
 use super::algorithm::SignatureAlgorithm;
 use super::cert::{Certificate, KeyKind};
+use super::gost::{GostSigner, GostVerifier};
 use super::{DsigError, PemError, pem_block};
 
 /// Largest private key file accepted, bytes.
@@ -102,8 +104,9 @@ pub trait Verifier: Send + Sync + fmt::Debug {
 
 /// The verifiers the node uses, asked in registration order.
 ///
-/// [`VerifierRegistry::default`] holds the ring verifier (Ed25519, ECDSA P-256, RSA); a GOST
-/// provider is added with [`VerifierRegistry::register`].
+/// [`VerifierRegistry::default`] holds the GOST verifier (GOST R 34.10-2012 256 and 2001) and
+/// the ring verifier (Ed25519, ECDSA P-256, RSA); another provider (a PKCS#11 token) is added
+/// with [`VerifierRegistry::register`].
 #[derive(Debug, Clone)]
 pub struct VerifierRegistry {
     verifiers: Vec<Arc<dyn Verifier>>,
@@ -112,7 +115,7 @@ pub struct VerifierRegistry {
 impl Default for VerifierRegistry {
     fn default() -> Self {
         VerifierRegistry {
-            verifiers: vec![Arc::new(RingVerifier)],
+            verifiers: vec![Arc::new(GostVerifier), Arc::new(RingVerifier)],
         }
     }
 }
@@ -204,6 +207,21 @@ impl Verifier for RingVerifier {
         rsig::UnparsedPublicKey::new(alg, certificate.public_key_bytes())
             .verify(data, signature)
             .map_err(|_| VerifyError::BadSignature)
+    }
+}
+
+/// Loads the signer for a PEM private key and its certificate, picking the provider from the
+/// certificate's key: [`GostSigner`] for GOST R 34.10-2012 256 / 2001 keys (PKCS#8 as the
+/// OpenSSL gost engine writes it), [`RingSigner`] for Ed25519, ECDSA P-256 and RSA.
+///
+/// # Errors
+/// The chosen provider's [`KeyError`].
+pub fn load_signer(key_pem: &str, certificate: Certificate) -> Result<Box<dyn Signer>, KeyError> {
+    match certificate.key_kind() {
+        KeyKind::Gost2012_256 | KeyKind::Gost2001 => {
+            Ok(Box::new(GostSigner::from_pem(key_pem, certificate)?))
+        }
+        _ => Ok(Box::new(RingSigner::from_pem(key_pem, certificate)?)),
     }
 }
 

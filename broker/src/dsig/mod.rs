@@ -15,8 +15,10 @@
 //! Layout:
 //! - [`algorithm`]: the URIs of digests, signature methods and transforms, and the digests.
 //! - [`cert`]: X.509 certificates ([`Certificate`]) from PEM, DER or `ds:X509Certificate`.
-//! - [`key`]: the [`Signer`] and [`Verifier`] traits (the extension point for GOST and PKCS#11
-//!   providers), their ring implementations and the [`VerifierRegistry`].
+//! - [`key`]: the [`Signer`] and [`Verifier`] traits (the extension point for PKCS#11
+//!   providers), their ring implementations, the [`VerifierRegistry`] and [`load_signer`].
+//! - [`gost`]: GOST R 34.10-2012 (256) and 2001 over RustCrypto curve arithmetic, in SMEV's
+//!   encoding: [`GostVerifier`] (in the default registry) and [`GostSigner`].
 //! - `parse`: reading a `ds:Signature` element into its parts, refusing anything unexpected.
 //! - [`sign`](fn@sign): producing a `ds:Signature` for an element of a document.
 //! - [`verify`](fn@verify): the check the node applies to what a peer sends, with failures that
@@ -35,6 +37,7 @@
 
 pub mod algorithm;
 pub mod cert;
+pub mod gost;
 mod inspect;
 pub mod key;
 mod parse;
@@ -47,12 +50,15 @@ mod tests;
 use base64::Engine as _;
 
 pub use algorithm::{DigestAlgorithm, SignatureAlgorithm, Transform, TransformChain};
-pub use cert::{Certificate, CertificateError, KeyKind, Validity};
+pub use cert::{Certificate, CertificateError, CertificateSignatureError, KeyKind, Validity};
+pub use gost::{GostSigner, GostVerifier};
 pub use inspect::{
     CertificateReport, DigestStatus, ReferenceReport, SignatureReport, SignatureStatus, TargetReport,
     canonical_bytes, inspect,
 };
-pub use key::{KeyError, RingSigner, RingVerifier, Signer, Verifier, VerifierRegistry, VerifyError};
+pub use key::{
+    KeyError, RingSigner, RingVerifier, Signer, Verifier, VerifierRegistry, VerifyError, load_signer,
+};
 pub use sign::{SignOptions, sign};
 pub use verify::{FaultReason, Invalid, SignatureFailure, Verified, find_signatures, verify};
 

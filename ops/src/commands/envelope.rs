@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow, bail};
 use rsmev_broker::dsig::{
-    self, Certificate, DigestStatus, RingSigner, SignOptions, SignatureReport, SignatureStatus, TargetReport,
+    self, Certificate, DigestStatus, SignOptions, SignatureReport, SignatureStatus, TargetReport,
     TransformChain, Validity, VerifierRegistry,
 };
 use rsmev_broker::xml::{Document, Limits, NodeId};
@@ -185,7 +185,7 @@ fn sign(args: &EnvelopeSignArgs) -> anyhow::Result<ExitCode> {
         std::fs::read_to_string(&args.key).with_context(|| format!("reading {}", args.key.display()))?;
     let cert = std::fs::read(&args.cert).with_context(|| format!("reading {}", args.cert.display()))?;
     let cert = Certificate::from_pem_or_der(&cert).context("reading the certificate")?;
-    let signer = RingSigner::from_pem(&key, cert).context("reading the key")?;
+    let signer = dsig::load_signer(&key, cert).context("reading the key")?;
     let target = doc
         .element_by_id(&args.id)
         .context("looking up the Id")?
@@ -194,7 +194,7 @@ fn sign(args: &EnvelopeSignArgs) -> anyhow::Result<ExitCode> {
         transforms: chain(args.smev_transform),
         ..SignOptions::default()
     };
-    let signature = dsig::sign(&doc, target, &signer, &options)?;
+    let signature = dsig::sign(&doc, target, signer.as_ref(), &options)?;
     let signed = place_signature(&doc, target, signature.as_str())?;
     match &args.out {
         Some(path) => std::fs::write(path, signed).with_context(|| format!("writing {}", path.display()))?,

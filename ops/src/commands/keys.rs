@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
+use rsmev_broker::dsig::SignatureAlgorithm;
+use rsmev_broker::dsig::gost::{GostSigningKey, ParamSet, subject_name};
+
 use crate::cli::{KeyAlgorithm, KeysCommand, KeysGenerateArgs};
 
 pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
@@ -18,7 +21,18 @@ fn generate(args: &KeysGenerateArgs) -> anyhow::Result<ExitCode> {
             bail!("{} exists; pass --force to overwrite", path.display());
         }
     }
-    let (key_pem, cert_pem) = generate_pem(args.algorithm, &args.cn, &args.org, args.days)?;
+    if args.paramset.is_some() && args.algorithm != KeyAlgorithm::Gost2012_256 {
+        bail!("--paramset applies to --algorithm gost2012-256 only");
+    }
+    let (key_pem, cert_pem) = match args.algorithm {
+        KeyAlgorithm::Gost2012_256 => generate_gost_pem(
+            args.paramset.unwrap_or(ParamSet::CryptoProA),
+            &args.cn,
+            &args.org,
+            args.days,
+        )?,
+        other => generate_pem(other, &args.cn, &args.org, args.days)?,
+    };
     write_private(&args.key_out, &key_pem)?;
     std::fs::write(&args.cert_out, cert_pem)
         .with_context(|| format!("writing {}", args.cert_out.display()))?;
@@ -36,6 +50,7 @@ pub fn generate_pem(
     let alg = match algorithm {
         KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
         KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
+        KeyAlgorithm::Gost2012_256 => return generate_gost_pem(ParamSet::CryptoProA, cn, org, days),
     };
     let key = rcgen::KeyPair::generate_for(alg).context("generating the key")?;
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).context("certificate parameters")?;
@@ -50,6 +65,28 @@ pub fn generate_pem(
     params.not_after = now + time::Duration::days(i64::from(days));
     let cert = params.self_signed(&key).context("signing the certificate")?;
     Ok((key.serialize_pem(), cert.pem()))
+}
+
+/// A new GOST R 34.10-2012 (256-bit) key on `param_set` (PKCS#8 PEM as the OpenSSL gost engine
+/// writes it) and a self-signed certificate for it (PEM), valid from now for `days`.
+pub fn generate_gost_pem(
+    param_set: ParamSet,
+    cn: &str,
+    org: &str,
+    days: u32,
+) -> anyhow::Result<(String, String)> {
+    let key = GostSigningKey::generate(SignatureAlgorithm::Gost2012_256, param_set)
+        .context("generating the key")?;
+    let now = time::OffsetDateTime::now_utc();
+    let cert = key
+        .self_signed_certificate(
+            &subject_name(cn, org).context("the certificate subject")?,
+            now - time::Duration::minutes(5),
+            now + time::Duration::days(i64::from(days)),
+        )
+        .context("signing the certificate")?;
+    let key_pem = key.to_pkcs8_pem().context("encoding the key")?;
+    Ok((key_pem.as_str().to_owned(), cert.to_pem()))
 }
 
 /// Writes a private key readable by its owner only.
