@@ -264,7 +264,22 @@ pub fn load_or_create_node_key(config: &NodeConfig) -> Result<Box<dyn Signer>, N
 /// # Errors
 /// The generator's message, when generation fails.
 pub fn generate_self_signed(cn: &str, org: &str, days: u32) -> Result<(String, String), String> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
+    generate_self_signed_with(&rcgen::PKCS_ECDSA_P256_SHA256, cn, org, days)
+}
+
+/// A new key of `algorithm` (ring's: ECDSA P-256, Ed25519) as PKCS#8 PEM and a self-signed
+/// certificate (PEM) with subject `CN=cn[, O=org]`, valid from five minutes ago for `days`.
+/// GOST keys are made by [`crate::dsig::gost`].
+///
+/// # Errors
+/// The generator's message, when generation fails.
+pub fn generate_self_signed_with(
+    algorithm: &'static rcgen::SignatureAlgorithm,
+    cn: &str,
+    org: &str,
+    days: u32,
+) -> Result<(String, String), String> {
+    let key = rcgen::KeyPair::generate_for(algorithm).map_err(|e| e.to_string())?;
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
     params.distinguished_name.push(rcgen::DnType::CommonName, cn);
     if !org.is_empty() {

@@ -52,19 +52,9 @@ pub fn generate_pem(
         KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
         KeyAlgorithm::Gost2012_256 => return generate_gost_pem(ParamSet::CryptoProA, cn, org, days),
     };
-    let key = rcgen::KeyPair::generate_for(alg).context("generating the key")?;
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).context("certificate parameters")?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
-    if !org.is_empty() {
-        params
-            .distinguished_name
-            .push(rcgen::DnType::OrganizationName, org);
-    }
-    let now = time::OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::minutes(5);
-    params.not_after = now + time::Duration::days(i64::from(days));
-    let cert = params.self_signed(&key).context("signing the certificate")?;
-    Ok((key.serialize_pem(), cert.pem()))
+    rsmev_broker::node::generate_self_signed_with(alg, cn, org, days)
+        .map_err(anyhow::Error::msg)
+        .context("generating the key and certificate")
 }
 
 /// A new GOST R 34.10-2012 (256-bit) key on `param_set` (PKCS#8 PEM as the OpenSSL gost engine
