@@ -17,7 +17,7 @@ use rsmev_broker::dsig::Certificate;
 use rsmev_broker::envelope::MessageId;
 use rsmev_broker::node::{Node, RunningNode};
 use rsmev_broker::store::{EventKind, Store};
-use rsmev_registry::InfoTypeKind;
+use rsmev_registry::{InfoType, InfoTypeKind};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 
@@ -166,21 +166,32 @@ impl Peer {
     }
 }
 
-/// Registers, through `peer`, the provider `FNS` of [`request_type`] and the `consumers`
-/// granted it.
+/// Registers, through `peer`, the provider `FNS` of `InnRequest` and `InnResponse` under format
+/// control (the XSD set `inn`, stored in the shared database) and the `consumers` granted
+/// `InnRequest`.
 async fn registry(peer: &Peer, provider: &Participant, consumers: &[Participant]) {
     let admin = peer.admin();
+    let source = peer.dir.path().join("xsd-src");
+    std::fs::create_dir_all(&source).expect("xsd folder");
+    std::fs::write(source.join("inn.xsd"), INN_XSD).expect("xsd file");
+    admin.put_xsd_set("inn", &source).await.expect("XSD set");
     register(&admin, provider).await;
     admin
         .put_infotype(
-            &infotype(&inn_request(), InfoTypeKind::Request, provider),
+            &InfoType {
+                xsd: Some("inn".into()),
+                ..infotype(&inn_request(), InfoTypeKind::Request, provider)
+            },
             rsmev_broker::admin::Mode::Add,
         )
         .await
         .expect("request type");
     admin
         .put_infotype(
-            &infotype(&inn_response(), InfoTypeKind::Response, provider),
+            &InfoType {
+                xsd: Some("inn".into()),
+                ..infotype(&inn_response(), InfoTypeKind::Response, provider)
+            },
             rsmev_broker::admin::Mode::Add,
         )
         .await
@@ -201,13 +212,20 @@ async fn two_nodes_on_one_database_deliver_every_request_exactly_once() {
         return;
     };
     let a = Peer::start(&db.url, 60).await;
+    let b = Peer::start(&db.url, 60).await;
+    // Registered through A while B runs: B reads the shared registry and XSD set.
     let provider = Participant::generate("FNS");
     let consumers: Vec<Participant> = (0..CONSUMERS)
         .map(|i| Participant::generate(&format!("MFC{i}")))
         .collect();
     registry(&a, &provider, &consumers).await;
-    let b = Peer::start(&db.url, 60).await;
     let nodes = [&a, &b];
+
+    // B enforces the format control registered through A.
+    b.client(&consumers[0])
+        .send_request(&inn_request_payload("A-1", "1990-01-02"))
+        .await
+        .expect_fault("InvalidContent");
 
     // The consumers send concurrently, each alternating between the nodes.
     let mut senders = tokio::task::JoinSet::new();
