@@ -7,6 +7,8 @@
 //! - [`exchange`]: the exchange over HTTP: happy path, every intake and delivery fault,
 //!   redelivery, EOL expiry, broadcast, idempotent resend, long-poll.
 //! - [`node_conformance`]: every answer of a running node is valid against the real 1.3 XSDs.
+//! - [`multinode`]: two nodes on one PostgreSQL database share the queues: exactly-once
+//!   delivery, duplicate detection and redelivery across nodes.
 //! - [`crash`]: the real `rsmev serve` binary killed with SIGKILL mid-stream and restarted.
 //! - [`python`]: an independent Python client (zeep + signxml) completes a signed exchange.
 //! - [`conformance`], [`samples`], [`transform`], [`interop`], [`gisgmp`]: the codec, the
@@ -28,6 +30,7 @@ mod gisgmp;
 mod gost;
 mod harness;
 mod interop;
+mod multinode;
 mod node_conformance;
 mod python;
 mod samples;
