@@ -72,6 +72,19 @@ impl Node {
     /// [`NodeError`] naming what could not be opened, read or bound.
     pub async fn start(config: NodeConfig) -> Result<RunningNode, NodeError> {
         let config = Arc::new(config);
+        // Bind and read the TLS files first: a node that cannot serve leaves nothing behind
+        // (no database, no generated key in a new data directory).
+        let tls = api::tls_acceptor(&config.server.tls).map_err(NodeError::Tls)?;
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .map_err(|source| NodeError::Bind {
+                addr: config.server.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| NodeError::Bind {
+            addr: config.server.listen,
+            source,
+        })?;
         let store = open_store(&config).await?;
         let signer = load_or_create_node_key(&config)?;
         let identity = NodeIdentity {
@@ -86,21 +99,10 @@ impl Node {
             VerifierRegistry::default(),
         )
         .await?;
-        let listener = tokio::net::TcpListener::bind(config.server.listen)
-            .await
-            .map_err(|source| NodeError::Bind {
-                addr: config.server.listen,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| NodeError::Bind {
-            addr: config.server.listen,
-            source,
-        })?;
         let url = config.public_url(addr);
         let (shutdown, shutdown_rx) = watch::channel(false);
 
         let state = ApiState::new(exchange.clone(), config.clone(), url.clone());
-        let tls = api::tls_acceptor(&config.server.tls).map_err(NodeError::Tls)?;
         let server = tokio::spawn(api::serve(listener, state, tls, wait_for(shutdown_rx.clone())));
 
         let background = vec![tokio::spawn(expiry_loop(

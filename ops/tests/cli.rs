@@ -636,7 +636,7 @@ fn serve_prints_its_url_first_serves_and_stops_on_sigterm() {
 }
 
 #[test]
-fn serve_on_a_taken_port_exits_1_saying_so() {
+fn serve_on_a_taken_port_exits_1_saying_so_and_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
@@ -645,6 +645,10 @@ fn serve_on_a_taken_port_exits_1_saying_so() {
         &["serve", "--data", "node", "--listen", &addr],
         &format!("cannot listen on {addr}"),
     );
+    // The node binds before it creates its database or generates its key.
+    for file in ["node-key.pem", "node-cert.pem", "rsmev.db"] {
+        assert!(!dir.path().join("node").join(file).exists(), "{file} was created");
+    }
 }
 
 #[test]
