@@ -151,23 +151,11 @@ impl<'a> Admin<'a> {
     }
 
     /// # Errors
-    /// [`AdminError`] when the consumer or the information type is unknown.
+    /// [`AdminError`] when the consumer or the information type is unknown, or the type is a
+    /// response type.
     pub async fn grant(&self, g: &Grant) -> Result<(), AdminError> {
         let registry = self.store.registry().await?;
-        let mut errors = Vec::new();
-        if registry.participant(&g.consumer).is_none() {
-            errors.push(RegistryError::UnknownParticipant {
-                what: "the grant".into(),
-                mnemonic: g.consumer.clone(),
-            });
-        }
-        if registry.infotype(&g.infotype).is_none() {
-            errors.push(RegistryError::UnknownInfoType {
-                what: "the grant".into(),
-                qname: g.infotype.clone(),
-            });
-        }
-        refuse_errors(errors)?;
+        refuse_errors(registry.grant_problems(g))?;
         self.store.put_grant(g).await?;
         Ok(())
     }

@@ -254,6 +254,34 @@ impl Registry {
         self.grants.dedup();
     }
 
+    /// Why `g` cannot stand in this registry: an unknown consumer or information type, or a
+    /// response type (access is granted to request and broadcast types; responses go back to
+    /// whoever asked). Empty when the grant is fine.
+    pub fn grant_problems(&self, g: &Grant) -> Vec<RegistryError> {
+        let mut errors = Vec::new();
+        if self.participant(&g.consumer).is_none() {
+            errors.push(RegistryError::UnknownParticipant {
+                what: format!("a grant of {}", g.infotype),
+                mnemonic: g.consumer.clone(),
+            });
+        }
+        match self.infotype(&g.infotype) {
+            None => errors.push(RegistryError::UnknownInfoType {
+                what: format!("the grant to `{}`", g.consumer),
+                qname: g.infotype.clone(),
+            }),
+            Some(t) if t.kind == InfoTypeKind::Response => errors.push(RegistryError::InvalidInfoType {
+                qname: g.infotype.clone(),
+                problem: format!(
+                    "is a response type and cannot be granted to `{}`: grant the request type it answers",
+                    g.consumer
+                ),
+            }),
+            Some(_) => {}
+        }
+        errors
+    }
+
     /// Every problem with the registry as a whole: duplicates, references to unknown
     /// participants or information types, services listing types of another provider,
     /// a certificate shared by two participants. Empty when the registry is consistent.
@@ -318,18 +346,7 @@ impl Registry {
             }
         }
         for g in &self.grants {
-            if self.participant(&g.consumer).is_none() {
-                errors.push(RegistryError::UnknownParticipant {
-                    what: format!("a grant of {}", g.infotype),
-                    mnemonic: g.consumer.clone(),
-                });
-            }
-            if self.infotype(&g.infotype).is_none() {
-                errors.push(RegistryError::UnknownInfoType {
-                    what: format!("the grant to `{}`", g.consumer),
-                    qname: g.infotype.clone(),
-                });
-            }
+            errors.extend(self.grant_problems(g));
         }
         let mut owners: Vec<(String, &Mnemonic)> = Vec::new();
         for p in &self.participants {

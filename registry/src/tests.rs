@@ -126,3 +126,18 @@ fn invalid_mnemonics_in_files_are_refused() {
     let err = toml::from_str::<Registry>(text).unwrap_err().to_string();
     assert!(err.contains("not a valid mnemonic"), "{err}");
 }
+
+#[test]
+fn response_types_cannot_be_granted() {
+    let mut r = sample();
+    let response = QName::new("urn://x/inn/1.0", "InnResponse");
+    let g = Grant {
+        consumer: m("MFC01"),
+        infotype: response.clone(),
+    };
+    assert!(
+        matches!(r.grant_problems(&g).as_slice(), [RegistryError::InvalidInfoType { qname, .. }] if *qname == response)
+    );
+    r.grants.push(g);
+    assert_eq!(r.validate().len(), 1);
+}
