@@ -35,7 +35,7 @@ impl Exchange {
             None => None,
             Some(t) => {
                 let q = QName::new(&t.namespace_uri, &t.local_name);
-                let view = self.registry_view().await.map_err(|e| self.failure(&e))?;
+                let view = &caller.view;
                 let known = match (queue, view.infotype(&q)) {
                     (_, None) => false,
                     // A provider reads requests of the types it provides; a consumer reads the
@@ -63,7 +63,7 @@ impl Exchange {
                 Ok(Envelope::GetRequestResponse(GetRequestResponse { message: None }))
             }
             (QueueKind::Requests, Some(l)) => {
-                let request = self.build_request(&l, now).await?;
+                let request = self.build_request(caller, &l, now).await?;
                 let (request, smev_signature) = self.seal_and_sign(request)?;
                 Ok(Envelope::GetRequestResponse(GetRequestResponse {
                     message: Some(RequestMessage {
@@ -77,7 +77,7 @@ impl Exchange {
                 message: None,
             })),
             (_, Some(l)) => {
-                let response = self.build_response(&l, now).await?;
+                let response = self.build_response(caller, &l, now).await?;
                 let (response, smev_signature) = self.seal_and_sign(response)?;
                 Ok(Envelope::GetResponseResponse(GetResponseResponse {
                     message: Some(ResponseMessage {
@@ -217,12 +217,17 @@ impl Exchange {
         }
     }
 
-    async fn build_request(&self, l: &Leased, now: OffsetDateTime) -> Result<Request, Fault> {
+    async fn build_request(
+        &self,
+        caller: &Caller,
+        l: &Leased,
+        now: OffsetDateTime,
+    ) -> Result<Request, Fault> {
         let m = &l.message;
         let limits = &self.inner.settings.xml;
         let sender_provided =
             crate::envelope::received_request_data(&m.content, limits).map_err(|e| self.failure(&e))?;
-        let view = self.registry_view().await.map_err(|e| self.failure(&e))?;
+        let view = &caller.view;
         let name_of =
             |mn: &rsmev_registry::Mnemonic| view.participant(mn).map(|p| p.name.clone()).unwrap_or_default();
         let metadata = MessageMetadata {
@@ -249,11 +254,16 @@ impl Exchange {
         })
     }
 
-    async fn build_response(&self, l: &Leased, now: OffsetDateTime) -> Result<Response, Fault> {
+    async fn build_response(
+        &self,
+        caller: &Caller,
+        l: &Leased,
+        now: OffsetDateTime,
+    ) -> Result<Response, Fault> {
         let m = &l.message;
         let sender_provided = crate::envelope::received_response_data(&m.content, &self.inner.settings.xml)
             .map_err(|e| self.failure(&e))?;
-        let view = self.registry_view().await.map_err(|e| self.failure(&e))?;
+        let view = &caller.view;
         let name_of =
             |mn: &rsmev_registry::Mnemonic| view.participant(mn).map(|p| p.name.clone()).unwrap_or_default();
         let node_party = crate::envelope::Party {

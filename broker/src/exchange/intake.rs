@@ -43,7 +43,7 @@ impl Exchange {
         let data = request.sender_provided.value();
         let sender = &caller.participant.mnemonic;
         self.check_not_sent(message_id).await?;
-        let view = self.registry_view().await.map_err(|e| self.failure(&e))?;
+        let view = &caller.view;
         let qname = qname_of(&data.primary_content);
         let infotype = view
             .infotype(&qname)
@@ -222,7 +222,7 @@ impl Exchange {
         if !token_matches || request.kind != MessageKind::Request {
             return Err(unknown());
         }
-        let view = self.registry_view().await.map_err(|e| self.failure(&e))?;
+        let view = &caller.view;
         let request_qname = request.qname.clone();
         let provider = request_qname
             .as_ref()

@@ -137,6 +137,9 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
     pub participant: Participant,
+    /// The registry as read when the caller was identified: the rest of the request uses it
+    /// instead of asking the store again.
+    pub view: Arc<RegistryView>,
 }
 
 impl Exchange {
@@ -256,6 +259,7 @@ impl Exchange {
         match view.participant_by_certificate(verified.certificate.der()) {
             Some(p) if p.status == rsmev_registry::ParticipantStatus::Active => Ok(Caller {
                 participant: p.clone(),
+                view: view.clone(),
             }),
             Some(p) => Err(Fault::new(
                 FaultDetail::SenderIsNotRegistered,
