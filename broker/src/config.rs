@@ -51,6 +51,23 @@ max_batch = 256
 # time. Summed over every node, keep it below the server's max_connections.
 max_connections = 16
 
+[rabbitmq]
+# AMQP URL of RabbitMQ, e.g. "amqp://rsmev:secret@10.0.0.5:5672/rsmev". Empty: queues live in
+# the database only. Set: deliveries travel through quorum queues (see the README's production
+# section); requires a PostgreSQL database.
+url = ""
+# First part of the names of the exchange (<prefix>.deliver) and the queues
+# (<prefix>.<mnemonic>.<requests|responses|statuses>).
+prefix = "rsmev"
+# Most outbox rows published per round of publisher confirms.
+relay_batch = 256
+# How often, in milliseconds, the relay looks at the outbox when no local accept woke it.
+relay_interval_ms = 200
+# How often, in milliseconds, entries whose lease ran out get a new copy (redelivery).
+scan_interval_ms = 1000
+# A copy nobody took for this many seconds is published again (in case RabbitMQ lost it).
+republish_after_secs = 3600
+
 [node]
 # The node's own identity, shown as MessageMetadata sender of the statuses it generates.
 mnemonic = "RSMEV"
@@ -97,6 +114,7 @@ level = "info"
 pub struct NodeConfig {
     pub server: ServerConfig,
     pub storage: StorageConfig,
+    pub rabbitmq: RabbitMqConfig,
     pub node: NodeIdentityConfig,
     pub limits: LimitsConfig,
     pub background: BackgroundConfig,
@@ -176,6 +194,18 @@ pub struct StorageConfig {
     pub database: String,
     pub max_batch: usize,
     pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RabbitMqConfig {
+    /// Empty: no RabbitMQ. Holds the password: never logged.
+    pub url: Secret,
+    pub prefix: String,
+    pub relay_batch: u32,
+    pub relay_interval_ms: u64,
+    pub scan_interval_ms: u64,
+    pub republish_after_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

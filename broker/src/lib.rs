@@ -24,6 +24,7 @@ pub mod dsig;
 pub mod envelope;
 pub mod exchange;
 pub mod node;
+pub mod rabbit;
 pub mod schema;
 pub mod store;
 pub mod xml;

@@ -18,6 +18,7 @@ use crate::api::{self, ApiState};
 use crate::config::NodeConfig;
 use crate::dsig::{self, Certificate, Signer, VerifierRegistry};
 use crate::exchange::{Exchange, ExchangeError, ExchangeSettings, NodeIdentity};
+use crate::rabbit::{RabbitConfig, RabbitStore};
 use crate::store::postgres::{PostgresConfig, PostgresStore};
 use crate::store::sqlite::{SqliteConfig, SqliteStore};
 use crate::store::{Store, StoreError};
@@ -42,6 +43,11 @@ pub enum NodeError {
          `postgres://…`"
     )]
     UnsupportedDatabase(String),
+    #[error(
+        "[rabbitmq] url is set but the database is SQLite: the RabbitMQ transport keeps its outbox \
+         in PostgreSQL; set [storage] database = \"postgres://…\" or leave the RabbitMQ url empty"
+    )]
+    RabbitMqNeedsPostgres,
     #[error("TLS: {0}")]
     Tls(String),
 }
@@ -200,12 +206,30 @@ async fn expiry_loop(exchange: Exchange, every: Duration, mut stop: watch::Recei
 /// databases this build does not serve.
 pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError> {
     let db = config.storage.database.trim();
+    let amqp = config.rabbitmq.url.expose().trim();
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         let postgres = PostgresConfig {
             max_connections: config.storage.max_connections.max(1),
+            transport: !amqp.is_empty(),
             ..PostgresConfig::default()
         };
-        return Ok(Arc::new(PostgresStore::connect(db, postgres).await?));
+        let pg = PostgresStore::connect(db, postgres).await?;
+        if amqp.is_empty() {
+            return Ok(Arc::new(pg));
+        }
+        let r = &config.rabbitmq;
+        let rabbit = RabbitConfig {
+            url: amqp.to_owned(),
+            prefix: r.prefix.clone(),
+            relay_batch: r.relay_batch.max(1),
+            relay_interval: Duration::from_millis(r.relay_interval_ms.max(1)),
+            scan_interval: Duration::from_millis(r.scan_interval_ms.max(1)),
+            republish_after: Duration::from_secs(r.republish_after_secs.max(1)),
+        };
+        return Ok(Arc::new(RabbitStore::start(pg, rabbit).await?));
+    }
+    if !amqp.is_empty() {
+        return Err(NodeError::RabbitMqNeedsPostgres);
     }
     let path = if db.is_empty() {
         config.storage.data_dir.join("rsmev.db")

@@ -15,6 +15,61 @@ use time::OffsetDateTime;
 
 use crate::harness::*;
 
+/// Every test of this file, once per backend: `embedded::…` on SQLite, `production::…` on
+/// PostgreSQL + RabbitMQ (skipped, with a message, when those servers are absent and not
+/// required; see [`crate::backend`]).
+macro_rules! on_every_backend {
+    ($($test:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(crate::backend::Backend::Embedded).await;
+                }
+            )*
+        }
+        mod production {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if crate::backend::Backend::Production.available().await {
+                        super::$test(crate::backend::Backend::Production).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_every_backend! {
+    a_request_and_its_response_travel_with_acks_and_leave_a_complete_trace,
+    each_broken_caller_signature_is_refused_with_its_own_reason,
+    a_message_that_is_not_a_soap_envelope_is_refused_as_poor_soap_envelope_format,
+    an_expired_certificate_is_refused_as_certificate_is_expired,
+    a_certificate_of_no_participant_is_refused_as_sender_is_not_registered,
+    a_request_to_a_blocked_provider_is_refused_as_recipient_is_not_found,
+    a_message_id_that_is_not_a_lower_case_uuid_v1_is_refused_as_invalid_format,
+    a_message_id_older_than_two_days_is_refused_as_stale,
+    resending_an_accepted_message_id_is_refused_and_creates_no_second_message,
+    an_unregistered_information_type_is_refused_as_not_supported,
+    a_participant_without_a_grant_is_refused_with_access_denied,
+    invalid_business_content_is_refused_listing_every_violation,
+    a_request_past_its_eol_is_refused_with_end_of_life_reached,
+    a_full_provider_queue_refuses_with_destination_overflow_until_a_message_is_acked,
+    a_request_without_a_required_transaction_code_is_refused_as_invalid,
+    acking_an_unknown_or_already_acked_message_is_refused_as_target_message_is_not_found,
+    acking_a_message_delivered_to_someone_else_is_refused_and_leaves_it_queued,
+    a_response_to_an_unknown_or_forged_reply_to_is_refused_as_recipient_is_not_found,
+    a_response_carrying_a_request_type_is_refused_as_incorrect_response_content_type,
+    a_selector_naming_an_unknown_or_foreign_type_is_refused_as_unknown_message_type,
+    rejections_and_statuses_reach_the_requester_like_responses_in_order,
+    a_broadcast_reaches_every_granted_consumer_and_nobody_else,
+    a_request_nobody_reads_before_its_eol_expires_and_its_sender_is_told,
+    an_unacknowledged_request_is_redelivered_after_its_lease_and_never_after_ack,
+    a_long_poll_returns_a_request_sent_while_it_waits,
+    incoming_queue_statistics_count_the_callers_pending_messages_until_acked,
+}
+
 fn signature_reason(answer: &Answer) -> SignatureFaultReason {
     match &answer.expect_fault("SignatureVerificationFault").detail {
         FaultDetail::SignatureVerificationFault { reason, .. } => *reason,
@@ -28,9 +83,8 @@ fn valid_payload() -> String {
 
 // ---- the happy path ------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_and_its_response_travel_with_acks_and_leave_a_complete_trace() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_request_and_its_response_travel_with_acks_and_leave_a_complete_trace(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let payload = valid_payload();
 
     // SendRequest: accepted, addressed to the provider.
@@ -95,10 +149,23 @@ async fn a_request_and_its_response_travel_with_acks_and_leave_a_complete_trace(
             .and_then(|p| p.mnemonic.as_deref()),
         Some("MFC")
     );
+    // (On the production backend: once the response's copy is in RabbitMQ, GetResponse takes
+    // it from there; the GetRequest above, with a selector, was served from the database.)
+    w.node.settle_transport().await;
     let got = w.consumer.get_response(None).await;
     let response = delivered_response(&got);
     assert_eq!(response.original_message_id.as_ref(), Some(&request_id));
     assert_eq!(response.sender_provided.message_id, response_id);
+    if let Some(t) = w.node.store().transport_stats().await {
+        assert_eq!(
+            t.leased_from_queue, 1,
+            "the response came through its quorum queue: {t:?}"
+        );
+        assert_eq!(
+            t.leased_from_database, 1,
+            "the request was leased by selector: {t:?}"
+        );
+    }
     assert_eq!(response.sender_provided.to, reply_to);
     match &response.sender_provided.content {
         ResponseContent::Answer { primary_content, .. } => {
@@ -148,9 +215,8 @@ async fn a_request_and_its_response_travel_with_acks_and_leave_a_complete_trace(
 
 // ---- signature and sender (intake steps 2 and 3) --------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_broken_caller_signature_is_refused_with_its_own_reason() {
-    let w = World::start(NodeOptions::default()).await;
+async fn each_broken_caller_signature_is_refused_with_its_own_reason(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let payload = valid_payload();
     for (how, reason) in [
         (Breakage::NoSignature, SignatureFaultReason::NoSignatureFound),
@@ -180,9 +246,8 @@ async fn each_broken_caller_signature_is_refused_with_its_own_reason() {
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_that_is_not_a_soap_envelope_is_refused_as_poor_soap_envelope_format() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_message_that_is_not_a_soap_envelope_is_refused_as_poor_soap_envelope_format(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     for body in [
         "this is not XML",
         r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>"#,
@@ -198,9 +263,8 @@ async fn a_message_that_is_not_a_soap_envelope_is_refused_as_poor_soap_envelope_
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_expired_certificate_is_refused_as_certificate_is_expired() {
-    let w = World::start(NodeOptions::default()).await;
+async fn an_expired_certificate_is_refused_as_certificate_is_expired(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let expired = Participant::with_expired_certificate("OLD");
     w.node.register(&expired).await;
     w.node.grant(&expired, &inn_request()).await;
@@ -216,9 +280,8 @@ async fn an_expired_certificate_is_refused_as_certificate_is_expired() {
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_certificate_of_no_participant_is_refused_as_sender_is_not_registered() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_certificate_of_no_participant_is_refused_as_sender_is_not_registered(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let stranger = w.consumer.as_participant(&Participant::generate("STRANGER"));
     stranger
         .send_request(&valid_payload())
@@ -243,9 +306,8 @@ async fn a_certificate_of_no_participant_is_refused_as_sender_is_not_registered(
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_to_a_blocked_provider_is_refused_as_recipient_is_not_found() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_request_to_a_blocked_provider_is_refused_as_recipient_is_not_found(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     w.node.block(&w.provider.who).await;
     w.consumer
         .send_request(&valid_payload())
@@ -256,9 +318,8 @@ async fn a_request_to_a_blocked_provider_is_refused_as_recipient_is_not_found() 
 
 // ---- MessageID -------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_id_that_is_not_a_lower_case_uuid_v1_is_refused_as_invalid_format() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_message_id_that_is_not_a_lower_case_uuid_v1_is_refused_as_invalid_format(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     // A well-formed UUID of the wrong version: refused after the signature was checked.
     let v4 = MessageId::from_uuid(uuid::Uuid::new_v4());
     w.consumer
@@ -280,9 +341,8 @@ async fn a_message_id_that_is_not_a_lower_case_uuid_v1_is_refused_as_invalid_for
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_id_older_than_two_days_is_refused_as_stale() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_message_id_older_than_two_days_is_refused_as_stale(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let old = message_id_of_age(time::Duration::days(3));
     w.consumer
         .send_request_with(&valid_payload(), |d| d.message_id = old)
@@ -298,9 +358,8 @@ async fn a_message_id_older_than_two_days_is_refused_as_stale() {
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resending_an_accepted_message_id_is_refused_and_creates_no_second_message() {
-    let w = World::start(NodeOptions::default()).await;
+async fn resending_an_accepted_message_id_is_refused_and_creates_no_second_message(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let xml = w.consumer.send_request_xml(&valid_payload(), |_| {});
     let first = w.consumer.post(&xml).await;
     let id = first.accepted().message_id.clone().expect("MessageId");
@@ -335,9 +394,8 @@ async fn resending_an_accepted_message_id_is_refused_and_creates_no_second_messa
 
 // ---- information type, access, content ---------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unregistered_information_type_is_refused_as_not_supported() {
-    let w = World::start(NodeOptions::default()).await;
+async fn an_unregistered_information_type_is_refused_as_not_supported(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let answer = w
         .consumer
         .send_request(r#"<u:Unknown xmlns:u="urn://rsmev/test/unknown/1.0.0"><u:X>1</u:X></u:Unknown>"#)
@@ -361,9 +419,8 @@ async fn an_unregistered_information_type_is_refused_as_not_supported() {
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_participant_without_a_grant_is_refused_with_access_denied() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_participant_without_a_grant_is_refused_with_access_denied(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let outsider = w.node.participant("OUTSIDER").await;
     w.node
         .client(&outsider)
@@ -374,9 +431,8 @@ async fn a_participant_without_a_grant_is_refused_with_access_denied() {
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invalid_business_content_is_refused_listing_every_violation() {
-    let w = World::start(NodeOptions::default()).await;
+async fn invalid_business_content_is_refused_listing_every_violation(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let answer = w
         .consumer
         .send_request(&inn_request_payload("A-1", "02.01.1990"))
@@ -400,9 +456,8 @@ async fn invalid_business_content_is_refused_listing_every_violation() {
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_past_its_eol_is_refused_with_end_of_life_reached() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_request_past_its_eol_is_refused_with_end_of_life_reached(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let past = DateTime::new(OffsetDateTime::now_utc() - time::Duration::minutes(1)).expect("time");
     w.consumer
         .send_request_with(&valid_payload(), |d| d.eol = Some(past))
@@ -412,11 +467,10 @@ async fn a_request_past_its_eol_is_refused_with_end_of_life_reached() {
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_provider_queue_refuses_with_destination_overflow_until_a_message_is_acked() {
+async fn a_full_provider_queue_refuses_with_destination_overflow_until_a_message_is_acked(backend: Backend) {
     let w = World::start(NodeOptions {
         queue_quota: 2,
-        ..NodeOptions::default()
+        ..NodeOptions::on(backend)
     })
     .await;
     let first = w.request().await;
@@ -440,9 +494,8 @@ async fn a_full_provider_queue_refuses_with_destination_overflow_until_a_message
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_without_a_required_transaction_code_is_refused_as_invalid() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_request_without_a_required_transaction_code_is_refused_as_invalid(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let application = QName::new("urn://rsmev/test/application/1.0.0", "Application");
     let provider = w.provider.who.clone();
     w.node
@@ -496,9 +549,10 @@ async fn a_request_without_a_required_transaction_code_is_refused_as_invalid() {
 
 // ---- delivery faults -----------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acking_an_unknown_or_already_acked_message_is_refused_as_target_message_is_not_found() {
-    let w = World::start(NodeOptions::default()).await;
+async fn acking_an_unknown_or_already_acked_message_is_refused_as_target_message_is_not_found(
+    backend: Backend,
+) {
+    let w = World::start(NodeOptions::on(backend)).await;
     w.consumer
         .ack(&new_message_id())
         .await
@@ -510,9 +564,8 @@ async fn acking_an_unknown_or_already_acked_message_is_refused_as_target_message
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acking_a_message_delivered_to_someone_else_is_refused_and_leaves_it_queued() {
-    let w = World::start(NodeOptions::default()).await;
+async fn acking_a_message_delivered_to_someone_else_is_refused_and_leaves_it_queued(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let id = w.request().await;
     w.provider_takes().await;
     // The sender is not the recipient: its Ack cannot remove the provider's message.
@@ -523,9 +576,8 @@ async fn acking_a_message_delivered_to_someone_else_is_refused_and_leaves_it_que
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_response_to_an_unknown_or_forged_reply_to_is_refused_as_recipient_is_not_found() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_response_to_an_unknown_or_forged_reply_to_is_refused_as_recipient_is_not_found(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let id = w.request().await;
     let got = w.provider_takes().await;
     let reply_to = delivered(&got).reply_to.clone().expect("ReplyTo");
@@ -564,9 +616,8 @@ async fn a_response_to_an_unknown_or_forged_reply_to_is_refused_as_recipient_is_
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_response_carrying_a_request_type_is_refused_as_incorrect_response_content_type() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_response_carrying_a_request_type_is_refused_as_incorrect_response_content_type(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     w.request().await;
     let got = w.provider_takes().await;
     let reply_to = delivered(&got).reply_to.clone().expect("ReplyTo");
@@ -586,9 +637,8 @@ async fn a_response_carrying_a_request_type_is_refused_as_incorrect_response_con
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_selector_naming_an_unknown_or_foreign_type_is_refused_as_unknown_message_type() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_selector_naming_an_unknown_or_foreign_type_is_refused_as_unknown_message_type(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let unknown = QName::new("urn://rsmev/test/unknown/1.0.0", "Unknown");
     w.provider
         .get_request(Some(&unknown))
@@ -617,9 +667,8 @@ async fn a_selector_naming_an_unknown_or_foreign_type_is_refused_as_unknown_mess
 
 // ---- responses, broadcast, expiry, redelivery, long-poll -----------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rejections_and_statuses_reach_the_requester_like_responses_in_order() {
-    let w = World::start(NodeOptions::default()).await;
+async fn rejections_and_statuses_reach_the_requester_like_responses_in_order(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let id = w.request().await;
     let got = w.provider_takes().await;
     let reply_to = delivered(&got).reply_to.clone().expect("ReplyTo");
@@ -681,9 +730,8 @@ async fn rejections_and_statuses_reach_the_requester_like_responses_in_order() {
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broadcast_reaches_every_granted_consumer_and_nobody_else() {
-    let node = TestNode::start(NodeOptions::default()).await;
+async fn a_broadcast_reaches_every_granted_consumer_and_nobody_else(backend: Backend) {
+    let node = TestNode::start(NodeOptions::on(backend)).await;
     let publisher = node.participant("MINJUST").await;
     let first = node.participant("FIRST").await;
     let second = node.participant("SECOND").await;
@@ -735,11 +783,10 @@ async fn a_broadcast_reaches_every_granted_consumer_and_nobody_else() {
     node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_nobody_reads_before_its_eol_expires_and_its_sender_is_told() {
+async fn a_request_nobody_reads_before_its_eol_expires_and_its_sender_is_told(backend: Backend) {
     let w = World::start(NodeOptions {
         expiry_interval_secs: 1,
-        ..NodeOptions::default()
+        ..NodeOptions::on(backend)
     })
     .await;
     // Far enough ahead for the send to be accepted on a busy machine.
@@ -785,11 +832,10 @@ async fn a_request_nobody_reads_before_its_eol_expires_and_its_sender_is_told() 
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unacknowledged_request_is_redelivered_after_its_lease_and_never_after_ack() {
+async fn an_unacknowledged_request_is_redelivered_after_its_lease_and_never_after_ack(backend: Backend) {
     let w = World::start(NodeOptions {
         lease_secs: 1,
-        ..NodeOptions::default()
+        ..NodeOptions::on(backend)
     })
     .await;
     let id = w.request().await;
@@ -824,9 +870,8 @@ async fn an_unacknowledged_request_is_redelivered_after_its_lease_and_never_afte
     w.node.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_poll_returns_a_request_sent_while_it_waits() {
-    let w = World::start(NodeOptions::default()).await;
+async fn a_long_poll_returns_a_request_sent_while_it_waits(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let provider = w.provider.clone();
     let poll = tokio::spawn(async move { provider.get_request_waiting(None, Some(5)).await });
     // Give the poll a head start so it is waiting when the request arrives (not asserted).
@@ -843,9 +888,8 @@ async fn a_long_poll_returns_a_request_sent_while_it_waits() {
     w.node.shutdown().await;
 }
 
-#[tokio::test]
-async fn incoming_queue_statistics_count_the_callers_pending_messages_until_acked() {
-    let w = World::start(NodeOptions::default()).await;
+async fn incoming_queue_statistics_count_the_callers_pending_messages_until_acked(backend: Backend) {
+    let w = World::start(NodeOptions::on(backend)).await;
     let pending = |a: &Answer| -> Vec<(String, i64)> {
         match &a.envelope {
             rsmev_broker::envelope::Envelope::GetIncomingQueueStatisticsResponse(r) => r

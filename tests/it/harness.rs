@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rsmev_broker::admin::{Admin, Mode};
+
+pub use crate::backend::{Backend, Production, TestDatabase};
 use rsmev_broker::config::NodeConfig;
 use rsmev_broker::dsig::gost::{GostSigningKey, ParamSet, subject_name};
 use rsmev_broker::dsig::{self, Certificate, SignOptions, SignatureAlgorithm, Signer, VerifierRegistry};
@@ -39,6 +41,17 @@ pub struct NodeOptions {
     /// The node's key and certificate (PEM), written where the node looks for them before it
     /// starts; `None` lets the node generate its ECDSA P-256 key.
     pub node_key: Option<(String, String)>,
+    pub backend: Backend,
+}
+
+impl NodeOptions {
+    /// The defaults, on `backend`.
+    pub fn on(backend: Backend) -> NodeOptions {
+        NodeOptions {
+            backend,
+            ..NodeOptions::default()
+        }
+    }
 }
 
 impl Default for NodeOptions {
@@ -48,6 +61,7 @@ impl Default for NodeOptions {
             expiry_interval_secs: 60,
             queue_quota: 1000,
             node_key: None,
+            backend: Backend::Embedded,
         }
     }
 }
@@ -63,6 +77,9 @@ pub struct TestNode {
     /// Every answer body any [`Client`] of this node received, in order.
     pub answers: Arc<Mutex<Vec<String>>>,
     node_certificate: Certificate,
+    /// The database and queues of a [`Backend::Production`] node, removed when this is dropped
+    /// (held only for that).
+    _production: Option<Production>,
 }
 
 /// The configuration the tests give a node with data in `data_dir`.
@@ -86,9 +103,18 @@ impl TestNode {
             std::fs::write(data.join("node-key.pem"), key).expect("node key");
             std::fs::write(data.join("node-cert.pem"), cert).expect("node certificate");
         }
-        let node = Node::start(node_config(&data, &opts))
-            .await
-            .expect("the node starts");
+        let mut config = node_config(&data, &opts);
+        let production = match opts.backend {
+            Backend::Embedded => None,
+            Backend::Production => {
+                let p = Production::create()
+                    .await
+                    .expect("PostgreSQL and RabbitMQ (check Backend::available first)");
+                p.configure(&mut config);
+                Some(p)
+            }
+        };
+        let node = Node::start(config).await.expect("the node starts");
         let pem = std::fs::read(data.join("node-cert.pem")).expect("the node wrote its certificate");
         let node_certificate = Certificate::from_pem_or_der(&pem).expect("node certificate");
         TestNode {
@@ -97,6 +123,23 @@ impl TestNode {
             dir,
             answers: Arc::new(Mutex::new(Vec::new())),
             node_certificate,
+            _production: production,
+        }
+    }
+
+    /// On the production backend: waits (up to 10 s) until the outbox is empty, so every copy
+    /// is in RabbitMQ and the next lease takes it from there. Nothing to wait for otherwise.
+    pub async fn settle_transport(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while let Some(t) = self.store().transport_stats().await {
+            if t.outbox == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the outbox did not drain: {t:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

@@ -1,6 +1,8 @@
 //! Black-box integration and conformance tests: one test binary (`cargo test -p rsmev-tests`).
 //!
 //! Layout:
+//! - [`backend`]: the backends the end-to-end tests run on (embedded SQLite; PostgreSQL +
+//!   RabbitMQ) and the test databases and queues they need.
 //! - [`harness`]: nodes started in-process on port 0 over a temporary directory, participants
 //!   with generated keys registered through the admin API, a signing SOAP client that verifies
 //!   the node's signature on every answer and records every answer.
@@ -23,6 +25,7 @@
 //! Tests that read the public SMEV 3 / GIS GMP reference files run only when `RSMEV_REFERENCE`
 //! points at them (`.ci/run` sets it); when it is set but unreadable they fail loudly.
 
+mod backend;
 mod conformance;
 mod crash;
 mod exchange;

@@ -179,6 +179,24 @@ async fn store_gauges(state: &ApiState) -> Vec<MetricFamily> {
             up.set(0);
         }
     }
+    if let Some(t) = state.exchange.store().transport_stats().await {
+        let transport = gauge_vec(
+            "rsmev_transport",
+            "RabbitMQ transport: connected (0/1), outbox (copies waiting), this node's published \
+             copies, leases from a queue copy / from the database, stale copies discarded",
+            &["what"],
+        );
+        for (what, n) in [
+            ("connected", u64::from(t.connected)),
+            ("outbox", t.outbox),
+            ("published", t.published),
+            ("leased_from_queue", t.leased_from_queue),
+            ("leased_from_database", t.leased_from_database),
+            ("stale_copies", t.stale_copies),
+        ] {
+            transport.with_label_values(&[what]).set(gauge(n));
+        }
+    }
     registry.gather()
 }
 

@@ -304,6 +304,26 @@ pub struct QueueDepth {
     pub leased: u64,
 }
 
+/// The state of a queue transport ([`crate::rabbit`]), for `/metrics` and tests. Counters are
+/// this node's since it started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransportStats {
+    /// Whether this node has a connection to RabbitMQ now.
+    pub connected: bool,
+    /// Copies waiting in the outbox (all nodes').
+    pub outbox: u64,
+    /// Age of the oldest of them, in seconds.
+    pub oldest_outbox_age_secs: Option<f64>,
+    /// Copies this node published and RabbitMQ confirmed.
+    pub published: u64,
+    /// Leases made from a copy taken from a RabbitMQ queue.
+    pub leased_from_queue: u64,
+    /// Leases made from the database directly (selector, empty queue, RabbitMQ down).
+    pub leased_from_database: u64,
+    /// Copies taken and discarded (the entry was acked, expired, leased, or copied again).
+    pub stale_copies: u64,
+}
+
 /// A folder of XSD files, stored with the registry so a node's registry is self-contained.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XsdSet {
@@ -427,6 +447,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         owner: Option<&Mnemonic>,
         now: OffsetDateTime,
     ) -> Result<Vec<QueueDepth>, StoreError>;
+    /// The queue transport's state, for stores that have one (PostgreSQL + RabbitMQ).
+    async fn transport_stats(&self) -> Option<TransportStats> {
+        None
+    }
     /// Whether the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
     /// Finishes pending writes and closes. Calls after this fail with [`StoreError::Closed`].

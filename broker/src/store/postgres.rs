@@ -87,6 +87,9 @@ use super::{
 mod codec;
 mod ops;
 mod reads;
+mod transport;
+
+pub use transport::{CopyOutcome, OutboxRow, TransportCopy};
 
 /// Runs `$op(transaction, $args…)` in a transaction begun with `$begin` and commits it; an
 /// error rolls it back (the transaction is dropped unfinished).
@@ -119,6 +122,10 @@ pub struct PostgresConfig {
     /// How long a call waits for a free connection before failing (a transient error: the peer
     /// is told to retry). Default 30 s.
     pub acquire_timeout: Duration,
+    /// Write a transport copy of every new queue entry to the outbox (the RabbitMQ transport,
+    /// [`crate::rabbit`], publishes and deletes them). Default false: without RabbitMQ nothing
+    /// would ever empty the outbox.
+    pub transport: bool,
 }
 
 impl Default for PostgresConfig {
@@ -126,6 +133,7 @@ impl Default for PostgresConfig {
         PostgresConfig {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(30),
+            transport: false,
         }
     }
 }
@@ -137,6 +145,7 @@ pub struct PostgresStore {
     /// Host and database, for logs (never the password).
     target: String,
     closed: AtomicBool,
+    transport: bool,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -152,13 +161,22 @@ impl std::fmt::Debug for PostgresStore {
 /// The schema, embedded at compile time; applied and recorded by sqlx's migrator
 /// (`_sqlx_migrations`).
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "initial".into(),
-        MigrationType::Simple,
-        include_str!("../../migrations/postgres/0001_initial.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "initial".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0001_initial.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "transport".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0002_transport.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// Makes a fresh session durable: `synchronous_commit=off` (server, database or role default)
@@ -226,6 +244,7 @@ impl PostgresStore {
             pool,
             target,
             closed: AtomicBool::new(false),
+            transport: config.transport,
         })
     }
 
@@ -234,6 +253,77 @@ impl PostgresStore {
             return Err(StoreError::Closed);
         }
         self.pool.begin_with(statement).await.map_err(pool_error)
+    }
+
+    // ---- the RabbitMQ transport (see `transport.rs` and `crate::rabbit`) ------------------
+
+    /// Leases the entry a transport copy names, if the copy may still deliver it.
+    ///
+    /// # Errors
+    /// The database failed; nothing was changed.
+    pub async fn take_copy(
+        &self,
+        copy: &TransportCopy,
+        now: OffsetDateTime,
+        lease_for: time::Duration,
+    ) -> Result<CopyOutcome, StoreError> {
+        transaction!(self, BEGIN_WRITE, transport::take_copy, copy, now, lease_for)
+    }
+
+    /// Writes new copies of at most `limit` entries that need one (redelivery after a lease,
+    /// entries without a copy, live copies made before `republish_before`) to the outbox.
+    ///
+    /// # Errors
+    /// The database failed; nothing was changed.
+    pub async fn schedule_copies(
+        &self,
+        now: OffsetDateTime,
+        republish_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        transaction!(
+            self,
+            BEGIN_WRITE,
+            transport::schedule_copies,
+            now,
+            republish_before,
+            limit
+        )
+    }
+
+    /// Publishes the oldest outbox rows (at most `limit`) with `publish`, which returns the ids
+    /// of the rows RabbitMQ has confirmed; those are deleted. The rows stay locked while
+    /// `publish` runs, so no other node publishes them at the same time. Returns how many rows
+    /// were published.
+    ///
+    /// # Errors
+    /// The database failed (what `publish` published stays in the outbox and is published
+    /// again: copies are idempotent).
+    pub async fn relay_outbox<F, Fut>(&self, limit: u32, publish: F) -> Result<usize, StoreError>
+    where
+        F: FnOnce(Vec<OutboxRow>) -> Fut + Send,
+        Fut: std::future::Future<Output = Vec<i64>> + Send,
+    {
+        let mut tx = self.begin(BEGIN_WRITE).await?;
+        let rows = transport::outbox_rows(&mut tx, limit).await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let published = publish(rows).await;
+        if !published.is_empty() {
+            transport::delete_outbox_rows(&mut tx, &published).await?;
+        }
+        tx.commit().await?;
+        Ok(published.len())
+    }
+
+    /// How many copies wait in the outbox, and when the oldest was written.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn outbox_depth(&self) -> Result<(u64, Option<OffsetDateTime>), StoreError> {
+        transaction!(self, BEGIN_READ, transport::outbox_depth)
     }
 
     /// The pool, for tests that look at the server's side of things.
@@ -297,7 +387,7 @@ impl Store for PostgresStore {
         now: OffsetDateTime,
     ) -> Result<AcceptOutcome, StoreError> {
         let mut tx = self.begin(BEGIN_WRITE).await?;
-        let outcome = ops::accept(&mut tx, msg, deliveries, Some(limits), now).await?;
+        let outcome = ops::accept(&mut tx, msg, deliveries, Some(limits), self.transport, now).await?;
         if matches!(outcome, AcceptOutcome::Accepted { .. }) {
             tx.commit().await?;
         } else {
@@ -359,6 +449,7 @@ impl Store for PostgresStore {
             expiring,
             status,
             status_delivery,
+            self.transport,
             now
         )
     }

@@ -52,7 +52,7 @@ async fn lock_queues(conn: &mut Conn, targets: &[&Delivery]) -> Result<(), Store
     Ok(())
 }
 
-async fn history(
+pub(super) async fn history(
     conn: &mut Conn,
     message_id: Uuid,
     at: &str,
@@ -81,6 +81,7 @@ pub(super) async fn accept(
     msg: &NewMessage,
     deliveries: &[Delivery],
     limits: Option<AcceptLimits>,
+    transport: bool,
     now: OffsetDateTime,
 ) -> Result<AcceptOutcome, StoreError> {
     let at = encode_time(now);
@@ -175,6 +176,11 @@ pub(super) async fn accept(
     .bind(eol.as_deref())
     .execute(&mut *conn)
     .await?;
+    if transport {
+        // The copies for RabbitMQ go to the outbox in this transaction: accepted means queued
+        // here and on its way there, whether or not RabbitMQ is up right now.
+        super::transport::make_copies(conn, msg.message_id, &at).await?;
+    }
 
     // received, accepted, one queued per queue, and for a response `response-accepted` on the
     // request: one statement, in this order.
@@ -350,6 +356,7 @@ pub(super) async fn expire(
     expiring: &Expiring,
     status: &NewMessage,
     status_delivery: &Delivery,
+    transport: bool,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let id = expiring.message.message_id;
@@ -368,7 +375,16 @@ pub(super) async fn expire(
     }
     let detail = queue_label(&expiring.owner, expiring.queue);
     history(conn, id, &encode_time(now), EventKind::Expired, NODE, &detail).await?;
-    match accept(conn, status, std::slice::from_ref(status_delivery), None, now).await? {
+    match accept(
+        conn,
+        status,
+        std::slice::from_ref(status_delivery),
+        None,
+        transport,
+        now,
+    )
+    .await?
+    {
         AcceptOutcome::Accepted { .. } => Ok(true),
         // The error rolls the removal back: the entry stays for another attempt.
         AcceptOutcome::Duplicate | AcceptOutcome::Overflow { .. } => Err(StoreError::Corrupt(format!(
