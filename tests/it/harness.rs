@@ -79,7 +79,7 @@ pub struct TestNode {
     node_certificate: Certificate,
     /// The database and queues of a [`Backend::Production`] node, removed when this is dropped
     /// (held only for that).
-    _production: Option<Production>,
+    _production: Option<Arc<Production>>,
 }
 
 /// The configuration the tests give a node with data in `data_dir`.
@@ -96,6 +96,24 @@ pub fn node_config(data_dir: &Path, opts: &NodeOptions) -> NodeConfig {
 
 impl TestNode {
     pub async fn start(opts: NodeOptions) -> TestNode {
+        let production = match opts.backend {
+            Backend::Embedded => None,
+            Backend::Production => {
+                Some(Arc::new(Production::create().await.expect(
+                    "PostgreSQL and RabbitMQ (check Backend::available first)",
+                )))
+            }
+        };
+        TestNode::start_with(opts, production, |_| {}).await
+    }
+
+    /// A node on `production`'s database and queues (which other nodes may share), or embedded
+    /// when `None`; `tweak` changes its configuration last.
+    pub async fn start_with(
+        opts: NodeOptions,
+        production: Option<Arc<Production>>,
+        tweak: impl FnOnce(&mut NodeConfig),
+    ) -> TestNode {
         let dir = tempfile::tempdir().expect("temporary directory");
         let data = dir.path().join("data");
         if let Some((key, cert)) = &opts.node_key {
@@ -104,16 +122,10 @@ impl TestNode {
             std::fs::write(data.join("node-cert.pem"), cert).expect("node certificate");
         }
         let mut config = node_config(&data, &opts);
-        let production = match opts.backend {
-            Backend::Embedded => None,
-            Backend::Production => {
-                let p = Production::create()
-                    .await
-                    .expect("PostgreSQL and RabbitMQ (check Backend::available first)");
-                p.configure(&mut config);
-                Some(p)
-            }
-        };
+        if let Some(p) = &production {
+            p.configure(&mut config);
+        }
+        tweak(&mut config);
         let node = Node::start(config).await.expect("the node starts");
         let pem = std::fs::read(data.join("node-cert.pem")).expect("the node wrote its certificate");
         let node_certificate = Certificate::from_pem_or_der(&pem).expect("node certificate");
@@ -1026,7 +1038,11 @@ impl World {
 
     /// [`World::start`] with the consumer and the provider given (their keys of any algorithm).
     pub async fn with_participants(opts: NodeOptions, consumer: Participant, provider: Participant) -> World {
-        let node = TestNode::start(opts).await;
+        World::around(TestNode::start(opts).await, consumer, provider).await
+    }
+
+    /// The registry of [`World::start`] on `node`, through it.
+    pub async fn around(node: TestNode, consumer: Participant, provider: Participant) -> World {
         node.register(&consumer).await;
         node.register(&provider).await;
         node.xsd_set("inn", &[("inn.xsd", INN_XSD)]).await;

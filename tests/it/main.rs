@@ -11,6 +11,8 @@
 //! - [`node_conformance`]: every answer of a running node is valid against the real 1.3 XSDs.
 //! - [`multinode`]: two nodes on one PostgreSQL database share the queues: exactly-once
 //!   delivery, duplicate detection and redelivery across nodes.
+//! - [`transport`]: the RabbitMQ transport: outbox while RabbitMQ is down, leases from queue
+//!   copies, stale copies, redelivery copies.
 //! - [`crash`]: the real `rsmev serve` binary killed with SIGKILL mid-stream and restarted.
 //! - [`python`]: an independent Python client (zeep + signxml) completes a signed exchange.
 //! - [`conformance`], [`samples`], [`transform`], [`interop`], [`gisgmp`]: the codec, the
@@ -38,6 +40,7 @@ mod node_conformance;
 mod python;
 mod samples;
 mod transform;
+mod transport;
 
 use std::path::PathBuf;
 

@@ -1,12 +1,10 @@
 //! Several nodes on one PostgreSQL database (issue #4, point 4), black-box over HTTP: two
 //! in-process nodes, each with its own directory, key and port, share the queues of one fresh
-//! database. What one node accepts the other delivers, exactly once; a MessageID known to one
-//! is a duplicate on the other; a lease that runs out on one is redelivered by the other.
+//! database — and, in the `rabbitmq::` variants, the same RabbitMQ quorum queues. What one node
+//! accepts the other delivers, exactly once; a MessageID known to one is a duplicate on the
+//! other; a lease that runs out on one is redelivered by the other.
 //!
-//! The server is `RSMEV_TEST_POSTGRES` (e.g. `postgres://postgres@127.0.0.1:5432/postgres`,
-//! used only to create and drop the test database). When it is set the tests must reach it;
-//! when it is unset they try [`DEFAULT_SERVER`] and are skipped, with a message, if nothing
-//! answers there.
+//! Servers: see [`crate::backend`] (skipped, with a message, when absent and not required).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -29,8 +27,59 @@ struct Peer {
     answers: Arc<Mutex<Vec<String>>>,
 }
 
+/// What the nodes of a test share: a database, and on the production backend RabbitMQ queues.
+enum Cluster {
+    Database(TestDatabase),
+    Production(Production),
+}
+
+impl Cluster {
+    /// `None` (the test is skipped) when a server is missing.
+    async fn create(backend: Backend) -> Option<Cluster> {
+        match backend {
+            Backend::Embedded => Some(Cluster::Database(TestDatabase::create().await?)),
+            Backend::Production => Some(Cluster::Production(Production::create().await?)),
+        }
+    }
+
+    fn configure(&self, config: &mut rsmev_broker::config::NodeConfig) {
+        match self {
+            Cluster::Database(db) => config.storage.database = db.url.clone(),
+            Cluster::Production(p) => p.configure(config),
+        }
+    }
+}
+
+/// Runs a test of this file on PostgreSQL alone (`postgres_…`) and on PostgreSQL + RabbitMQ
+/// (`rabbitmq_…`). (`Backend::Embedded` stands for "no RabbitMQ" here: SQLite cannot be shared.)
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(crate::backend::Backend::Embedded).await;
+                }
+            )*
+        }
+        mod rabbitmq {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(crate::backend::Backend::Production).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends! {
+    two_nodes_on_one_database_deliver_every_request_exactly_once,
+    a_lease_that_runs_out_on_one_node_is_redelivered_by_the_other,
+}
+
 impl Peer {
-    async fn start(database: &str, lease_secs: u64) -> Peer {
+    async fn start(cluster: &Cluster, lease_secs: u64) -> Peer {
         let dir = tempfile::tempdir().expect("temporary directory");
         let data = dir.path().join("data");
         let mut config = node_config(
@@ -40,7 +89,7 @@ impl Peer {
                 ..NodeOptions::default()
             },
         );
-        config.storage.database = database.to_owned();
+        cluster.configure(&mut config);
         config.storage.max_connections = 4;
         let node = Node::start(config).await.expect("the node starts");
         let pem = std::fs::read(data.join("node-cert.pem")).expect("the node wrote its certificate");
@@ -120,13 +169,12 @@ async fn registry(peer: &Peer, provider: &Participant, consumers: &[Participant]
 const REQUESTS: usize = 60;
 const CONSUMERS: usize = 3;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_on_one_database_deliver_every_request_exactly_once() {
-    let Some(db) = TestDatabase::create().await else {
+async fn two_nodes_on_one_database_deliver_every_request_exactly_once(backend: Backend) {
+    let Some(db) = Cluster::create(backend).await else {
         return;
     };
-    let a = Peer::start(&db.url, 60).await;
-    let b = Peer::start(&db.url, 60).await;
+    let a = Peer::start(&db, 60).await;
+    let b = Peer::start(&db, 60).await;
     // Registered through A while B runs: B reads the shared registry and XSD set.
     let provider = Participant::generate("FNS");
     let consumers: Vec<Participant> = (0..CONSUMERS)
@@ -287,17 +335,16 @@ async fn two_nodes_on_one_database_deliver_every_request_exactly_once() {
     drop(db);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lease_that_runs_out_on_one_node_is_redelivered_by_the_other() {
-    let Some(db) = TestDatabase::create().await else {
+async fn a_lease_that_runs_out_on_one_node_is_redelivered_by_the_other(backend: Backend) {
+    let Some(db) = Cluster::create(backend).await else {
         return;
     };
     // A leases for one second, B for the default minute.
-    let a = Peer::start(&db.url, 1).await;
+    let a = Peer::start(&db, 1).await;
     let provider = Participant::generate("FNS");
     let consumer = Participant::generate("MFC");
     registry(&a, &provider, std::slice::from_ref(&consumer)).await;
-    let b = Peer::start(&db.url, 60).await;
+    let b = Peer::start(&db, 60).await;
 
     let sent = a
         .client(&consumer)
