@@ -5,14 +5,9 @@
 //! request is delivered exactly once, and what was acked is never delivered again after another
 //! restart.
 //!
-//! The binary is the one next to this test executable (`target/<profile>/rsmev`), built with
-//! `$CARGO build -p rsmev-ops --bin rsmev` when it is missing or has no `serve` command;
-//! `RSMEV_BIN` names another one.
+//! The binary: see [`crate::process`].
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,153 +20,13 @@ use rsmev_registry::InfoTypeKind;
 use tokio::sync::watch;
 
 use crate::harness::*;
+use crate::process::{Server, rsmev_binary};
 
 /// How many requests the stream sends, by how many concurrent senders, and after how many
 /// accepted answers the node is killed.
 const REQUESTS: usize = 60;
 const SENDERS: usize = 4;
 const KILL_AFTER_ACCEPTED: usize = 20;
-
-/// The `rsmev` binary to run.
-fn rsmev_binary() -> PathBuf {
-    if let Some(bin) = std::env::var_os("RSMEV_BIN") {
-        let bin = PathBuf::from(bin);
-        assert!(serves(&bin), "RSMEV_BIN={} cannot run `serve`", bin.display());
-        return bin;
-    }
-    let exe = std::env::current_exe().expect("the test executable's path");
-    // target/<profile>/deps/it-… → target/<profile>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test executable lies in target/<profile>/deps");
-    let bin = profile_dir.join(format!("rsmev{}", std::env::consts::EXE_SUFFIX));
-    if serves(&bin) {
-        return bin;
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| {
-        panic!(
-            "{} is missing or has no `serve` command, and CARGO is not set to build it; \
-             run `cargo build -p rsmev-ops --bin rsmev` or set RSMEV_BIN",
-            bin.display()
-        )
-    });
-    let mut build = Command::new(cargo);
-    build.args(["build", "-p", "rsmev-ops", "--bin", "rsmev"]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    if let Some(target_dir) = profile_dir.parent() {
-        build.arg("--target-dir").arg(target_dir);
-    }
-    let status = build
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run cargo to build rsmev: {e}"));
-    assert!(
-        status.success(),
-        "`cargo build -p rsmev-ops --bin rsmev` failed ({status})"
-    );
-    assert!(
-        serves(&bin),
-        "{} was built but `rsmev serve --help` fails: the binary has no `serve` command",
-        bin.display()
-    );
-    bin
-}
-
-fn serves(bin: &Path) -> bool {
-    bin.is_file()
-        && Command::new(bin)
-            .args(["serve", "--help"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-}
-
-/// A running `rsmev serve` child. Dropping it kills it, so a failing test leaves no server
-/// behind.
-struct Server {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts `bin serve` on a free port over `data` and waits until it accepts connections.
-    fn start(bin: &Path, data: &Path, log_dir: &Path, generation: u32) -> Server {
-        for attempt in 0..3 {
-            // A port the system just handed out and released; if another process takes it
-            // first, the child fails to bind and we try another.
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let log = log_dir.join(format!("node-{generation}-{attempt}.log"));
-            let out = std::fs::File::create(&log).expect("log file");
-            let err = out.try_clone().expect("log file");
-            let child = Command::new(bin)
-                .arg("serve")
-                .arg("--listen")
-                .arg(addr.to_string())
-                .arg("--data")
-                .arg(data)
-                .env("RSMEV_LOG_LEVEL", "warn")
-                .stdin(Stdio::null())
-                .stdout(out)
-                .stderr(err)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-            let mut server = Server {
-                child,
-                url: format!("http://{addr}"),
-                log,
-            };
-            if server.wait_until_listening(addr) {
-                return server;
-            }
-        }
-        panic!(
-            "rsmev serve did not start on three ports; see the logs in {}",
-            log_dir.display()
-        );
-    }
-
-    /// Whether the child accepts connections on `addr` (false if it exited first).
-    fn wait_until_listening(&mut self, addr: SocketAddr) -> bool {
-        for _ in 0..300 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                eprintln!(
-                    "rsmev serve exited ({status}) before listening:\n{}",
-                    std::fs::read_to_string(&self.log).unwrap_or_default()
-                );
-                return false;
-            }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "rsmev serve is not listening on {addr}:\n{}",
-            std::fs::read_to_string(&self.log).unwrap_or_default()
-        );
-    }
-
-    /// SIGKILL (what `Child::kill` sends on Unix): no shutdown, no flush.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL the node");
-        self.child.wait().expect("reap the node");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// What happened to one request of the stream.
 #[derive(Debug, Default, Clone)]

@@ -766,13 +766,17 @@ impl Client {
 
     /// GetRequest with the long-poll extension `?wait=SECS`.
     pub async fn get_request_waiting(&self, q: Option<&QName>, wait_secs: Option<u64>) -> Answer {
+        self.post_to(&self.get_request_xml(q), wait_secs).await
+    }
+
+    /// A signed GetRequest for any type (`None`) or the type `q`.
+    pub fn get_request_xml(&self, q: Option<&QName>) -> String {
         let (selector, signature) = self.selector(q);
-        let xml = Envelope::GetRequestRequest(GetRequestRequest {
+        Envelope::GetRequestRequest(GetRequestRequest {
             selector,
             caller_signature: Some(signature),
         })
-        .to_xml();
-        self.post_to(&xml, wait_secs).await
+        .to_xml()
     }
 
     pub async fn get_response(&self, q: Option<&QName>) -> Answer {
@@ -819,17 +823,21 @@ impl Client {
 
     /// Ack of the message `message_id` (`accepted="true"`).
     pub async fn ack(&self, message_id: &MessageId) -> Answer {
+        self.post(&self.ack_xml(message_id)).await
+    }
+
+    /// A signed Ack of `message_id` (accepted).
+    pub fn ack_xml(&self, message_id: &MessageId) -> String {
         let (target, signature) = self.sign(AckTargetMessage {
             id: SIGNED_ID.into(),
             accepted: Some(true),
             message_id: message_id.clone(),
         });
-        let xml = Envelope::AckRequest(AckRequest {
+        Envelope::AckRequest(AckRequest {
             target,
             caller_signature: Some(signature),
         })
-        .to_xml();
-        self.post(&xml).await
+        .to_xml()
     }
 
     /// POSTs a SOAP envelope to `/ws` and reads the answer.

@@ -37,6 +37,7 @@ mod harness;
 mod interop;
 mod multinode;
 mod node_conformance;
+mod process;
 mod python;
 mod samples;
 mod transform;
