@@ -67,6 +67,9 @@ relay_interval_ms = 200
 scan_interval_ms = 1000
 # A copy nobody took for this many seconds is published again (in case RabbitMQ lost it).
 republish_after_secs = 3600
+# AMQP adapter: most envelopes waiting unread in one participant's inbox queue
+# (<prefix>.<mnemonic>.inbox, created by `rsmev participant amqp-setup`).
+adapter_window = 64
 
 [node]
 # The node's own identity, shown as MessageMetadata sender of the statuses it generates.
@@ -206,6 +209,7 @@ pub struct RabbitMqConfig {
     pub relay_interval_ms: u64,
     pub scan_interval_ms: u64,
     pub republish_after_secs: u64,
+    pub adapter_window: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,7 +18,8 @@ use crate::api::{self, ApiState};
 use crate::config::NodeConfig;
 use crate::dsig::{self, Certificate, Signer, VerifierRegistry};
 use crate::exchange::{Exchange, ExchangeError, ExchangeSettings, NodeIdentity};
-use crate::rabbit::{RabbitConfig, RabbitStore};
+use crate::rabbit::adapter::{self, AdapterConfig};
+use crate::rabbit::{RabbitConfig, RabbitStore, Topology};
 use crate::store::postgres::{PostgresConfig, PostgresStore};
 use crate::store::sqlite::{SqliteConfig, SqliteStore};
 use crate::store::{Store, StoreError};
@@ -111,11 +112,22 @@ impl Node {
         let state = ApiState::new(exchange.clone(), config.clone(), url.clone());
         let server = tokio::spawn(api::serve(listener, state, tls, wait_for(shutdown_rx.clone())));
 
-        let background = vec![tokio::spawn(expiry_loop(
+        let mut background = vec![tokio::spawn(expiry_loop(
             exchange.clone(),
             Duration::from_secs(config.background.expiry_interval_secs.max(1)),
-            shutdown_rx,
+            shutdown_rx.clone(),
         ))];
+        let amqp = config.rabbitmq.url.expose().trim();
+        if !amqp.is_empty() {
+            let adapter = AdapterConfig {
+                url: amqp.to_owned(),
+                topology: Topology {
+                    prefix: config.rabbitmq.prefix.clone(),
+                },
+                window: config.rabbitmq.adapter_window.max(1),
+            };
+            background.push(tokio::spawn(adapter::run(exchange.clone(), adapter, shutdown_rx)));
+        }
         tracing::info!(%addr, %url, "node started");
         Ok(RunningNode {
             addr,

@@ -179,6 +179,14 @@ pub struct DataArgs {
     /// The node's data directory (overrides storage.data_dir).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Database URL (overrides storage.database): `postgres://user:password@host:5432/db`, or
+    /// `sqlite:PATH`.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// RabbitMQ AMQP URL (overrides rabbitmq.url): `amqp://user:password@host:5672/vhost`.
+    /// Needs a PostgreSQL database.
+    #[arg(long, value_name = "URL")]
+    pub rabbitmq: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -327,6 +335,44 @@ pub enum ParticipantCommand {
     Block(ParticipantRef),
     /// Let a blocked participant exchange messages again.
     Unblock(ParticipantRef),
+    /// Give a participant the AMQP queue adapter: a RabbitMQ user that may read only its inbox
+    /// and reply queues and publish only to the intake exchange, and those queues.
+    AmqpSetup(AmqpSetupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AmqpSetupArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The participant's mnemonic (registered on the node).
+    #[arg(value_parser = parse_mnemonic)]
+    pub mnemonic: Mnemonic,
+    /// RabbitMQ management API (the rabbitmq_management plugin), where users and permissions
+    /// are created.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:15672")]
+    pub management_url: String,
+    /// Administrator of the management API.
+    #[arg(
+        long,
+        value_name = "USER",
+        default_value = "guest",
+        env = "RSMEV_RABBITMQ_MANAGEMENT_USER"
+    )]
+    pub management_user: String,
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        default_value = "guest",
+        env = "RSMEV_RABBITMQ_MANAGEMENT_PASSWORD",
+        hide_env_values = true
+    )]
+    pub management_password: String,
+    /// Virtual host of the node's RabbitMQ URL.
+    #[arg(long, default_value = "/")]
+    pub vhost: String,
+    /// The participant user's password. Default: a new random one, printed once.
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -221,19 +221,33 @@ impl Drop for Production {
                 .map_err(|e| e.to_string())?;
             let channel = amqp.create_channel().await.map_err(|e| e.to_string())?;
             let topology = Topology { prefix };
+            let mut queues = vec![topology.intake()];
             for owner in owners {
                 let Ok(owner) = rsmev_registry::Mnemonic::new(owner) else {
                     continue;
                 };
                 for kind in ["requests", "responses", "statuses"] {
                     let kind = rsmev_broker::store::QueueKind::parse(kind).map_err(|e| e.clone())?;
-                    let _ = channel
-                        .queue_delete(
-                            topology.queue(&owner, kind).as_str().into(),
-                            lapin::options::QueueDeleteOptions::default(),
-                        )
-                        .await;
+                    queues.push(topology.queue(&owner, kind));
                 }
+                queues.push(topology.inbox(&owner));
+                queues.push(topology.replies(&owner));
+            }
+            for queue in queues {
+                let _ = channel
+                    .queue_delete(
+                        queue.as_str().into(),
+                        lapin::options::QueueDeleteOptions::default(),
+                    )
+                    .await;
+            }
+            for exchange in [topology.exchange(), topology.intake()] {
+                let _ = channel
+                    .exchange_delete(
+                        exchange.as_str().into(),
+                        lapin::options::ExchangeDeleteOptions::default(),
+                    )
+                    .await;
             }
             let _ = amqp.close(200, "clean-up".into()).await;
             Ok(())

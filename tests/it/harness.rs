@@ -877,7 +877,7 @@ impl Client {
         Ok(self.read_answer(http_status, body))
     }
 
-    fn read_answer(&self, http_status: u16, body: String) -> Answer {
+    pub fn read_answer(&self, http_status: u16, body: String) -> Answer {
         self.answers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

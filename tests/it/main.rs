@@ -13,6 +13,7 @@
 //!   delivery, duplicate detection and redelivery across nodes.
 //! - [`transport`]: the RabbitMQ transport: outbox while RabbitMQ is down, leases from queue
 //!   copies, stale copies, redelivery copies.
+//! - [`amqp`]: the AMQP queue adapter: `rsmev participant amqp-setup`, intake and inbox queues.
 //! - [`crash`]: the real `rsmev serve` binary killed with SIGKILL mid-stream and restarted.
 //! - [`python`]: an independent Python client (zeep + signxml) completes a signed exchange.
 //! - [`conformance`], [`samples`], [`transform`], [`interop`], [`gisgmp`]: the codec, the
@@ -27,6 +28,7 @@
 //! Tests that read the public SMEV 3 / GIS GMP reference files run only when `RSMEV_REFERENCE`
 //! points at them (`.ci/run` sets it); when it is set but unreadable they fail loudly.
 
+mod amqp;
 mod backend;
 mod conformance;
 mod crash;

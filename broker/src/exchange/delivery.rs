@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rsmev_registry::{InfoTypeKind, QName};
+use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -56,7 +56,19 @@ impl Exchange {
                 Some(q)
             }
         };
-        let leased = self.lease_waiting(caller, queue, wanted.as_ref(), wait).await?;
+        self.lease_and_build(caller, queue, wanted.as_ref(), wait).await
+    }
+
+    /// Leases the first message of `caller`'s `queue` matching `wanted` (waiting up to `wait`)
+    /// and builds the signed GetRequest/GetResponse answer carrying it.
+    async fn lease_and_build(
+        &self,
+        caller: &Caller,
+        queue: QueueKind,
+        wanted: Option<&QName>,
+        wait: Option<Duration>,
+    ) -> Result<Envelope, Fault> {
+        let leased = self.lease_waiting(caller, queue, wanted, wait).await?;
         let now = OffsetDateTime::now_utc();
         match (queue, leased) {
             (QueueKind::Requests, None) => {
@@ -88,6 +100,41 @@ impl Exchange {
                 }))
             }
         }
+    }
+
+    /// For adapters that deliver on a participant's behalf (the AMQP adapter): leases the first
+    /// message of `participant`'s `queue`, as a GetRequest / GetResponse / GetStatus without a
+    /// selector from that participant would, and returns the signed answer carrying it; `None`
+    /// when the queue is empty.
+    ///
+    /// # Errors
+    /// The participant is unknown or blocked (`SenderIsNotRegistered`), or the node failed
+    /// (`SMEVFailure`).
+    pub async fn deliver(&self, participant: &Mnemonic, queue: QueueKind) -> Result<Option<Envelope>, Fault> {
+        let view = self.registry_view().await.map_err(|e| self.failure(&e))?;
+        let Some(p) = view
+            .participant(participant)
+            .filter(|p| p.status == rsmev_registry::ParticipantStatus::Active)
+        else {
+            return Err(Fault::new(
+                FaultDetail::SenderIsNotRegistered,
+                format!("{participant} is not an active participant of this node"),
+            ));
+        };
+        let caller = Caller {
+            participant: p.clone(),
+            view: view.clone(),
+        };
+        let answer = match queue {
+            QueueKind::Statuses => self.get_status(&caller, None).await?,
+            _ => self.lease_and_build(&caller, queue, None, None).await?,
+        };
+        Ok(match &answer {
+            Envelope::GetRequestResponse(GetRequestResponse { message: None })
+            | Envelope::GetResponseResponse(GetResponseResponse { message: None })
+            | Envelope::GetStatusResponse(GetStatusResponse { message: None }) => None,
+            _ => Some(answer),
+        })
     }
 
     pub(super) async fn get_status(

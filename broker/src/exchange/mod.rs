@@ -186,12 +186,23 @@ impl Exchange {
     /// Answers one SOAP request. `wait` asks GetRequest/GetResponse/GetStatus to wait up to that
     /// long for a message when the queue is empty (an RSMEV extension; capped by the settings).
     pub async fn handle(&self, body: &[u8], wait: Option<Duration>) -> Envelope {
+        self.handle_checked(body, wait, None).await
+    }
+
+    /// [`Exchange::handle`] for a channel that already knows who its peer is (the AMQP adapter:
+    /// the RabbitMQ user the message came from): a request signed by anyone but `peer` is
+    /// refused with `AccessDenied` before anything is done.
+    pub async fn handle_from(&self, body: &[u8], peer: &Mnemonic) -> Envelope {
+        self.handle_checked(body, None, Some(peer)).await
+    }
+
+    async fn handle_checked(&self, body: &[u8], wait: Option<Duration>, peer: Option<&Mnemonic>) -> Envelope {
         let started = Instant::now();
         let (operation, answer) = match Envelope::parse(body, &self.inner.settings.xml) {
             Err(e) => (None, Err(e.fault())),
             Ok(parsed) => {
                 let op = parsed.envelope().operation();
-                (op, self.dispatch(parsed, wait).await)
+                (op, self.dispatch(parsed, wait, peer).await)
             }
         };
         let name = operation.map_or("unknown", Operation::name);
@@ -207,7 +218,12 @@ impl Exchange {
         answer.unwrap_or_else(Envelope::Fault)
     }
 
-    async fn dispatch(&self, parsed: ParsedEnvelope, wait: Option<Duration>) -> Result<Envelope, Fault> {
+    async fn dispatch(
+        &self,
+        parsed: ParsedEnvelope,
+        wait: Option<Duration>,
+        peer: Option<&Mnemonic>,
+    ) -> Result<Envelope, Fault> {
         if parsed.envelope().direction() != crate::envelope::Direction::Input {
             return Err(Fault::invalid_content(
                 format!(
@@ -219,6 +235,17 @@ impl Exchange {
         }
         let now = OffsetDateTime::now_utc();
         let caller = self.authenticate(&parsed, now).await?;
+        if let Some(peer) = peer
+            && *peer != caller.participant.mnemonic
+        {
+            return Err(Fault::new(
+                FaultDetail::AccessDenied,
+                format!(
+                    "the message is signed by {} but was sent through the channel of {peer}",
+                    caller.participant.mnemonic
+                ),
+            ));
+        }
         let wait = wait.map(|w| w.min(self.inner.settings.max_long_poll));
         match parsed.into_envelope() {
             Envelope::SendRequestRequest(r) => self.send_request(&caller, r, now).await,

@@ -68,6 +68,11 @@ impl RegistryView {
         self.participants.get(m)
     }
 
+    /// Every participant, in no particular order.
+    pub fn participants(&self) -> impl Iterator<Item = &Participant> {
+        self.participants.values()
+    }
+
     pub fn is_active(&self, m: &Mnemonic) -> bool {
         self.participants
             .get(m)

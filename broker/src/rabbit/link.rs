@@ -47,6 +47,22 @@ impl Topology {
         format!("{}.{}.{}", self.prefix, owner.as_str(), kind.as_str())
     }
 
+    /// The AMQP adapter's intake: a fanout exchange and the quorum queue bound to it, both
+    /// `<prefix>.intake`.
+    pub fn intake(&self) -> String {
+        format!("{}.intake", self.prefix)
+    }
+
+    /// Where the AMQP adapter delivers a participant's messages: `<prefix>.<mnemonic>.inbox`.
+    pub fn inbox(&self, participant: &Mnemonic) -> String {
+        format!("{}.{}.inbox", self.prefix, participant.as_str())
+    }
+
+    /// Where the AMQP adapter answers a participant's envelopes: `<prefix>.<mnemonic>.replies`.
+    pub fn replies(&self, participant: &Mnemonic) -> String {
+        format!("{}.{}.replies", self.prefix, participant.as_str())
+    }
+
     pub fn routing_key(owner: &Mnemonic, kind: QueueKind) -> String {
         format!("{}.{}", owner.as_str(), kind.as_str())
     }

@@ -28,6 +28,7 @@
 //! behave exactly as without RabbitMQ. A copy is a hint, never the record: RabbitMQ losing,
 //! duplicating or delaying one can delay a delivery, never duplicate one after its Ack or lose it.
 
+pub mod adapter;
 mod link;
 
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod amqp_setup;
 mod bench;
 mod config;
 mod demo;

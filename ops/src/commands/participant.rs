@@ -18,6 +18,7 @@ pub async fn run(cmd: ParticipantCommand) -> anyhow::Result<ExitCode> {
         ParticipantCommand::List(data) => LocalStore::with(&data, Open::Existing, list).await,
         ParticipantCommand::Block(r) => set_status(r, ParticipantStatus::Blocked).await,
         ParticipantCommand::Unblock(r) => set_status(r, ParticipantStatus::Active).await,
+        ParticipantCommand::AmqpSetup(args) => super::amqp_setup::run(args).await,
     }
 }
 

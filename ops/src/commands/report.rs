@@ -154,6 +154,8 @@ mod tests {
             data: DataArgs {
                 config: None,
                 data: None,
+                database: None,
+                rabbitmq: None,
             },
             from: time::macros::date!(2026 - 03 - 01),
             to: time::macros::date!(2026 - 03 - 02),

@@ -32,13 +32,20 @@ pub struct LocalStore {
     pub store: Arc<dyn Store>,
 }
 
-/// The configuration: defaults, then the file, then `RSMEV_*` variables, then --data.
+/// The configuration: defaults, then the file, then `RSMEV_*` variables, then --database,
+/// --rabbitmq and --data.
 ///
 /// # Errors
 /// The file or a variable is unreadable or invalid.
 pub fn load_config(args: &DataArgs) -> anyhow::Result<NodeConfig> {
     let mut config =
         NodeConfig::load(args.config.as_deref(), std::env::vars()).context("loading the configuration")?;
+    if let Some(url) = &args.database {
+        config.storage.database.clone_from(url);
+    }
+    if let Some(url) = &args.rabbitmq {
+        config.rabbitmq.url = rsmev_broker::config::Secret::new(url.clone());
+    }
     if let Some(dir) = &args.data {
         config.storage.data_dir.clone_from(dir);
     }
