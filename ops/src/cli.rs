@@ -216,6 +216,9 @@ pub enum BenchStore {
     Sqlite,
     /// A fresh PostgreSQL database (see --postgres), dropped at the end.
     Postgres,
+    /// PostgreSQL + RabbitMQ (the production backend): a fresh database and queues under a
+    /// fresh name prefix on --amqp, both removed at the end.
+    Rabbitmq,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

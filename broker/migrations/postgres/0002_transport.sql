@@ -35,3 +35,10 @@ CREATE TABLE outbox (
     transport  bigint           NOT NULL,
     created_at text COLLATE "C" NOT NULL
 );
+
+-- Participants served by the AMQP queue adapter (`rsmev participant amqp-setup`): the nodes fill
+-- their inbox queues. Not part of the exported registry; no foreign key, so a registry import
+-- (which replaces every participant) keeps the marks.
+CREATE TABLE amqp_participants (
+    mnemonic text COLLATE "C" PRIMARY KEY
+);

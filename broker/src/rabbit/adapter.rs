@@ -14,8 +14,8 @@
 //!   The intake message is acked only after the answer is confirmed by RabbitMQ; should the node
 //!   die in between, the envelope is processed again and answered as a resend is
 //!   (`MessageIsAlreadySent`, `TargetMessageIsNotFound`).
-//! - **Delivery.** For each participant that has an inbox queue `<prefix>.<mnemonic>.inbox`
-//!   (created by `rsmev participant amqp-setup`), the node leases messages from its requests,
+//! - **Delivery.** For each participant set up with `rsmev participant amqp-setup` (which
+//!   creates its inbox queue `<prefix>.<mnemonic>.inbox` and marks it in the database), the node leases messages from its requests,
 //!   responses and statuses queues exactly as a GetRequest/GetResponse/GetStatus without selector
 //!   would ([`Exchange::deliver`]) and publishes the signed answer envelope
 //!   (`GetRequestResponse`, …) to the inbox, keeping at most `window` unread there. The
@@ -256,37 +256,20 @@ async fn answer_intake(
     }
 }
 
-/// Participants with an inbox: found by declaring it passively, one channel per look (a missing
-/// queue closes the channel it was asked on).
-async fn inboxes(
-    exchange: &Exchange,
-    topology: &Topology,
-    connection: &Connection,
-) -> Result<BTreeSet<Mnemonic>, lapin::Error> {
-    let mut found = BTreeSet::new();
-    let Ok(view) = exchange.registry_view().await else {
-        return Ok(found);
-    };
-    for p in view.participants() {
-        let channel = connection.create_channel().await?;
-        let passive = QueueDeclareOptions {
-            passive: true,
-            ..QueueDeclareOptions::default()
-        };
-        if channel
-            .queue_declare(
-                topology.inbox(&p.mnemonic).as_str().into(),
-                passive,
-                FieldTable::default(),
-            )
-            .await
-            .is_ok()
-        {
-            found.insert(p.mnemonic.clone());
-            let _ = channel.close(200, "looked".into()).await;
+/// Participants the adapter serves: marked in the store by `rsmev participant amqp-setup`, and
+/// active in the registry.
+async fn inboxes(exchange: &Exchange) -> BTreeSet<Mnemonic> {
+    let (marked, view) = match (
+        exchange.store().amqp_participants().await,
+        exchange.registry_view().await,
+    ) {
+        (Ok(marked), Ok(view)) => (marked, view),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "AMQP adapter: cannot read its participants; will retry");
+            return BTreeSet::new();
         }
-    }
-    Ok(found)
+    };
+    marked.into_iter().filter(|m| view.is_active(m)).collect()
 }
 
 /// Fills the inboxes until `stop`.
@@ -305,7 +288,7 @@ async fn deliver_loop(
             return Ok(());
         }
         if discovered_at.is_none_or(|t| t.elapsed() >= DISCOVERY_INTERVAL) {
-            participants = inboxes(exchange, &config.topology, connection).await?;
+            participants = inboxes(exchange).await;
             discovered_at = Some(tokio::time::Instant::now());
         }
         let mut delivered = 0;

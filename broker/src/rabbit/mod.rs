@@ -379,6 +379,12 @@ impl Store for RabbitStore {
     ) -> Result<Vec<QueueDepth>, StoreError> {
         self.shared.pg.queue_depths(owner, now).await
     }
+    async fn amqp_participants(&self) -> Result<Vec<Mnemonic>, StoreError> {
+        self.shared.pg.amqp_participants().await
+    }
+    async fn set_amqp_participant(&self, participant: &Mnemonic) -> Result<(), StoreError> {
+        self.shared.pg.set_amqp_participant(participant).await
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         // Ready means able to accept: the database. RabbitMQ being down only delays copies.
         self.shared.pg.ping().await

@@ -345,6 +345,8 @@ pub enum StoreError {
     #[error("the store is shutting down")]
     Closed,
     #[error("{0}")]
+    Unsupported(&'static str),
+    #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
@@ -447,6 +449,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         owner: Option<&Mnemonic>,
         now: OffsetDateTime,
     ) -> Result<Vec<QueueDepth>, StoreError>;
+    /// Participants the AMQP queue adapter serves (marked by `rsmev participant amqp-setup`).
+    async fn amqp_participants(&self) -> Result<Vec<Mnemonic>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// Marks `participant` as served by the AMQP queue adapter. Only the PostgreSQL store keeps
+    /// the mark (the adapter needs RabbitMQ, which needs PostgreSQL).
+    async fn set_amqp_participant(&self, participant: &Mnemonic) -> Result<(), StoreError> {
+        let _ = participant;
+        Err(StoreError::Unsupported(
+            "the AMQP adapter needs the PostgreSQL store (and RabbitMQ)",
+        ))
+    }
     /// The queue transport's state, for stores that have one (PostgreSQL + RabbitMQ).
     async fn transport_stats(&self) -> Option<TransportStats> {
         None

@@ -478,6 +478,14 @@ impl Store for PostgresStore {
         transaction!(self, BEGIN_READ, reads::queue_depths, owner, now)
     }
 
+    async fn amqp_participants(&self) -> Result<Vec<Mnemonic>, StoreError> {
+        transaction!(self, BEGIN_READ, transport::amqp_participants)
+    }
+
+    async fn set_amqp_participant(&self, participant: &Mnemonic) -> Result<(), StoreError> {
+        transaction!(self, BEGIN_WRITE, transport::set_amqp_participant, participant)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);

@@ -3,7 +3,8 @@
 //!
 //! Users and permissions go through the RabbitMQ management HTTP API (`PUT /api/users/…`,
 //! `PUT /api/permissions/…`); the queues are declared over AMQP with the node's own RabbitMQ
-//! URL. Running it again is harmless: the user's password is reset (to the given or a new one),
+//! URL; last, the participant is marked in the database, and from then on the nodes deliver
+//! its messages to its inbox instead of waiting for GetRequest. Running it again is harmless: the user's password is reset (to the given or a new one),
 //! permissions and queues stay as they are.
 
 use std::process::ExitCode;
@@ -94,6 +95,8 @@ pub async fn run(args: AmqpSetupArgs) -> anyhow::Result<ExitCode> {
         declare_participant(&url, &topology, &args.mnemonic)
             .await
             .context("declaring the participant's queues")?;
+        // Last: from now on the nodes fill the inbox.
+        local.store.set_amqp_participant(&args.mnemonic).await?;
 
         outln!("AMQP adapter ready for {}:", args.mnemonic);
         outln!("  user         {user}");

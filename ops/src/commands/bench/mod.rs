@@ -27,10 +27,12 @@ use rsmev_broker::config::NodeConfig;
 use rsmev_broker::dsig::{Certificate, RingSigner};
 use rsmev_broker::envelope::InfoTypeName;
 use rsmev_broker::node::{generate_self_signed, open_store};
+use rsmev_broker::store::QueueKind;
 use rsmev_registry::{
     Grant, InfoType, InfoTypeKind, Mnemonic, Participant, ParticipantStatus, QName, Service,
 };
 use serde::Serialize;
+use sqlx::Connection as _;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 use super::store::load_config;
@@ -85,13 +87,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         config.storage.data_dir = temporary.path().to_owned();
         config.storage.database = match args.store {
             BenchStore::Sqlite => String::new(),
-            BenchStore::Postgres => {
+            BenchStore::Postgres | BenchStore::Rabbitmq => {
                 let db = TempDatabase::create(&args.postgres).await?;
                 let url = db.url();
                 database = Some(db);
                 url
             }
         };
+        if args.store == BenchStore::Rabbitmq {
+            config.rabbitmq.url = rsmev_broker::config::Secret::new(args.amqp.clone());
+            config.rabbitmq.prefix = format!("rsmev-bench-{}", std::process::id());
+        }
     }
     let data_dir = config.storage.data_dir.clone();
     let registered = register(&config, &data_dir, pairs, size).await;
@@ -107,6 +113,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Err(e) => Err(e),
     };
     if let Some(db) = database {
+        if args.store == BenchStore::Rabbitmq {
+            delete_queues(&db, &args.amqp, &config.rabbitmq.prefix).await;
+        }
         db.drop_database().await;
     }
     let (load, node_figures) = outcome?;
@@ -249,6 +258,14 @@ impl ChildNode {
         } else {
             command.env("RSMEV_STORAGE_DATABASE", &config.storage.database);
         }
+        let amqp = config.rabbitmq.url.expose();
+        if amqp.is_empty() {
+            command.env_remove("RSMEV_RABBITMQ_URL");
+        } else {
+            command
+                .env("RSMEV_RABBITMQ_URL", amqp)
+                .env("RSMEV_RABBITMQ_PREFIX", &config.rabbitmq.prefix);
+        }
         let mut child = command.spawn().context("starting `rsmev serve`")?;
         let pid = child.id().ok_or_else(|| anyhow!("the node exited at once"))?;
         let stdout = child
@@ -287,6 +304,48 @@ impl ChildNode {
             return;
         }
         let _ = self.child.kill().await;
+    }
+}
+
+/// Deletes the RabbitMQ queues and exchanges the run's node declared (under `prefix`, for the
+/// participants registered in `db`). Best effort: a failure is reported, not fatal.
+async fn delete_queues(db: &TempDatabase, amqp: &str, prefix: &str) {
+    use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+    let cleaned = async {
+        let mut conn = sqlx::PgConnection::connect(&db.url()).await?;
+        let owners: Vec<String> = sqlx::query_scalar("SELECT mnemonic FROM participants")
+            .fetch_all(&mut conn)
+            .await?;
+        let _ = conn.close().await;
+        let connection = lapin::Connection::connect(amqp, lapin::ConnectionProperties::default()).await?;
+        let channel = connection.create_channel().await?;
+        let topology = rsmev_broker::rabbit::Topology {
+            prefix: prefix.to_owned(),
+        };
+        let mut queues = vec![topology.intake()];
+        for owner in owners
+            .into_iter()
+            .filter_map(|m| rsmev_registry::Mnemonic::new(m).ok())
+        {
+            for kind in [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses] {
+                queues.push(topology.queue(&owner, kind));
+            }
+        }
+        for queue in queues {
+            channel
+                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await?;
+        }
+        for exchange in [topology.exchange(), topology.intake()] {
+            let _ = channel
+                .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+                .await;
+        }
+        let _ = connection.close(200, "bench done".into()).await;
+        anyhow::Ok(())
+    };
+    if let Err(e) = cleaned.await {
+        eprintln!("warning: could not delete the run's RabbitMQ queues under {prefix}: {e:#}");
     }
 }
 
@@ -610,6 +669,7 @@ impl Report {
                 match args.store {
                     BenchStore::Sqlite => "sqlite".into(),
                     BenchStore::Postgres => "postgres".into(),
+                    BenchStore::Rabbitmq => "postgres+rabbitmq".into(),
                 }
             },
             pairs,
