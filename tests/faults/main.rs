@@ -354,19 +354,7 @@ async fn one_of_two_nodes_killed_mid_stream_loses_nothing_and_duplicates_nothing
     let mut config = node_config(&data_a, &NodeOptions::default());
     p.configure(&mut config);
     let store = open_store(&config).await.expect("store opens");
-    {
-        let admin = Admin::new(store.as_ref(), data_a.join("xsd"));
-        register(&admin, &consumer).await;
-        register(&admin, &provider).await;
-        admin
-            .put_infotype(
-                &infotype(&inn_request(), InfoTypeKind::Request, &provider),
-                Mode::Add,
-            )
-            .await
-            .expect("information type");
-        grant(&admin, &consumer, &inn_request()).await;
-    }
+    register_inn_pair(&Admin::new(store.as_ref(), data_a.join("xsd")), &consumer, &provider).await;
 
     let env: Vec<(String, String)> = [
         ("RSMEV_STORAGE_DATABASE", p.database.url.clone()),

@@ -52,16 +52,7 @@ async fn a_node_killed_mid_stream_loses_no_accepted_request_and_redelivers_no_ac
         let config = node_config(&data, &NodeOptions::default());
         let store = open_store(&config).await.expect("store opens");
         let admin = Admin::new(store.as_ref(), data.join("xsd"));
-        register(&admin, &consumer).await;
-        register(&admin, &provider).await;
-        admin
-            .put_infotype(
-                &infotype(&inn_request(), InfoTypeKind::Request, &provider),
-                Mode::Add,
-            )
-            .await
-            .expect("information type");
-        grant(&admin, &consumer, &inn_request()).await;
+        register_inn_pair(&admin, &consumer, &provider).await;
         store.close().await;
     }
 

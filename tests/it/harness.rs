@@ -269,6 +269,19 @@ pub async fn grant(admin: &Admin<'_>, consumer: &Participant, q: &QName) {
 }
 
 /// An information type with no XSD and no transaction code.
+/// Registers `consumer` and `provider`, the request type `InnRequest` (no format control)
+/// served by the provider, and the consumer's grant, through `admin`: the registry of the tests
+/// that drive a node process they start themselves.
+pub async fn register_inn_pair(admin: &Admin<'_>, consumer: &Participant, provider: &Participant) {
+    register(admin, consumer).await;
+    register(admin, provider).await;
+    admin
+        .put_infotype(&infotype(&inn_request(), InfoTypeKind::Request, provider), Mode::Add)
+        .await
+        .expect("information type");
+    grant(admin, consumer, &inn_request()).await;
+}
+
 pub fn infotype(q: &QName, kind: InfoTypeKind, provider: &Participant) -> InfoType {
     InfoType {
         qname: q.clone(),

@@ -293,8 +293,21 @@ pub(super) async fn lease(
     let Some(row) = found else {
         return Ok(None);
     };
+    leased_from_row(conn, &row, owner, queue, &at, lease_until).await.map(Some)
+}
+
+/// The end of every lease: reads `attempts` and the message from `row` (as the lease statements
+/// return them), records `leased` or `redelivered`, and builds the [`Leased`].
+pub(super) async fn leased_from_row(
+    conn: &mut Conn,
+    row: &sqlx::postgres::PgRow,
+    owner: &Mnemonic,
+    queue: QueueKind,
+    at: &str,
+    lease_until: OffsetDateTime,
+) -> Result<Leased, StoreError> {
     let attempts: i32 = row.try_get(0)?;
-    let message = message_from_row(&row, 1)?;
+    let message = message_from_row(row, 1)?;
     let attempt = u32::try_from(attempts)
         .map_err(|_| StoreError::Corrupt(format!("{} has {attempts} attempts", message.message_id)))?;
     let event = if attempt == 1 {
@@ -303,15 +316,14 @@ pub(super) async fn lease(
         EventKind::Redelivered
     };
     let detail = format!("{} attempt {attempt}", queue_label(owner, queue));
-    history(conn, message.message_id, &at, event, owner.as_str(), &detail).await?;
-
-    Ok(Some(Leased {
+    history(conn, message.message_id, at, event, owner.as_str(), &detail).await?;
+    Ok(Leased {
         message,
         owner: owner.clone(),
         queue,
         attempt,
         lease_until,
-    }))
+    })
 }
 
 pub(super) async fn ack(

@@ -14,9 +14,9 @@ use sqlx::postgres::PgConnection;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
-use super::codec::{message_columns, message_from_row};
-use crate::store::encoding::{decode_mnemonic, decode_queue, decode_time, encode_time, queue_label};
-use crate::store::{EventKind, Leased, QueueKind, StoreError};
+use super::codec::message_columns;
+use crate::store::encoding::{decode_mnemonic, decode_queue, decode_time, encode_time};
+use crate::store::{Leased, QueueKind, StoreError};
 
 type Conn = PgConnection;
 
@@ -119,24 +119,8 @@ pub(super) async fn take_copy(
     .bind(encode_time(lease_until))
     .fetch_one(&mut *conn)
     .await?;
-    let attempts: i32 = row.try_get(0)?;
-    let message = message_from_row(&row, 1)?;
-    let attempt = u32::try_from(attempts)
-        .map_err(|_| StoreError::Corrupt(format!("{} has {attempts} attempts", message.message_id)))?;
-    let event = if attempt == 1 {
-        EventKind::Leased
-    } else {
-        EventKind::Redelivered
-    };
-    let detail = format!("{} attempt {attempt}", queue_label(&copy.owner, copy.queue));
-    super::ops::history(conn, message.message_id, &at, event, copy.owner.as_str(), &detail).await?;
-    Ok(CopyOutcome::Leased(Box::new(Leased {
-        message,
-        owner: copy.owner.clone(),
-        queue: copy.queue,
-        attempt,
-        lease_until,
-    })))
+    let leased = super::ops::leased_from_row(conn, &row, &copy.owner, copy.queue, &at, lease_until).await?;
+    Ok(CopyOutcome::Leased(Box::new(leased)))
 }
 
 /// Makes new copies, through the outbox, of at most `limit` entries that need one: entries whose
