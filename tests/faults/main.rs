@@ -33,12 +33,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rsmev_broker::admin::{Admin, Mode};
+use rsmev_broker::admin::Admin;
 use rsmev_broker::dsig::Certificate;
 use rsmev_broker::envelope::{Envelope, MessageId};
 use rsmev_broker::node::open_store;
 use rsmev_broker::store::{EventKind, Store};
-use rsmev_registry::InfoTypeKind;
 
 use crate::backend::Production;
 use crate::harness::*;
@@ -354,7 +353,12 @@ async fn one_of_two_nodes_killed_mid_stream_loses_nothing_and_duplicates_nothing
     let mut config = node_config(&data_a, &NodeOptions::default());
     p.configure(&mut config);
     let store = open_store(&config).await.expect("store opens");
-    register_inn_pair(&Admin::new(store.as_ref(), data_a.join("xsd")), &consumer, &provider).await;
+    register_inn_pair(
+        &Admin::new(store.as_ref(), data_a.join("xsd")),
+        &consumer,
+        &provider,
+    )
+    .await;
 
     let env: Vec<(String, String)> = [
         ("RSMEV_STORAGE_DATABASE", p.database.url.clone()),

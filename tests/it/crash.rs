@@ -11,12 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rsmev_broker::admin::{Admin, Mode};
+use rsmev_broker::admin::Admin;
 use rsmev_broker::dsig::Certificate;
 use rsmev_broker::envelope::{Envelope, MessageId};
 use rsmev_broker::node::open_store;
 use rsmev_broker::store::EventKind;
-use rsmev_registry::InfoTypeKind;
 use tokio::sync::watch;
 
 use crate::harness::*;

@@ -276,7 +276,10 @@ pub async fn register_inn_pair(admin: &Admin<'_>, consumer: &Participant, provid
     register(admin, consumer).await;
     register(admin, provider).await;
     admin
-        .put_infotype(&infotype(&inn_request(), InfoTypeKind::Request, provider), Mode::Add)
+        .put_infotype(
+            &infotype(&inn_request(), InfoTypeKind::Request, provider),
+            Mode::Add,
+        )
         .await
         .expect("information type");
     grant(admin, consumer, &inn_request()).await;

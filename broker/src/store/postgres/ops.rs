@@ -293,7 +293,9 @@ pub(super) async fn lease(
     let Some(row) = found else {
         return Ok(None);
     };
-    leased_from_row(conn, &row, owner, queue, &at, lease_until).await.map(Some)
+    leased_from_row(conn, &row, owner, queue, &at, lease_until)
+        .await
+        .map(Some)
 }
 
 /// The end of every lease: reads `attempts` and the message from `row` (as the lease statements
