@@ -2,7 +2,7 @@
 //!
 //! # Group commit
 //!
-//! One writer task owns the only connection that writes. Every write operation (accept,
+//! One writer thread owns the only connection that writes. Every write operation (accept,
 //! rejection, lease, ack, expire, registry writes) is sent to it over a bounded channel with a
 //! oneshot for the answer. The writer takes everything already queued (at most
 //! [`SqliteConfig::max_batch`] operations) and runs it as one transaction:
@@ -21,9 +21,23 @@
 //! on the one connection, so each sees the effects of the earlier ones (a duplicate MessageID
 //! within one batch is still a duplicate, two leases never get the same entry).
 //!
+//! The writer is a thread of its own that runs a whole batch, `BEGIN` to `COMMIT`, as one
+//! blocking call on its connection (see [`writer`]): no statement crosses a thread.
+//!
 //! Reads (registry, messages, history, traces, usage, depths, due expirations) go through a
-//! separate pool of read-only connections; in WAL mode they read the last committed state
-//! without waiting for the writer.
+//! separate pool of read-only connections, each read one read transaction; in WAL mode they
+//! read the last committed state without waiting for the writer. A read runs on a blocking
+//! thread (`spawn_blocking`), except the point reads of the exchange's hot path (the registry
+//! version, one message by its key, `ping`): each is a single statement by key (its own
+//! snapshot, so it needs no `BEGIN`/`COMMIT`) taking a few microseconds of SQLite's time, less
+//! than a hand-off to another thread costs, and never waits for the writer, so it runs on the
+//! calling task's thread.
+//!
+//! # Schema
+//!
+//! The schema is applied by sqlx's migrator (`_sqlx_migrations`) on a connection used only for
+//! that while opening; the store then works on `rusqlite` connections to the same file (both
+//! link the same SQLite).
 //!
 //! # Durability
 //!
@@ -43,15 +57,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rsmev_registry::{Grant, InfoType, Mnemonic, Participant, QName, Registry, Service};
+use rusqlite::Connection;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::{ConnectOptions, SqlSafeStr};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection as _, SqlSafeStr};
 use time::{Date, OffsetDateTime};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{
@@ -60,11 +71,13 @@ use super::{
 };
 
 mod codec;
+mod connection;
 mod ops;
 mod reads;
 mod writer;
 
-use writer::{BoxFuture, ClosureOp, Job, WriterStats};
+use connection::{Access, Readers};
+use writer::{ClosureOp, Job, WriterStats};
 
 /// Tuning of [`SqliteStore`]. Durability settings are not configurable: they are always WAL and
 /// `synchronous=FULL`.
@@ -109,15 +122,22 @@ pub struct SqliteStats {
     pub queued: u64,
 }
 
-/// The embedded store: SQLite in WAL mode, one writer task with group commit, a read-only
+/// The writer thread, and how to learn that it has finished without blocking a task.
+struct WriterThread {
+    handle: std::thread::JoinHandle<()>,
+    /// Closed (its sender dropped) when the thread's body returns or unwinds.
+    finished: oneshot::Receiver<()>,
+}
+
+/// The embedded store: SQLite in WAL mode, one writer thread with group commit, a read-only
 /// connection pool. See the [module docs](self).
 pub struct SqliteStore {
     path: PathBuf,
     /// `None` once [`Store::close`] has begun; the writer stops when every clone is dropped.
     jobs: RwLock<Option<mpsc::Sender<Job>>>,
     /// Taken by the first `close`; held while waiting so a concurrent `close` waits too.
-    writer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
-    readers: SqlitePool,
+    writer: tokio::sync::Mutex<Option<WriterThread>>,
+    readers: Readers,
     closed: AtomicBool,
     stats: Arc<WriterStats>,
 }
@@ -146,56 +166,58 @@ fn migrator() -> Migrator {
 
 impl SqliteStore {
     /// Opens (creating if absent, with its parent folders) the database at `path`, brings its
-    /// schema up to date and starts the writer task. Must be called inside a Tokio runtime.
+    /// schema up to date and starts the writer thread. Must be called inside a Tokio runtime.
     ///
     /// # Errors
-    /// [`StoreError::Io`] when the folder cannot be created or the file cannot be put in WAL
-    /// mode; [`StoreError::Database`] when SQLite cannot open it; [`StoreError::Migration`] when
-    /// the schema cannot be applied (for instance a database written by a newer RSMEV).
+    /// [`StoreError::Io`] when the folder cannot be created, the file cannot be put in WAL
+    /// mode or the writer thread cannot be started; [`StoreError::Database`] when SQLite cannot
+    /// open it; [`StoreError::Migration`] when the schema cannot be applied (for instance a
+    /// database written by a newer RSMEV).
     pub async fn open(path: &Path, config: SqliteConfig) -> Result<SqliteStore, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(parent).await?;
         }
-        let base = SqliteConnectOptions::new()
+        let mut conn = SqliteConnectOptions::new()
             .filename(path)
-            .busy_timeout(config.busy_timeout);
-        let mut conn = base
-            .clone()
+            .busy_timeout(config.busy_timeout)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .connect()
             .await?;
-        // A file system without shared memory silently keeps the rollback journal; refuse it
-        // rather than run with other concurrency and durability than documented.
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut conn)
-            .await?;
-        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&mut conn)
-            .await?;
-        if !mode.eq_ignore_ascii_case("wal") || synchronous != 2 {
-            return Err(StoreError::Io(std::io::Error::other(format!(
-                "{}: expected journal_mode=wal and synchronous=FULL, got journal_mode={mode} and \
-                 synchronous={synchronous}",
-                path.display()
-            ))));
-        }
-        migrator().run(&mut conn).await?;
+        let migrated = migrator().run(&mut conn).await;
+        conn.close().await?;
+        migrated?;
 
-        let readers = SqlitePoolOptions::new()
-            .max_connections(config.read_connections.max(1))
-            .connect_with(base.read_only(true))
-            .await?;
+        // Refuses the file unless it is in WAL mode with `synchronous=FULL` (see `open`).
+        let busy_timeout = config.busy_timeout;
+        let writer_conn = {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || connection::open(&path, Access::ReadWrite, busy_timeout))
+                .await
+                .map_err(|e| StoreError::Io(std::io::Error::other(e)))??
+        };
+        let readers = Readers::new(path, config.read_connections, busy_timeout);
 
         let stats = Arc::new(WriterStats::default());
         let (jobs, queue) = mpsc::channel(config.write_queue.max(1));
-        let writer = tokio::spawn(writer::run(conn, queue, config.max_batch, Arc::clone(&stats)));
+        let (finished_tx, finished) = oneshot::channel::<()>();
+        let handle = {
+            let stats = Arc::clone(&stats);
+            let max_batch = config.max_batch;
+            std::thread::Builder::new()
+                .name("rsmev-sqlite-writer".into())
+                .spawn(move || {
+                    // Dropped when the body returns or unwinds: `close` learns either way.
+                    let _finished = finished_tx;
+                    writer::run(writer_conn, queue, max_batch, stats);
+                })?
+        };
         Ok(SqliteStore {
             path: path.to_owned(),
             jobs: RwLock::new(Some(jobs)),
-            writer: tokio::sync::Mutex::new(Some(writer)),
+            writer: tokio::sync::Mutex::new(Some(WriterThread { handle, finished })),
             readers,
             closed: AtomicBool::new(false),
             stats,
@@ -245,28 +267,41 @@ impl SqliteStore {
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (job, answer) = ClosureOp::job(f);
         self.submit(job).await?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Runs `f` in a read transaction on a read-only connection.
+    /// Runs `f` in a read transaction on a read-only connection, on a blocking thread.
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>,
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
         }
-        let mut tx = self.readers.begin().await.map_err(|e| match e {
-            sqlx::Error::PoolClosed => StoreError::Closed,
-            e => StoreError::Database(e),
-        })?;
-        let result = f(&mut tx).await?;
-        tx.commit().await?;
-        Ok(result)
+        let lent = self.readers.lend().await?;
+        match tokio::task::spawn_blocking(move || lent.read(f)).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // The runtime is shutting down.
+            Err(_) => Err(StoreError::Closed),
+        }
+    }
+
+    /// Runs `f`, one statement reading by key, on a read-only connection on the calling thread:
+    /// it costs less than a hand-off to a blocking thread (see the [module docs](self)).
+    async fn read_one_here<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        self.readers.lend().await?.read_one(f)
     }
 
     /// Test hook: occupies the writer, inside a batch of its own, until `release` fires or is
@@ -274,15 +309,13 @@ impl SqliteStore {
     #[cfg(test)]
     pub(crate) async fn hold_writer(
         &self,
-        release: tokio::sync::oneshot::Receiver<()>,
-    ) -> Result<tokio::sync::oneshot::Receiver<Result<(), StoreError>>, StoreError> {
-        let (entered, is_held) = tokio::sync::oneshot::channel();
-        let (job, answer) = ClosureOp::job(move |_conn: &mut SqliteConnection| {
-            Box::pin(async move {
-                let _ = entered.send(());
-                let _ = release.await;
-                Ok(())
-            }) as BoxFuture<'_, Result<(), StoreError>>
+        release: oneshot::Receiver<()>,
+    ) -> Result<oneshot::Receiver<Result<(), StoreError>>, StoreError> {
+        let (entered, is_held) = oneshot::channel();
+        let (job, answer) = ClosureOp::job(move |_conn: &Connection| {
+            let _ = entered.send(());
+            let _ = release.blocking_recv();
+            Ok(())
         });
         self.submit(job).await?;
         is_held.await.map_err(|_| StoreError::Closed)?;
@@ -293,63 +326,55 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn registry(&self) -> Result<Registry, StoreError> {
-        self.read(|c| Box::pin(reads::registry(c))).await
+        self.read(reads::registry).await
     }
 
     async fn registry_version(&self) -> Result<i64, StoreError> {
-        self.read(|c| Box::pin(reads::registry_version(c))).await
+        self.read_one_here(reads::registry_version).await
     }
 
     async fn put_participant(&self, p: &Participant) -> Result<(), StoreError> {
         let p = p.clone();
-        self.write(move |c| Box::pin(async move { ops::put_participant(c, &p).await }))
-            .await
+        self.write(move |c| ops::put_participant(c, &p)).await
     }
 
     async fn put_infotype(&self, t: &InfoType) -> Result<(), StoreError> {
         let t = t.clone();
-        self.write(move |c| Box::pin(async move { ops::put_infotype(c, &t).await }))
-            .await
+        self.write(move |c| ops::put_infotype(c, &t)).await
     }
 
     async fn put_service(&self, s: &Service) -> Result<(), StoreError> {
         let s = s.clone();
-        self.write(move |c| Box::pin(async move { ops::put_service(c, &s).await }))
-            .await
+        self.write(move |c| ops::put_service(c, &s)).await
     }
 
     async fn put_grant(&self, g: &Grant) -> Result<(), StoreError> {
         let g = g.clone();
-        self.write(move |c| Box::pin(async move { ops::put_grant(c, &g).await }))
-            .await
+        self.write(move |c| ops::put_grant(c, &g)).await
     }
 
     async fn revoke_grant(&self, g: &Grant) -> Result<bool, StoreError> {
         let g = g.clone();
-        self.write(move |c| Box::pin(async move { ops::revoke_grant(c, &g).await }))
-            .await
+        self.write(move |c| ops::revoke_grant(c, &g)).await
     }
 
     async fn replace_registry(&self, r: &Registry, xsd_sets: &[XsdSet]) -> Result<(), StoreError> {
         let (r, sets) = (r.clone(), xsd_sets.to_vec());
-        self.write(move |c| Box::pin(async move { ops::replace_registry(c, &r, &sets).await }))
-            .await
+        self.write(move |c| ops::replace_registry(c, &r, &sets)).await
     }
 
     async fn put_xsd_set(&self, set: &XsdSet) -> Result<(), StoreError> {
         let set = set.clone();
-        self.write(move |c| Box::pin(async move { ops::put_xsd_set(c, &set).await }))
-            .await
+        self.write(move |c| ops::put_xsd_set(c, &set)).await
     }
 
     async fn xsd_set(&self, name: &str) -> Result<Option<XsdSet>, StoreError> {
         let name = name.to_owned();
-        self.read(move |c| Box::pin(async move { reads::xsd_set(c, &name).await }))
-            .await
+        self.read(move |c| reads::xsd_set(c, &name)).await
     }
 
     async fn xsd_set_names(&self) -> Result<Vec<String>, StoreError> {
-        self.read(|c| Box::pin(reads::xsd_set_names(c))).await
+        self.read(reads::xsd_set_names).await
     }
 
     async fn accept(
@@ -360,16 +385,13 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<AcceptOutcome, StoreError> {
         let (msg, deliveries) = (msg.clone(), deliveries.to_vec());
-        self.write(move |c| {
-            Box::pin(async move { ops::accept(c, &msg, &deliveries, Some(limits), now).await })
-        })
-        .await
+        self.write(move |c| ops::accept(c, &msg, &deliveries, Some(limits), now))
+            .await
     }
 
     async fn record_rejection(&self, r: &Rejection) -> Result<(), StoreError> {
         let r = r.clone();
-        self.write(move |c| Box::pin(async move { ops::record_rejection(c, &r).await }))
-            .await
+        self.write(move |c| ops::record_rejection(c, &r)).await
     }
 
     async fn lease(
@@ -381,10 +403,8 @@ impl Store for SqliteStore {
         lease_for: time::Duration,
     ) -> Result<Option<Leased>, StoreError> {
         let (owner, selector) = (owner.clone(), selector.cloned());
-        self.write(move |c| {
-            Box::pin(async move { ops::lease(c, &owner, queue, selector.as_ref(), now, lease_for).await })
-        })
-        .await
+        self.write(move |c| ops::lease(c, &owner, queue, selector.as_ref(), now, lease_for))
+            .await
     }
 
     async fn ack(
@@ -394,13 +414,11 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let owner = owner.clone();
-        self.write(move |c| Box::pin(async move { ops::ack(c, &owner, target, now).await }))
-            .await
+        self.write(move |c| ops::ack(c, &owner, target, now)).await
     }
 
     async fn due_expirations(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Expiring>, StoreError> {
-        self.read(|c| Box::pin(reads::due_expirations(c, now, limit)))
-            .await
+        self.read(move |c| reads::due_expirations(c, now, limit)).await
     }
 
     async fn expire(
@@ -411,24 +429,24 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let (expiring, status, delivery) = (expiring.clone(), status.clone(), status_delivery.clone());
-        self.write(move |c| Box::pin(async move { ops::expire(c, &expiring, &status, &delivery, now).await }))
+        self.write(move |c| ops::expire(c, &expiring, &status, &delivery, now))
             .await
     }
 
     async fn message(&self, id: Uuid) -> Result<Option<StoredMessage>, StoreError> {
-        self.read(|c| Box::pin(reads::message(c, id))).await
+        self.read_one_here(|c| reads::message(c, id)).await
     }
 
     async fn history(&self, id: Uuid) -> Result<Vec<HistoryEvent>, StoreError> {
-        self.read(|c| Box::pin(reads::history(c, id))).await
+        self.read(move |c| reads::history(c, id)).await
     }
 
     async fn trace(&self, id: Uuid) -> Result<Trace, StoreError> {
-        self.read(|c| Box::pin(reads::trace(c, id))).await
+        self.read(move |c| reads::trace(c, id)).await
     }
 
     async fn usage(&self, from: Date, to: Date) -> Result<Vec<UsageRow>, StoreError> {
-        self.read(|c| Box::pin(reads::usage(c, from, to))).await
+        self.read(move |c| reads::usage(c, from, to)).await
     }
 
     async fn queue_depths(
@@ -437,22 +455,17 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<Vec<QueueDepth>, StoreError> {
         let owner = owner.cloned();
-        self.read(move |c| Box::pin(async move { reads::queue_depths(c, owner.as_ref(), now).await }))
+        self.read(move |c| reads::queue_depths(c, owner.as_ref(), now))
             .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         if self.sender()?.is_closed() {
-            // The writer task is gone (it only stops on close, or if it panicked).
+            // The writer thread is gone (it only stops on close, or if it panicked).
             return Err(StoreError::Closed);
         }
-        self.read(|c| {
-            Box::pin(async move {
-                sqlx::query("SELECT 1").execute(&mut *c).await?;
-                Ok(())
-            })
-        })
-        .await
+        self.read_one_here(|c| Ok(c.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?))
+            .await
     }
 
     async fn close(&self) {
@@ -460,10 +473,14 @@ impl Store for SqliteStore {
         self.closed.store(true, Ordering::Release);
         // Dropping the last sender lets the writer drain what is queued, then stop.
         self.jobs.write().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(task) = writer.take()
-            && let Err(e) = task.await
-        {
-            tracing::error!(error = %e, "the SQLite writer task failed");
+        if let Some(WriterThread { handle, finished }) = writer.take() {
+            // Resolves (with an error: the sender is dropped) once the thread's body is over.
+            let _ = finished.await;
+            match tokio::task::spawn_blocking(move || handle.join()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => tracing::error!("the SQLite writer thread panicked"),
+                Err(e) => tracing::error!(error = %e, "could not wait for the SQLite writer thread"),
+            }
         }
         self.readers.close().await;
     }

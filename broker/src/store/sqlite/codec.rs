@@ -1,8 +1,7 @@
 //! Conversions between the store's types and their SQLite columns (see the migration's header
 //! for the conventions). What both backends share lives in [`crate::store::encoding`].
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::Row;
 use time::{Date, Month};
 use uuid::Uuid;
 
@@ -49,9 +48,9 @@ pub(super) fn decode_id(s: &str) -> Result<Uuid, StoreError> {
 }
 
 /// Reads the columns of [`message_columns!`], starting at column `at`.
-pub(super) fn message_from_row(row: &SqliteRow, at: usize) -> Result<StoredMessage, StoreError> {
-    let text = |i: usize| row.try_get::<String, _>(at + i);
-    let opt = |i: usize| row.try_get::<Option<String>, _>(at + i);
+pub(super) fn message_from_row(row: &Row<'_>, at: usize) -> Result<StoredMessage, StoreError> {
+    let text = |i: usize| row.get::<_, String>(at + i);
+    let opt = |i: usize| row.get::<_, Option<String>>(at + i);
     let opt_id =
         |i: usize| -> Result<Option<Uuid>, StoreError> { opt(i)?.as_deref().map(decode_id).transpose() };
     Ok(StoredMessage {

@@ -1,10 +1,9 @@
-//! Write operations, run by the writer task inside the batch transaction (each in its own
+//! Write operations, run by the writer thread inside the batch transaction (each in its own
 //! savepoint). Every check these make sees every earlier operation of the same batch, because
 //! there is only one writer.
 
 use rsmev_registry::{Grant, InfoType, Mnemonic, Participant, QName, Registry, Service};
-use sqlx::Row;
-use sqlx::sqlite::SqliteConnection;
+use rusqlite::{Connection, params};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::codec::{self, encode_id, encode_time, message_columns, message_from_row};
@@ -14,42 +13,35 @@ use crate::store::{
     QueueKind, Rejection, StoreError, XsdSet,
 };
 
-type Conn = SqliteConnection;
+type Conn = Connection;
 
-async fn history(
-    conn: &mut Conn,
+fn history(
+    conn: &Conn,
     message_id: &str,
     at: &str,
     event: EventKind,
     actor: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO history (message_id, at, event, actor, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(message_id)
-        .bind(at)
-        .bind(event.as_str())
-        .bind(actor)
-        .bind(detail)
-        .execute(&mut *conn)
-        .await?;
+    conn.prepare_cached("INSERT INTO history (message_id, at, event, actor, detail) VALUES (?, ?, ?, ?, ?)")?
+        .execute(params![message_id, at, event.as_str(), actor, detail])?;
     Ok(())
 }
 
 /// [`crate::store::Store::accept`]; `limits: None` skips the quota check (node-generated
 /// statuses must be delivered).
-pub(super) async fn accept(
-    conn: &mut Conn,
+pub(super) fn accept(
+    conn: &Conn,
     msg: &NewMessage,
     deliveries: &[Delivery],
     limits: Option<AcceptLimits>,
     now: OffsetDateTime,
 ) -> Result<AcceptOutcome, StoreError> {
     let id = encode_id(msg.message_id);
-    let known = sqlx::query("SELECT 1 FROM messages WHERE message_id = ?")
-        .bind(&id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if known.is_some() {
+    let known = conn
+        .prepare_cached("SELECT 1 FROM messages WHERE message_id = ?")?
+        .exists([&id])?;
+    if known {
         return Ok(AcceptOutcome::Duplicate);
     }
 
@@ -62,17 +54,15 @@ pub(super) async fn accept(
     }
 
     if let Some(limits) = limits {
+        let mut count = conn.prepare_cached(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM queue_entries WHERE owner = ? AND queue = ? LIMIT ?)",
+        )?;
         for d in &targets {
             // Counting stops at the quota: the check costs at most `queue_quota` index steps.
-            let held: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM \
-                 (SELECT 1 FROM queue_entries WHERE owner = ? AND queue = ? LIMIT ?)",
-            )
-            .bind(d.owner.as_str())
-            .bind(d.queue.as_str())
-            .bind(limits.queue_quota)
-            .fetch_one(&mut *conn)
-            .await?;
+            let held: i64 = count.query_row(
+                params![d.owner.as_str(), d.queue.as_str(), limits.queue_quota],
+                |r| r.get(0),
+            )?;
             if held >= i64::from(limits.queue_quota) {
                 return Ok(AcceptOutcome::Overflow {
                     owner: d.owner.clone(),
@@ -85,71 +75,62 @@ pub(super) async fn accept(
     let at = encode_time(now);
     let eol = msg.eol.map(encode_time);
     let actor = msg.sender.as_ref().map_or(NODE, Mnemonic::as_str);
-    // Each statement is a round trip to the connection's worker thread, which costs more than
-    // SQLite's work here: the fixed part of an accept goes as one multi-statement query. (Its
-    // parameters are plain `?`, bound in order across the statements: sqlx binds numbered ones
-    // wrongly when a later statement skips numbers.)
     let kind = msg.kind.as_str();
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT INTO messages (message_id, kind, sender, qname_ns, qname_local, \
          original_message_id, reference_message_id, transaction_code, eol, content, \
-         sender_signature, reply_to, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?); \
-         INSERT INTO history (message_id, at, event, actor, detail) \
-         VALUES (?, ?, ?, ?, ''), (?, ?, ?, ?, ?); \
-         INSERT INTO usage_counters (day, participant, infotype, kind, count) VALUES (?, ?, ?, ?, 1) \
+         sender_signature, reply_to, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        id,
+        kind,
+        msg.sender.as_ref().map(Mnemonic::as_str),
+        msg.qname.as_ref().map(|q| q.namespace.as_str()),
+        msg.qname.as_ref().map(|q| q.local_name.as_str()),
+        msg.original_message_id.map(encode_id),
+        msg.reference_message_id.map(encode_id),
+        msg.transaction_code.as_deref(),
+        eol.as_deref(),
+        msg.content.as_str(),
+        msg.sender_signature.as_deref(),
+        msg.reply_to.as_deref(),
+        at,
+    ])?;
+    history(conn, &id, &at, EventKind::Received, actor, "")?;
+    history(conn, &id, &at, EventKind::Accepted, actor, kind)?;
+    conn.prepare_cached(
+        "INSERT INTO usage_counters (day, participant, infotype, kind, count) VALUES (?, ?, ?, ?, 1) \
          ON CONFLICT (day, participant, infotype, kind) DO UPDATE SET count = count + 1",
-    )
-    .bind(&id)
-    .bind(kind)
-    .bind(msg.sender.as_ref().map(Mnemonic::as_str))
-    .bind(msg.qname.as_ref().map(|q| q.namespace.as_str()))
-    .bind(msg.qname.as_ref().map(|q| q.local_name.as_str()))
-    .bind(msg.original_message_id.map(encode_id))
-    .bind(msg.reference_message_id.map(encode_id))
-    .bind(msg.transaction_code.as_deref())
-    .bind(eol.as_deref())
-    .bind(msg.content.as_str())
-    .bind(msg.sender_signature.as_deref())
-    .bind(msg.reply_to.as_deref())
-    .bind(&at)
-    // history: received, accepted
-    .bind(&id)
-    .bind(&at)
-    .bind(EventKind::Received.as_str())
-    .bind(actor)
-    .bind(&id)
-    .bind(&at)
-    .bind(EventKind::Accepted.as_str())
-    .bind(actor)
-    .bind(kind)
-    // usage
-    .bind(codec::encode_day(codec::utc_day(now)))
-    .bind(actor)
-    .bind(codec::qname_key(msg.qname.as_ref()))
-    .bind(kind)
-    .execute(&mut *conn)
-    .await?;
+    )?
+    .execute(params![
+        codec::encode_day(codec::utc_day(now)),
+        actor,
+        codec::qname_key(msg.qname.as_ref()),
+        kind,
+    ])?;
 
+    let mut enqueue = conn.prepare_cached(
+        "INSERT INTO queue_entries (owner, queue, message_id, selector_ns, selector_local, \
+         enqueued_at, eol) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )?;
     for d in targets {
-        sqlx::query(
-            "INSERT INTO queue_entries (owner, queue, message_id, selector_ns, selector_local, \
-             enqueued_at, eol) VALUES (?, ?, ?, ?, ?, ?, ?); \
-             INSERT INTO history (message_id, at, event, actor, detail) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(d.owner.as_str())
-        .bind(d.queue.as_str())
-        .bind(&id)
-        .bind(d.selector.as_ref().map(|q| q.namespace.as_str()))
-        .bind(d.selector.as_ref().map(|q| q.local_name.as_str()))
-        .bind(&at)
-        .bind(eol.as_deref())
-        .bind(&id)
-        .bind(&at)
-        .bind(EventKind::Queued.as_str())
-        .bind(actor)
-        .bind(queue_label(&d.owner, d.queue))
-        .execute(&mut *conn)
-        .await?;
+        enqueue.execute(params![
+            d.owner.as_str(),
+            d.queue.as_str(),
+            id,
+            d.selector.as_ref().map(|q| q.namespace.as_str()),
+            d.selector.as_ref().map(|q| q.local_name.as_str()),
+            at,
+            eol.as_deref(),
+        ])?;
+        history(
+            conn,
+            &id,
+            &at,
+            EventKind::Queued,
+            actor,
+            &queue_label(&d.owner, d.queue),
+        )?;
     }
     if let (MessageKind::Response, Some(request)) = (msg.kind, msg.original_message_id) {
         history(
@@ -159,22 +140,21 @@ pub(super) async fn accept(
             EventKind::ResponseAccepted,
             actor,
             &id,
-        )
-        .await?;
+        )?;
     }
 
     Ok(AcceptOutcome::Accepted { received_at: now })
 }
 
-pub(super) async fn record_rejection(conn: &mut Conn, r: &Rejection) -> Result<(), StoreError> {
+pub(super) fn record_rejection(conn: &Conn, r: &Rejection) -> Result<(), StoreError> {
     let id = encode_id(r.message_id);
     let at = encode_time(r.at);
-    history(conn, &id, &at, EventKind::Received, &r.actor, "").await?;
-    history(conn, &id, &at, EventKind::Rejected, &r.actor, &r.fault).await
+    history(conn, &id, &at, EventKind::Received, &r.actor, "")?;
+    history(conn, &id, &at, EventKind::Rejected, &r.actor, &r.fault)
 }
 
-pub(super) async fn lease(
-    conn: &mut Conn,
+pub(super) fn lease(
+    conn: &Conn,
     owner: &Mnemonic,
     queue: QueueKind,
     selector: Option<&QName>,
@@ -187,9 +167,14 @@ pub(super) async fn lease(
     // `eol < now`).
     // `CROSS JOIN` keeps the entry as the outer loop: SQLite walks the queue's index in FIFO
     // order and looks each message up by its key, whatever its statistics suggest.
+    let read = |row: &rusqlite::Row<'_>| -> Result<_, StoreError> {
+        let seq: i64 = row.get(0)?;
+        let attempts: i64 = row.get(1)?;
+        Ok((seq, attempts, message_from_row(row, 2)?))
+    };
     let found = match selector {
         None => {
-            sqlx::query(concat!(
+            let mut stmt = conn.prepare_cached(concat!(
                 "SELECT e.seq, e.attempts, ",
                 message_columns!(),
                 " FROM queue_entries e CROSS JOIN messages m ON m.message_id = e.message_id \
@@ -197,15 +182,12 @@ pub(super) async fn lease(
                    AND (e.lease_until IS NULL OR e.lease_until <= ?3) \
                    AND (e.eol IS NULL OR e.eol >= ?3) \
                  ORDER BY e.seq LIMIT 1"
-            ))
-            .bind(owner.as_str())
-            .bind(queue.as_str())
-            .bind(&at)
-            .fetch_optional(&mut *conn)
-            .await?
+            ))?;
+            let mut rows = stmt.query(params![owner.as_str(), queue.as_str(), at])?;
+            rows.next()?.map(read).transpose()?
         }
         Some(q) => {
-            sqlx::query(concat!(
+            let mut stmt = conn.prepare_cached(concat!(
                 "SELECT e.seq, e.attempts, ",
                 message_columns!(),
                 " FROM queue_entries e CROSS JOIN messages m ON m.message_id = e.message_id \
@@ -214,22 +196,20 @@ pub(super) async fn lease(
                    AND (e.lease_until IS NULL OR e.lease_until <= ?3) \
                    AND (e.eol IS NULL OR e.eol >= ?3) \
                  ORDER BY e.seq LIMIT 1"
-            ))
-            .bind(owner.as_str())
-            .bind(queue.as_str())
-            .bind(&at)
-            .bind(q.namespace.as_str())
-            .bind(q.local_name.as_str())
-            .fetch_optional(&mut *conn)
-            .await?
+            ))?;
+            let mut rows = stmt.query(params![
+                owner.as_str(),
+                queue.as_str(),
+                at,
+                q.namespace.as_str(),
+                q.local_name.as_str(),
+            ])?;
+            rows.next()?.map(read).transpose()?
         }
     };
-    let Some(row) = found else {
+    let Some((seq, attempts, message)) = found else {
         return Ok(None);
     };
-    let seq: i64 = row.try_get(0)?;
-    let attempts: i64 = row.try_get(1)?;
-    let message = message_from_row(&row, 2)?;
     let attempt = u32::try_from(attempts.saturating_add(1))
         .map_err(|_| StoreError::Corrupt(format!("entry {seq} has {attempts} attempts")))?;
     let lease_until = now
@@ -241,20 +221,16 @@ pub(super) async fn lease(
         EventKind::Redelivered
     };
 
-    sqlx::query(
-        "UPDATE queue_entries SET lease_until = ?, attempts = ? WHERE seq = ?; \
-         INSERT INTO history (message_id, at, event, actor, detail) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(encode_time(lease_until))
-    .bind(attempt)
-    .bind(seq)
-    .bind(encode_id(message.message_id))
-    .bind(&at)
-    .bind(event.as_str())
-    .bind(owner.as_str())
-    .bind(format!("{} attempt {attempt}", queue_label(owner, queue)))
-    .execute(&mut *conn)
-    .await?;
+    conn.prepare_cached("UPDATE queue_entries SET lease_until = ?, attempts = ? WHERE seq = ?")?
+        .execute(params![encode_time(lease_until), attempt, seq])?;
+    history(
+        conn,
+        &encode_id(message.message_id),
+        &at,
+        event,
+        owner.as_str(),
+        &format!("{} attempt {attempt}", queue_label(owner, queue)),
+    )?;
 
     Ok(Some(Leased {
         message,
@@ -265,19 +241,17 @@ pub(super) async fn lease(
     }))
 }
 
-pub(super) async fn ack(
-    conn: &mut Conn,
+pub(super) fn ack(
+    conn: &Conn,
     owner: &Mnemonic,
     target: AckTarget,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let id = encode_id(target.message_id);
-    let removed: Vec<String> =
-        sqlx::query_scalar("DELETE FROM queue_entries WHERE message_id = ? AND owner = ? RETURNING queue")
-            .bind(&id)
-            .bind(owner.as_str())
-            .fetch_all(&mut *conn)
-            .await?;
+    let removed: Vec<String> = conn
+        .prepare_cached("DELETE FROM queue_entries WHERE message_id = ? AND owner = ? RETURNING queue")?
+        .query_map(params![id, owner.as_str()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     let at = encode_time(now);
     for queue in &removed {
         let queue = codec::decode_queue(queue)?;
@@ -285,32 +259,28 @@ pub(super) async fn ack(
         if !target.accepted {
             detail.push_str(" not accepted: the recipient could not verify the node's signature");
         }
-        history(conn, &id, &at, EventKind::Acked, owner.as_str(), &detail).await?;
+        history(conn, &id, &at, EventKind::Acked, owner.as_str(), &detail)?;
     }
     Ok(!removed.is_empty())
 }
 
-pub(super) async fn expire(
-    conn: &mut Conn,
+pub(super) fn expire(
+    conn: &Conn,
     expiring: &Expiring,
     status: &NewMessage,
     status_delivery: &Delivery,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let id = encode_id(expiring.message.message_id);
-    let removed = sqlx::query("DELETE FROM queue_entries WHERE owner = ? AND queue = ? AND message_id = ?")
-        .bind(expiring.owner.as_str())
-        .bind(expiring.queue.as_str())
-        .bind(&id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let removed = conn
+        .prepare_cached("DELETE FROM queue_entries WHERE owner = ? AND queue = ? AND message_id = ?")?
+        .execute(params![expiring.owner.as_str(), expiring.queue.as_str(), id])?;
     if removed == 0 {
         return Ok(false);
     }
     let detail = queue_label(&expiring.owner, expiring.queue);
-    history(conn, &id, &encode_time(now), EventKind::Expired, NODE, &detail).await?;
-    match accept(conn, status, std::slice::from_ref(status_delivery), None, now).await? {
+    history(conn, &id, &encode_time(now), EventKind::Expired, NODE, &detail)?;
+    match accept(conn, status, std::slice::from_ref(status_delivery), None, now)? {
         AcceptOutcome::Accepted { .. } => Ok(true),
         // The savepoint rolls the removal back: the entry stays for another attempt.
         AcceptOutcome::Duplicate | AcceptOutcome::Overflow { .. } => Err(StoreError::Corrupt(format!(
@@ -322,167 +292,148 @@ pub(super) async fn expire(
 
 // ---- registry ---------------------------------------------------------------------------------
 
-async fn bump_registry_version(conn: &mut Conn) -> Result<(), StoreError> {
-    sqlx::query("UPDATE registry_version SET version = version + 1 WHERE id = 1")
-        .execute(&mut *conn)
-        .await?;
+fn bump_registry_version(conn: &Conn) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE registry_version SET version = version + 1 WHERE id = 1")?
+        .execute([])?;
     Ok(())
 }
 
-async fn insert_participant(conn: &mut Conn, p: &Participant) -> Result<(), StoreError> {
-    sqlx::query(
+fn insert_participant(conn: &Conn, p: &Participant) -> Result<(), StoreError> {
+    conn.prepare_cached(
         "INSERT INTO participants (mnemonic, name, organisation, status) VALUES (?, ?, ?, ?) \
          ON CONFLICT (mnemonic) DO UPDATE SET name = excluded.name, \
          organisation = excluded.organisation, status = excluded.status",
-    )
-    .bind(p.mnemonic.as_str())
-    .bind(p.name.as_str())
-    .bind(p.organisation.as_str())
-    .bind(codec::participant_status_str(p.status))
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM participant_certificates WHERE mnemonic = ?")
-        .bind(p.mnemonic.as_str())
-        .execute(&mut *conn)
-        .await?;
+    )?
+    .execute(params![
+        p.mnemonic.as_str(),
+        p.name.as_str(),
+        p.organisation.as_str(),
+        codec::participant_status_str(p.status),
+    ])?;
+    conn.prepare_cached("DELETE FROM participant_certificates WHERE mnemonic = ?")?
+        .execute([p.mnemonic.as_str()])?;
+    let mut insert = conn
+        .prepare_cached("INSERT INTO participant_certificates (mnemonic, position, pem) VALUES (?, ?, ?)")?;
     for (position, pem) in (0_i64..).zip(&p.certificates) {
-        sqlx::query("INSERT INTO participant_certificates (mnemonic, position, pem) VALUES (?, ?, ?)")
-            .bind(p.mnemonic.as_str())
-            .bind(position)
-            .bind(pem.as_str())
-            .execute(&mut *conn)
-            .await?;
+        insert.execute(params![p.mnemonic.as_str(), position, pem.as_str()])?;
     }
     Ok(())
 }
 
-async fn insert_infotype(conn: &mut Conn, t: &InfoType) -> Result<(), StoreError> {
-    sqlx::query(
+fn insert_infotype(conn: &Conn, t: &InfoType) -> Result<(), StoreError> {
+    conn.prepare_cached(
         "INSERT INTO infotypes (namespace, local_name, version, kind, provider, xsd, \
          transaction_code_required, max_size, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (namespace, local_name) DO UPDATE SET version = excluded.version, \
          kind = excluded.kind, provider = excluded.provider, xsd = excluded.xsd, \
          transaction_code_required = excluded.transaction_code_required, \
          max_size = excluded.max_size, description = excluded.description",
-    )
-    .bind(t.qname.namespace.as_str())
-    .bind(t.qname.local_name.as_str())
-    .bind(t.version.as_str())
-    .bind(t.kind.as_str())
-    .bind(t.provider.as_str())
-    .bind(t.xsd.as_deref())
-    .bind(t.transaction_code_required)
-    // Sizes beyond i64 mean "unlimited" in practice; store the largest the column holds.
-    .bind(t.max_size.map(|s| i64::try_from(s).unwrap_or(i64::MAX)))
-    .bind(t.description.as_str())
-    .execute(&mut *conn)
-    .await?;
+    )?
+    .execute(params![
+        t.qname.namespace.as_str(),
+        t.qname.local_name.as_str(),
+        t.version.as_str(),
+        t.kind.as_str(),
+        t.provider.as_str(),
+        t.xsd.as_deref(),
+        t.transaction_code_required,
+        // Sizes beyond i64 mean "unlimited" in practice; store the largest the column holds.
+        t.max_size.map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+        t.description.as_str(),
+    ])?;
     Ok(())
 }
 
-async fn insert_service(conn: &mut Conn, s: &Service) -> Result<(), StoreError> {
-    sqlx::query(
+fn insert_service(conn: &Conn, s: &Service) -> Result<(), StoreError> {
+    conn.prepare_cached(
         "INSERT INTO services (code, provider, description) VALUES (?, ?, ?) \
          ON CONFLICT (code) DO UPDATE SET provider = excluded.provider, \
          description = excluded.description",
-    )
-    .bind(s.code.as_str())
-    .bind(s.provider.as_str())
-    .bind(s.description.as_str())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM service_infotypes WHERE code = ?")
-        .bind(s.code.as_str())
-        .execute(&mut *conn)
-        .await?;
+    )?
+    .execute(params![
+        s.code.as_str(),
+        s.provider.as_str(),
+        s.description.as_str()
+    ])?;
+    conn.prepare_cached("DELETE FROM service_infotypes WHERE code = ?")?
+        .execute([s.code.as_str()])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO service_infotypes (code, position, namespace, local_name) VALUES (?, ?, ?, ?)",
+    )?;
     for (position, q) in (0_i64..).zip(&s.infotypes) {
-        sqlx::query(
-            "INSERT INTO service_infotypes (code, position, namespace, local_name) VALUES (?, ?, ?, ?)",
-        )
-        .bind(s.code.as_str())
-        .bind(position)
-        .bind(q.namespace.as_str())
-        .bind(q.local_name.as_str())
-        .execute(&mut *conn)
-        .await?;
+        insert.execute(params![
+            s.code.as_str(),
+            position,
+            q.namespace.as_str(),
+            q.local_name.as_str(),
+        ])?;
     }
     Ok(())
 }
 
-async fn insert_grant(conn: &mut Conn, g: &Grant) -> Result<(), StoreError> {
-    sqlx::query("INSERT OR IGNORE INTO grants (consumer, namespace, local_name) VALUES (?, ?, ?)")
-        .bind(g.consumer.as_str())
-        .bind(g.infotype.namespace.as_str())
-        .bind(g.infotype.local_name.as_str())
-        .execute(&mut *conn)
-        .await?;
+fn insert_grant(conn: &Conn, g: &Grant) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT OR IGNORE INTO grants (consumer, namespace, local_name) VALUES (?, ?, ?)")?
+        .execute(params![
+            g.consumer.as_str(),
+            g.infotype.namespace.as_str(),
+            g.infotype.local_name.as_str(),
+        ])?;
     Ok(())
 }
 
-async fn insert_xsd_set(conn: &mut Conn, set: &XsdSet) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM xsd_sets WHERE name = ?")
-        .bind(set.name.as_str())
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO xsd_sets (name) VALUES (?)")
-        .bind(set.name.as_str())
-        .execute(&mut *conn)
-        .await?;
+fn insert_xsd_set(conn: &Conn, set: &XsdSet) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM xsd_sets WHERE name = ?")?
+        .execute([set.name.as_str()])?;
+    conn.prepare_cached("INSERT INTO xsd_sets (name) VALUES (?)")?
+        .execute([set.name.as_str()])?;
+    let mut insert =
+        conn.prepare_cached("INSERT INTO xsd_files (set_name, path, content) VALUES (?, ?, ?)")?;
     for (path, content) in &set.files {
-        sqlx::query("INSERT INTO xsd_files (set_name, path, content) VALUES (?, ?, ?)")
-            .bind(set.name.as_str())
-            .bind(path.as_str())
-            .bind(content.as_slice())
-            .execute(&mut *conn)
-            .await?;
+        insert.execute(params![set.name.as_str(), path.as_str(), content.as_slice()])?;
     }
     Ok(())
 }
 
-pub(super) async fn put_participant(conn: &mut Conn, p: &Participant) -> Result<(), StoreError> {
-    insert_participant(conn, p).await?;
-    bump_registry_version(conn).await
+pub(super) fn put_participant(conn: &Conn, p: &Participant) -> Result<(), StoreError> {
+    insert_participant(conn, p)?;
+    bump_registry_version(conn)
 }
 
-pub(super) async fn put_infotype(conn: &mut Conn, t: &InfoType) -> Result<(), StoreError> {
-    insert_infotype(conn, t).await?;
-    bump_registry_version(conn).await
+pub(super) fn put_infotype(conn: &Conn, t: &InfoType) -> Result<(), StoreError> {
+    insert_infotype(conn, t)?;
+    bump_registry_version(conn)
 }
 
-pub(super) async fn put_service(conn: &mut Conn, s: &Service) -> Result<(), StoreError> {
-    insert_service(conn, s).await?;
-    bump_registry_version(conn).await
+pub(super) fn put_service(conn: &Conn, s: &Service) -> Result<(), StoreError> {
+    insert_service(conn, s)?;
+    bump_registry_version(conn)
 }
 
-pub(super) async fn put_grant(conn: &mut Conn, g: &Grant) -> Result<(), StoreError> {
-    insert_grant(conn, g).await?;
-    bump_registry_version(conn).await
+pub(super) fn put_grant(conn: &Conn, g: &Grant) -> Result<(), StoreError> {
+    insert_grant(conn, g)?;
+    bump_registry_version(conn)
 }
 
-pub(super) async fn revoke_grant(conn: &mut Conn, g: &Grant) -> Result<bool, StoreError> {
-    let removed = sqlx::query("DELETE FROM grants WHERE consumer = ? AND namespace = ? AND local_name = ?")
-        .bind(g.consumer.as_str())
-        .bind(g.infotype.namespace.as_str())
-        .bind(g.infotype.local_name.as_str())
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+pub(super) fn revoke_grant(conn: &Conn, g: &Grant) -> Result<bool, StoreError> {
+    let removed = conn
+        .prepare_cached("DELETE FROM grants WHERE consumer = ? AND namespace = ? AND local_name = ?")?
+        .execute(params![
+            g.consumer.as_str(),
+            g.infotype.namespace.as_str(),
+            g.infotype.local_name.as_str(),
+        ])?;
     if removed > 0 {
-        bump_registry_version(conn).await?;
+        bump_registry_version(conn)?;
     }
     Ok(removed > 0)
 }
 
-pub(super) async fn put_xsd_set(conn: &mut Conn, set: &XsdSet) -> Result<(), StoreError> {
-    insert_xsd_set(conn, set).await?;
-    bump_registry_version(conn).await
+pub(super) fn put_xsd_set(conn: &Conn, set: &XsdSet) -> Result<(), StoreError> {
+    insert_xsd_set(conn, set)?;
+    bump_registry_version(conn)
 }
 
-pub(super) async fn replace_registry(
-    conn: &mut Conn,
-    r: &Registry,
-    xsd_sets: &[XsdSet],
-) -> Result<(), StoreError> {
+pub(super) fn replace_registry(conn: &Conn, r: &Registry, xsd_sets: &[XsdSet]) -> Result<(), StoreError> {
     for table in [
         "DELETE FROM participants",
         "DELETE FROM infotypes",
@@ -490,22 +441,22 @@ pub(super) async fn replace_registry(
         "DELETE FROM grants",
         "DELETE FROM xsd_sets",
     ] {
-        sqlx::query(table).execute(&mut *conn).await?;
+        conn.prepare_cached(table)?.execute([])?;
     }
     for p in &r.participants {
-        insert_participant(conn, p).await?;
+        insert_participant(conn, p)?;
     }
     for t in &r.infotypes {
-        insert_infotype(conn, t).await?;
+        insert_infotype(conn, t)?;
     }
     for s in &r.services {
-        insert_service(conn, s).await?;
+        insert_service(conn, s)?;
     }
     for g in &r.grants {
-        insert_grant(conn, g).await?;
+        insert_grant(conn, g)?;
     }
     for set in xsd_sets {
-        insert_xsd_set(conn, set).await?;
+        insert_xsd_set(conn, set)?;
     }
-    bump_registry_version(conn).await
+    bump_registry_version(conn)
 }

@@ -1,4 +1,4 @@
-//! The writer task: the one connection that writes, and group commit.
+//! The writer thread: the one connection that writes, and group commit.
 //!
 //! Callers hand the writer a [`Job`] over a bounded channel and wait on a oneshot. The writer
 //! takes every job already queued (up to `max_batch`), runs them in one `BEGIN IMMEDIATE`
@@ -6,19 +6,20 @@
 //! answers the callers only after `COMMIT` has returned. With `synchronous=FULL` in WAL mode,
 //! `COMMIT` returns after the WAL has been fsynced, so an answer means the write is on disk; the
 //! cost of that fsync is shared by every operation of the batch.
+//!
+//! The writer is a thread of its own, not a task: a batch is one blocking call from `BEGIN` to
+//! `COMMIT`, every statement running on the thread that owns the connection. Handing each
+//! statement to a connection thread and back (what an async driver does) cost two context
+//! switches per statement, more than SQLite's own work.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqlx::Connection;
-use sqlx::sqlite::SqliteConnection;
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::connection::exec;
 use crate::store::StoreError;
-
-pub(super) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// One write operation waiting for the writer.
 pub(super) type Job = Box<dyn WriteOp>;
@@ -27,7 +28,7 @@ pub(super) type Job = Box<dyn WriteOp>;
 pub(super) trait WriteOp: Send {
     /// Runs the operation on the writer's connection (inside the batch's transaction) and
     /// returns what to tell the caller once the transaction's fate is known.
-    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Done>;
+    fn run(self: Box<Self>, conn: &Connection) -> Done;
     /// Tells the caller its operation was not run because the batch failed.
     fn fail(self: Box<Self>, why: &str);
 }
@@ -41,7 +42,7 @@ pub(super) struct ClosureOp<T, F> {
 impl<T, F> ClosureOp<T, F>
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
     pub(super) fn job(f: F) -> (Job, oneshot::Receiver<Result<T, StoreError>>) {
         let (reply, rx) = oneshot::channel();
@@ -52,23 +53,21 @@ where
 impl<T, F> WriteOp for ClosureOp<T, F>
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
-    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Done> {
+    fn run(self: Box<Self>, conn: &Connection) -> Done {
         let ClosureOp { f, reply } = *self;
-        Box::pin(async move {
-            let result = f(conn).await;
-            let ok = result.is_ok();
-            let finish: Finish = Box::new(move |failure| {
-                let result = match (failure, result) {
-                    (Some(why), Ok(_)) => Err(batch_failed(why)),
-                    (_, result) => result,
-                };
-                // A caller that went away (cancelled) has nobody to tell; the work stands.
-                let _ = reply.send(result);
-            });
-            Done { ok, finish }
-        })
+        let result = f(conn);
+        let ok = result.is_ok();
+        let finish: Finish = Box::new(move |failure| {
+            let result = match (failure, result) {
+                (Some(why), Ok(_)) => Err(batch_failed(why)),
+                (_, result) => result,
+            };
+            // A caller that went away (cancelled) has nobody to tell; the work stands.
+            let _ = reply.send(result);
+        });
+        Done { ok, finish }
     }
 
     fn fail(self: Box<Self>, why: &str) {
@@ -102,41 +101,36 @@ pub(super) struct WriterStats {
     pub(super) failed_batches: AtomicU64,
 }
 
-/// Runs until every sender is dropped and the channel is empty, then closes the connection.
-pub(super) async fn run(
-    mut conn: SqliteConnection,
+/// The writer thread's body: runs until every sender is dropped and the channel is empty, then
+/// closes the connection.
+pub(super) fn run(
+    conn: Connection,
     mut jobs: mpsc::Receiver<Job>,
     max_batch: usize,
     stats: Arc<WriterStats>,
 ) {
     let max_batch = max_batch.max(1);
     let mut batch = Vec::with_capacity(max_batch);
-    while jobs.recv_many(&mut batch, max_batch).await > 0 {
-        run_batch(&mut conn, batch.drain(..), &stats).await;
+    while jobs.blocking_recv_many(&mut batch, max_batch) > 0 {
+        run_batch(&conn, batch.drain(..), &stats);
     }
-    if let Err(e) = conn.close().await {
+    if let Err((_, e)) = conn.close() {
         tracing::warn!(error = %e, "closing the SQLite writer connection failed");
     }
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {
-    sqlx::query(sql).execute(&mut *conn).await.map(|_| ())
-}
-
-async fn run_batch(
-    conn: &mut SqliteConnection,
-    mut jobs: impl ExactSizeIterator<Item = Job>,
-    stats: &WriterStats,
-) {
+fn run_batch(conn: &Connection, mut jobs: impl ExactSizeIterator<Item = Job>, stats: &WriterStats) {
     let size = jobs.len() as u64;
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         stats.failed_batches.fetch_add(1, Ordering::Relaxed);
         let why = e.to_string();
         tracing::error!(error = %why, operations = size, "could not begin a write transaction");
         jobs.for_each(|job| job.fail(&why));
         // Should a transaction have been left open (a failed rollback earlier), end it so the
         // next batch can begin; nothing in it was reported as committed.
-        if let Err(e) = exec(conn, "ROLLBACK").await {
+        if !conn.is_autocommit()
+            && let Err(e) = exec(conn, "ROLLBACK")
+        {
             tracing::debug!(error = %e, "rollback after a failed begin");
         }
         return;
@@ -145,7 +139,7 @@ async fn run_batch(
     let mut done = Vec::with_capacity(jobs.len());
     let mut broken = None;
     for job in jobs.by_ref() {
-        match run_in_savepoint(conn, job).await {
+        match run_in_savepoint(conn, job) {
             Ok(d) => done.push(d),
             Err((d, why)) => {
                 done.extend(d);
@@ -157,7 +151,7 @@ async fn run_batch(
 
     let failure = match broken {
         Some(why) => Some(why),
-        None => exec(conn, "COMMIT").await.err().map(|e| e.to_string()),
+        None => exec(conn, "COMMIT").err().map(|e| e.to_string()),
     };
     match failure {
         None => {
@@ -170,7 +164,9 @@ async fn run_batch(
             stats.failed_batches.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %why, operations = size, "a write transaction failed");
             // SQLite may already have rolled back on its own (I/O error, disk full).
-            if let Err(e) = exec(conn, "ROLLBACK").await {
+            if !conn.is_autocommit()
+                && let Err(e) = exec(conn, "ROLLBACK")
+            {
                 tracing::debug!(error = %e, "rollback after a failed batch");
             }
             done.into_iter().for_each(|d| (d.finish)(Some(&why)));
@@ -184,20 +180,17 @@ async fn run_batch(
 /// # Errors
 /// When the savepoint itself cannot be managed the transaction is unusable: the error carries
 /// the job's outcome (if it ran) and why, and the whole batch fails.
-async fn run_in_savepoint(conn: &mut SqliteConnection, job: Job) -> Result<Done, (Option<Done>, String)> {
-    if let Err(e) = exec(conn, "SAVEPOINT op").await {
+fn run_in_savepoint(conn: &Connection, job: Job) -> Result<Done, (Option<Done>, String)> {
+    if let Err(e) = exec(conn, "SAVEPOINT op") {
         let why = e.to_string();
         job.fail(&why);
         return Err((None, why));
     }
-    let done = job.run(conn).await;
+    let done = job.run(conn);
     let end = if done.ok {
-        exec(conn, "RELEASE op").await
+        exec(conn, "RELEASE op")
     } else {
-        match exec(conn, "ROLLBACK TO op").await {
-            Ok(()) => exec(conn, "RELEASE op").await,
-            Err(e) => Err(e),
-        }
+        exec(conn, "ROLLBACK TO op").and_then(|()| exec(conn, "RELEASE op"))
     };
     match end {
         Ok(()) => Ok(done),
