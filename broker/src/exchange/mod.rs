@@ -128,6 +128,10 @@ struct Inner {
     verifiers: VerifierRegistry,
     view: RwLock<Arc<RegistryView>>,
     schemas: Arc<SchemaCache>,
+    /// Compiled XSD sets by name, with the registry version they were read at: a request
+    /// validates against the cached set until the registry changes (any node's `put_xsd_set`
+    /// bumps the version), instead of reading the set's files from the store every time.
+    schema_sets: std::sync::Mutex<HashMap<String, (i64, SchemaSet)>>,
     /// Wakes long-polling readers of a queue when something is queued to it.
     waiters: Mutex<HashMap<(Mnemonic, QueueKind), Arc<Notify>>>,
     metrics: Metrics,
@@ -159,6 +163,7 @@ impl Exchange {
                 verifiers,
                 view: RwLock::new(Arc::new(RegistryView::default())),
                 schemas: Arc::new(SchemaCache::new()),
+                schema_sets: std::sync::Mutex::new(HashMap::new()),
                 waiters: Mutex::new(HashMap::new()),
                 metrics: Metrics::new(),
             }),
@@ -394,6 +399,18 @@ impl Exchange {
     /// The compiled XSD set `name`, written out from the store under the settings' `xsd_dir`
     /// (in a folder named by a hash of its content, so a changed set is compiled anew).
     async fn schema_set(&self, name: &str) -> Result<Option<SchemaSet>, Fault> {
+        // The view was refreshed by this request's registry_view(): its version is current.
+        let version = self.inner.view.read().await.version;
+        if let Some((v, set)) = self
+            .inner
+            .schema_sets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            && *v == version
+        {
+            return Ok(Some(set.clone()));
+        }
         let Some(set) = self
             .inner
             .store
@@ -407,8 +424,14 @@ impl Exchange {
         let schemas = self.inner.schemas.clone();
         let loaded = tokio::task::spawn_blocking(move || schemas.get_or_load(&dir))
             .await
+            .map_err(|e| self.failure(&e))?
             .map_err(|e| self.failure(&e))?;
-        loaded.map(Some).map_err(|e| self.failure(&e))
+        self.inner
+            .schema_sets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name.to_owned(), (version, loaded.clone()));
+        Ok(Some(loaded))
     }
 
     /// Signs a block the node built (sealed, with its `Id`), with the node's key: ЭП-СМЭВ.
