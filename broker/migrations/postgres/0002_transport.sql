@@ -36,6 +36,9 @@ CREATE TABLE outbox (
     created_at text COLLATE "C" NOT NULL
 );
 
+-- A lease straight from the database cancels the entry's copy still waiting here.
+CREATE INDEX outbox_by_message ON outbox (message_id);
+
 -- Participants served by the AMQP queue adapter (`rsmev participant amqp-setup`): the nodes fill
 -- their inbox queues. Not part of the exported registry; no foreign key, so a registry import
 -- (which replaces every participant) keeps the marks.

@@ -410,16 +410,15 @@ impl Store for PostgresStore {
         now: OffsetDateTime,
         lease_for: time::Duration,
     ) -> Result<Option<Leased>, StoreError> {
-        transaction!(
-            self,
-            BEGIN_WRITE,
-            ops::lease,
-            owner,
-            queue,
-            selector,
-            now,
-            lease_for
-        )
+        let mut tx = self.begin(BEGIN_WRITE).await?;
+        let leased = ops::lease(&mut tx, owner, queue, selector, now, lease_for).await?;
+        if self.transport
+            && let Some(l) = &leased
+        {
+            transport::cancel_unpublished_copy(&mut tx, owner, queue, l.message.message_id).await?;
+        }
+        tx.commit().await?;
+        Ok(leased)
     }
 
     async fn ack(

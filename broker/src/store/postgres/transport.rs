@@ -69,6 +69,35 @@ pub(super) async fn make_copies(conn: &mut Conn, message_id: Uuid, at: &str) -> 
     Ok(())
 }
 
+/// After a lease straight from the database: the entry's copy, if it still waits in the outbox
+/// (and no relay is publishing it right now), is deleted and the entry marked as having no live
+/// copy, so RabbitMQ never carries a copy that could only be discarded; the redelivery scan makes
+/// a new one if this lease runs out. A copy already published stays and is discarded when taken.
+pub(super) async fn cancel_unpublished_copy(
+    conn: &mut Conn,
+    owner: &Mnemonic,
+    queue: QueueKind,
+    message_id: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "WITH gone AS ( \
+             DELETE FROM outbox WHERE id IN ( \
+                 SELECT id FROM outbox WHERE message_id = $3 AND owner = $1 AND queue = $2 \
+                 FOR UPDATE SKIP LOCKED) \
+             RETURNING transport \
+         ) \
+         UPDATE queue_entries e SET transport_live = false \
+         FROM gone WHERE e.owner = $1 AND e.queue = $2 AND e.message_id = $3 \
+           AND e.transport = gone.transport",
+    )
+    .bind(owner.as_str())
+    .bind(queue.as_str())
+    .bind(message_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Leases the entry `copy` names, if the copy may still deliver it (see the module docs).
 pub(super) async fn take_copy(
     conn: &mut Conn,
