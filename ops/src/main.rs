@@ -24,6 +24,11 @@ macro_rules! outln {
     };
 }
 
+/// mimalloc instead of glibc's malloc: the node allocates and frees many small buffers per
+/// message from several threads (measured in BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod client;
 mod commands;
