@@ -50,6 +50,9 @@ max_batch = 256
 # PostgreSQL: most connections this node opens to the database; each runs one transaction at a
 # time. Summed over every node, keep it below the server's max_connections.
 max_connections = 16
+# PostgreSQL: seconds a request waits for a database connection (all busy, or the server
+# unreachable) before it is answered SMEVFailure, which tells the client to retry.
+acquire_timeout_secs = 5
 
 [rabbitmq]
 # AMQP URL of RabbitMQ, e.g. "amqp://rsmev:secret@10.0.0.5:5672/rsmev". Empty: queues live in
@@ -197,6 +200,7 @@ pub struct StorageConfig {
     pub database: String,
     pub max_batch: usize,
     pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -222,8 +222,8 @@ pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         let postgres = PostgresConfig {
             max_connections: config.storage.max_connections.max(1),
+            acquire_timeout: Duration::from_secs(config.storage.acquire_timeout_secs.max(1)),
             transport: !amqp.is_empty(),
-            ..PostgresConfig::default()
         };
         let pg = PostgresStore::connect(db, postgres).await?;
         if amqp.is_empty() {

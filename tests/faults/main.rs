@@ -3,7 +3,10 @@
 //!
 //! - RabbitMQ restarting in the middle of it,
 //! - PostgreSQL restarting in the middle of it,
-//! - one of two `rsmev serve` processes (sharing PostgreSQL and RabbitMQ) killed with SIGKILL.
+//! - one of two `rsmev serve` processes (sharing PostgreSQL and RabbitMQ) killed with SIGKILL,
+//!
+//! and a node whose database is down answers SMEVFailure within its connection wait (not after
+//! minutes), then accepts the client's resend once the database is back.
 //!
 //! Each ends with zero lost and zero delivered again after its Ack, counted from the history
 //! (one `accepted` and one `acked` per request, no `leased`/`redelivered` after the `acked`), and
@@ -12,8 +15,9 @@
 //!
 //! This is a test binary of its own because it restarts the servers every other production test
 //! uses; its tests take turns ([`SERIAL`]). The restarts are shell commands from
-//! `RSMEV_TEST_RESTART_RABBITMQ` and `RSMEV_TEST_RESTART_POSTGRES` (`.ci/run` sets both); a test
-//! whose command is unset is skipped with a message. Servers: see `backend.rs`.
+//! `RSMEV_TEST_RESTART_RABBITMQ`, `RSMEV_TEST_RESTART_POSTGRES`, `RSMEV_TEST_STOP_POSTGRES` and
+//! `RSMEV_TEST_START_POSTGRES` (`.ci/run` sets them); a test whose command is unset is skipped
+//! with a message. Servers: see `backend.rs`.
 
 #[path = "../it/backend.rs"]
 mod backend;
@@ -404,4 +408,75 @@ async fn one_of_two_nodes_killed_mid_stream_loses_nothing_and_duplicates_nothing
     assert_exactly_once("node kill", &seen, store.as_ref()).await;
     store.close().await;
     b.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_down_is_answered_with_smev_failure_promptly_and_the_resend_is_accepted() {
+    let _turn = SERIAL.lock().await;
+    let (Some(stop), Some(start)) = (
+        restart_command("RSMEV_TEST_STOP_POSTGRES"),
+        restart_command("RSMEV_TEST_START_POSTGRES"),
+    ) else {
+        return;
+    };
+    if !Backend::Production.available().await {
+        return;
+    }
+    let w = World::start(NodeOptions::on(Backend::Production)).await;
+    let id = new_message_id();
+    let xml = w
+        .consumer
+        .send_request_xml(&inn_request_payload("12345678901", "1990-01-02"), |d| {
+            d.message_id = id.clone();
+        });
+
+    run_restart(&stop).await;
+    // Started after the stop, so the server comes back even when an assertion fails.
+    struct StartAgain(String);
+    impl Drop for StartAgain {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("sh").arg("-c").arg(&self.0).status();
+        }
+    }
+    let start_again = StartAgain(start.clone());
+
+    let asked = std::time::Instant::now();
+    let answer = tokio::time::timeout(CALL_TIMEOUT, w.consumer.try_post(&xml, None))
+        .await
+        .expect("answered while the database is down, not hung")
+        .expect("an HTTP answer");
+    let waited = asked.elapsed();
+    answer.expect_fault("SMEVFailure");
+    // The configured wait for a connection (5 s by default), and not much more.
+    assert!(waited < Duration::from_secs(10), "answered after {waited:?}");
+    let ready = reqwest::get(format!("{}/readyz", w.node.url))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status().as_u16(), 503, "/readyz while the database is down");
+    eprintln!("PostgreSQL down: SMEVFailure after {waited:?}, /readyz 503");
+
+    run_restart(&start).await;
+    drop(start_again);
+    // The client retries with the same MessageID: accepted once, delivered once.
+    let accepted = eventually(50, Duration::from_millis(200), || async {
+        let a = w.consumer.try_post(&xml, None).await.ok()?;
+        matches!(a.envelope, Envelope::SendRequestResponse(_)).then_some(())
+    })
+    .await;
+    assert!(
+        accepted.is_some(),
+        "the resend was not accepted after the database came back"
+    );
+    let got = w.provider.get_request(None).await;
+    assert_eq!(delivered(&got).sender_provided.message_id, id);
+    w.provider.ack(&id).await.expect_ack();
+    let events = w.node.store().history(uuid(id.as_str())).await.expect("history");
+    assert_eq!(
+        kinds(&events)
+            .iter()
+            .filter(|e| **e == EventKind::Accepted)
+            .count(),
+        1
+    );
+    w.node.shutdown().await;
 }

@@ -119,8 +119,9 @@ pub struct PostgresConfig {
     /// Most connections the pool opens; each runs one call's transaction at a time. Default 16.
     /// Summed over every node, it must stay below the server's `max_connections`.
     pub max_connections: u32,
-    /// How long a call waits for a free connection before failing (a transient error: the peer
-    /// is told to retry). Default 30 s.
+    /// How long a call waits for a free connection — all busy, or the server unreachable — before
+    /// failing (a transient error: the peer is told to retry). Default 5 s
+    /// (`[storage] acquire_timeout_secs`).
     pub acquire_timeout: Duration,
     /// Write a transport copy of every new queue entry to the outbox (the RabbitMQ transport,
     /// [`crate::rabbit`], publishes and deletes them). Default false: without RabbitMQ nothing
@@ -132,7 +133,7 @@ impl Default for PostgresConfig {
     fn default() -> PostgresConfig {
         PostgresConfig {
             max_connections: 16,
-            acquire_timeout: Duration::from_secs(30),
+            acquire_timeout: Duration::from_secs(5),
             transport: false,
         }
     }
