@@ -31,14 +31,14 @@ use std::time::Duration;
 
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    ConfirmSelectOptions, QueueBindOptions, QueueDeclareOptions,
 };
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use rsmev_registry::Mnemonic;
 use tokio::sync::watch;
 
-use super::link::Topology;
+use super::link::{Topology, durable_exchange, durable_queue, quorum};
 use crate::exchange::Exchange;
 use crate::store::QueueKind;
 
@@ -69,34 +69,18 @@ fn participant_of(topology: &Topology, user: &str) -> Option<Mnemonic> {
     Mnemonic::new(mnemonic).ok()
 }
 
-fn quorum() -> FieldTable {
-    let mut arguments = FieldTable::default();
-    arguments.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-    arguments
-}
-
-fn durable() -> QueueDeclareOptions {
-    QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    }
-}
-
 /// Declares the intake exchange and queue (idempotent).
 async fn declare_intake(channel: &Channel, topology: &Topology) -> Result<(), lapin::Error> {
     channel
         .exchange_declare(
             topology.intake().as_str().into(),
             ExchangeKind::Fanout,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            },
+            durable_exchange(),
             FieldTable::default(),
         )
         .await?;
     channel
-        .queue_declare(topology.intake().as_str().into(), durable(), quorum())
+        .queue_declare(topology.intake().as_str().into(), durable_queue(), quorum())
         .await?;
     channel
         .queue_bind(
@@ -124,7 +108,7 @@ pub async fn declare_participant(
     declare_intake(&channel, topology).await?;
     for queue in [topology.inbox(participant), topology.replies(participant)] {
         channel
-            .queue_declare(queue.as_str().into(), durable(), quorum())
+            .queue_declare(queue.as_str().into(), durable_queue(), quorum())
             .await?;
     }
     let _ = connection.close(200, "declared".into()).await;

@@ -29,6 +29,29 @@ const GET_CHANNELS: usize = 4;
 
 const QUEUE_KINDS: [QueueKind; 3] = [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses];
 
+/// Options of every exchange the node declares: durable.
+pub(super) fn durable_exchange() -> ExchangeDeclareOptions {
+    ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    }
+}
+
+/// Options of every queue the node declares: durable (and [`quorum`]).
+pub(super) fn durable_queue() -> QueueDeclareOptions {
+    QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    }
+}
+
+/// Arguments of every queue the node declares: a quorum queue (replicated by Raft).
+pub(super) fn quorum() -> FieldTable {
+    let mut arguments = FieldTable::default();
+    arguments.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
+    arguments
+}
+
 /// The names the node gives its exchange and queues; see the README's production section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
@@ -213,10 +236,7 @@ impl Amqp {
         timed(publish.exchange_declare(
             self.topology.exchange().as_str().into(),
             ExchangeKind::Direct,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            },
+            durable_exchange(),
             FieldTable::default(),
         ))
         .await?;
@@ -265,16 +285,10 @@ impl Amqp {
         {
             return Ok(());
         }
-        let mut arguments = FieldTable::default();
-        arguments.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-        timed(link.publish.queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-            arguments,
-        ))
+        timed(
+            link.publish
+                .queue_declare(queue.as_str().into(), durable_queue(), quorum()),
+        )
         .await?;
         timed(link.publish.queue_bind(
             queue.as_str().into(),
