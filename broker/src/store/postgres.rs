@@ -249,6 +249,15 @@ impl PostgresStore {
         })
     }
 
+    /// A pooled connection for a read that is a single statement: it runs in autocommit mode,
+    /// with a snapshot of its own, so it needs no transaction (and saves two round trips).
+    async fn single_statement(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        self.pool.acquire().await.map_err(pool_error)
+    }
+
     async fn begin(&self, statement: &'static str) -> Result<Transaction<'static, Postgres>, StoreError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
@@ -341,7 +350,8 @@ impl Store for PostgresStore {
     }
 
     async fn registry_version(&self) -> Result<i64, StoreError> {
-        transaction!(self, BEGIN_READ, reads::registry_version)
+        // Asked on every API call: one statement, its own snapshot, no BEGIN/COMMIT round trips.
+        reads::registry_version(&mut *self.single_statement().await?).await
     }
 
     async fn put_participant(&self, p: &Participant) -> Result<(), StoreError> {
@@ -455,7 +465,8 @@ impl Store for PostgresStore {
     }
 
     async fn message(&self, id: Uuid) -> Result<Option<StoredMessage>, StoreError> {
-        transaction!(self, BEGIN_READ, reads::message, id)
+        // Asked on every send (duplicate check): one statement, as `registry_version`.
+        reads::message(&mut *self.single_statement().await?, id).await
     }
 
     async fn history(&self, id: Uuid) -> Result<Vec<HistoryEvent>, StoreError> {
