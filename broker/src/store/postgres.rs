@@ -315,6 +315,12 @@ impl PostgresStore {
         Fut: std::future::Future<Output = Vec<i64>> + Send,
     {
         let mut tx = self.begin(BEGIN_WRITE).await?;
+        // One relay publishes at a time across the nodes, so a queue's copies reach RabbitMQ in
+        // outbox order; the others find the lock taken and try again at their next round.
+        if !transport::take_relay_lock(&mut tx).await? {
+            tx.rollback().await?;
+            return Ok(0);
+        }
         let rows = transport::outbox_rows(&mut tx, limit).await?;
         if rows.is_empty() {
             tx.rollback().await?;

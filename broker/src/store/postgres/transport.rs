@@ -189,6 +189,18 @@ pub(super) async fn schedule_copies(
     Ok(made)
 }
 
+/// The first key of the relay's advisory lock (the second is 0), apart from the queue locks'
+/// class (`ops::QUEUE_LOCK_CLASS`). "RSMO".
+const RELAY_LOCK_CLASS: i32 = 0x5253_4d4f;
+
+/// Takes the relay's transaction-scoped advisory lock if no other transaction holds it.
+pub(super) async fn take_relay_lock(conn: &mut Conn) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, 0)")
+        .bind(RELAY_LOCK_CLASS)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
 /// The oldest outbox rows, at most `limit`, locked until the end of the transaction; rows
 /// another node is publishing are skipped.
 pub(super) async fn outbox_rows(conn: &mut Conn, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
