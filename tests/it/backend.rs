@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use rsmev_broker::config::NodeConfig;
-use rsmev_broker::rabbit::Topology;
+use rsmev_broker::rabbit::{Topology, delete_everything};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 
@@ -216,40 +216,13 @@ impl Drop for Production {
                 .await
                 .unwrap_or_default();
             let _ = conn.close().await;
-            let amqp = lapin::Connection::connect(&amqp, lapin::ConnectionProperties::default())
+            let owners: Vec<_> = owners
+                .into_iter()
+                .filter_map(|m| rsmev_registry::Mnemonic::new(m).ok())
+                .collect();
+            delete_everything(&amqp, &Topology { prefix }, &owners)
                 .await
                 .map_err(|e| e.to_string())?;
-            let channel = amqp.create_channel().await.map_err(|e| e.to_string())?;
-            let topology = Topology { prefix };
-            let mut queues = vec![topology.intake()];
-            for owner in owners {
-                let Ok(owner) = rsmev_registry::Mnemonic::new(owner) else {
-                    continue;
-                };
-                for kind in ["requests", "responses", "statuses"] {
-                    let kind = rsmev_broker::store::QueueKind::parse(kind).map_err(|e| e.clone())?;
-                    queues.push(topology.queue(&owner, kind));
-                }
-                queues.push(topology.inbox(&owner));
-                queues.push(topology.replies(&owner));
-            }
-            for queue in queues {
-                let _ = channel
-                    .queue_delete(
-                        queue.as_str().into(),
-                        lapin::options::QueueDeleteOptions::default(),
-                    )
-                    .await;
-            }
-            for exchange in [topology.exchange(), topology.intake()] {
-                let _ = channel
-                    .exchange_delete(
-                        exchange.as_str().into(),
-                        lapin::options::ExchangeDeleteOptions::default(),
-                    )
-                    .await;
-            }
-            let _ = amqp.close(200, "clean-up".into()).await;
             Ok(())
         });
         if let Err(e) = cleaned {

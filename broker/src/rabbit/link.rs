@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions,
-    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
@@ -84,6 +84,18 @@ impl Topology {
     /// Where the AMQP adapter answers a participant's envelopes: `<prefix>.<mnemonic>.replies`.
     pub fn replies(&self, participant: &Mnemonic) -> String {
         format!("{}.{}.replies", self.prefix, participant.as_str())
+    }
+
+    /// Every queue and exchange the node may have declared for `owners` (the transport's and the
+    /// AMQP adapter's): what a clean-up deletes.
+    pub fn everything_for(&self, owners: &[Mnemonic]) -> (Vec<String>, Vec<String>) {
+        let mut queues = vec![self.intake()];
+        for owner in owners {
+            queues.extend(QUEUE_KINDS.map(|kind| self.queue(owner, kind)));
+            queues.push(self.inbox(owner));
+            queues.push(self.replies(owner));
+        }
+        (queues, vec![self.exchange(), self.intake()])
     }
 
     pub fn routing_key(owner: &Mnemonic, kind: QueueKind) -> String {
@@ -311,28 +323,6 @@ impl Amqp {
             for owner in owners {
                 for kind in QUEUE_KINDS {
                     self.declare_on(&link, owner, kind).await?;
-                }
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    /// Deletes the three incoming queues of each participant (tests clean up with it).
-    pub async fn delete(&self, owners: &[Mnemonic]) -> Result<(), AmqpError> {
-        self.with_link(|link| async move {
-            for owner in owners {
-                for kind in QUEUE_KINDS {
-                    let queue = self.topology.queue(owner, kind);
-                    timed(
-                        link.publish
-                            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default()),
-                    )
-                    .await?;
-                    link.declared
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .remove(&queue);
                 }
             }
             Ok(())

@@ -150,19 +150,40 @@ impl RabbitStore {
         &self.shared.amqp.topology
     }
 
-    /// Deletes the RabbitMQ queues of `owners` (test clean-up).
-    ///
-    /// # Errors
-    /// RabbitMQ is unreachable or refuses.
-    pub async fn delete_queues(&self, owners: &[Mnemonic]) -> Result<(), AmqpError> {
-        self.shared.amqp.delete(owners).await
-    }
-
     async fn declare_for(&self, owners: Vec<Mnemonic>) {
         if let Err(e) = self.shared.amqp.declare(&owners).await {
             tracing::warn!(error = %e, "declaring participants' queues failed; they are declared on first use");
         }
     }
+}
+
+/// Deletes every queue and exchange under `topology` for `owners`
+/// ([`Topology::everything_for`]): the clean-up of a test or benchmark run. Queues that do not
+/// exist are no error.
+///
+/// # Errors
+/// RabbitMQ is unreachable or refuses.
+pub async fn delete_everything(
+    url: &str,
+    topology: &Topology,
+    owners: &[Mnemonic],
+) -> Result<(), lapin::Error> {
+    use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+    let connection = lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await?;
+    let channel = connection.create_channel().await?;
+    let (queues, exchanges) = topology.everything_for(owners);
+    for queue in queues {
+        channel
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await?;
+    }
+    for exchange in exchanges {
+        channel
+            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+            .await?;
+    }
+    let _ = connection.close(200, "deleted".into()).await;
+    Ok(())
 }
 
 fn participants(r: &Registry) -> Vec<Mnemonic> {

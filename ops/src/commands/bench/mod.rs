@@ -27,7 +27,6 @@ use rsmev_broker::config::NodeConfig;
 use rsmev_broker::dsig::{Certificate, RingSigner};
 use rsmev_broker::envelope::InfoTypeName;
 use rsmev_broker::node::{generate_self_signed, open_store};
-use rsmev_broker::store::QueueKind;
 use rsmev_registry::{
     Grant, InfoType, InfoTypeKind, Mnemonic, Participant, ParticipantStatus, QName, Service,
 };
@@ -310,38 +309,20 @@ impl ChildNode {
 /// Deletes the RabbitMQ queues and exchanges the run's node declared (under `prefix`, for the
 /// participants registered in `db`). Best effort: a failure is reported, not fatal.
 async fn delete_queues(db: &TempDatabase, amqp: &str, prefix: &str) {
-    use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
     let cleaned = async {
         let mut conn = sqlx::PgConnection::connect(&db.url()).await?;
         let owners: Vec<String> = sqlx::query_scalar("SELECT mnemonic FROM participants")
             .fetch_all(&mut conn)
             .await?;
         let _ = conn.close().await;
-        let connection = lapin::Connection::connect(amqp, lapin::ConnectionProperties::default()).await?;
-        let channel = connection.create_channel().await?;
+        let owners: Vec<_> = owners
+            .into_iter()
+            .filter_map(|m| rsmev_registry::Mnemonic::new(m).ok())
+            .collect();
         let topology = rsmev_broker::rabbit::Topology {
             prefix: prefix.to_owned(),
         };
-        let mut queues = vec![topology.intake()];
-        for owner in owners
-            .into_iter()
-            .filter_map(|m| rsmev_registry::Mnemonic::new(m).ok())
-        {
-            for kind in [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses] {
-                queues.push(topology.queue(&owner, kind));
-            }
-        }
-        for queue in queues {
-            channel
-                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                .await?;
-        }
-        for exchange in [topology.exchange(), topology.intake()] {
-            let _ = channel
-                .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-                .await;
-        }
-        let _ = connection.close(200, "bench done".into()).await;
+        rsmev_broker::rabbit::delete_everything(amqp, &topology, &owners).await?;
         anyhow::Ok(())
     };
     if let Err(e) = cleaned.await {
