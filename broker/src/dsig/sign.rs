@@ -1,6 +1,6 @@
 //! Producing a detached `ds:Signature` shaped exactly as SMEV's.
 
-use crate::xml::{Document, Limits, NodeId, RawElement, escape_attr};
+use crate::xml::{Document, NodeId, RawElement, escape_attr};
 
 use super::algorithm::{DigestAlgorithm, EXC_C14N, SignatureAlgorithm, TransformChain};
 use super::key::Signer;
@@ -56,25 +56,25 @@ pub fn sign(
     })?;
     let digest_value = base64_encode(&digest.digest(&content));
 
-    let head = signature_head(id, algorithm, digest, options.transforms, &digest_value);
-    let tail = signature_tail(&signer.certificate().to_base64());
-    // The signature value covers SignedInfo where it will sit: parse the finished element (with
-    // an empty value) and canonicalize its SignedInfo.
-    let skeleton = Document::parse(format!("{head}{tail}").as_bytes(), &Limits::default())?;
-    let signed_info = skeleton
-        .child(skeleton.root(), DS_NS, "SignedInfo")
-        .ok_or_else(|| DsigError::Canonicalization {
-            detail: "built ds:Signature lacks ds:SignedInfo".into(),
-        })?;
-    let canonical = crate::xml::c14n::exclusive(&skeleton, signed_info, &[]).map_err(|e| {
-        DsigError::Canonicalization {
-            detail: e.to_string(),
-        }
-    })?;
-    let value = signer.sign(&canonical)?;
+    let info = SignedInfo {
+        id,
+        algorithm,
+        digest,
+        chain: options.transforms,
+        digest_value: &digest_value,
+    };
+    // The signature value covers the exclusive canonical form of SignedInfo where it will sit.
+    // The node writes that element itself, so its canonical form is written directly rather
+    // than by parsing the finished element and canonicalizing it (a test holds the two equal).
+    let value = signer.sign(info.render(Form::Canonical).as_bytes())?;
     check_length(algorithm, value.len())?;
-    let xml = format!("{head}{}{tail}", base64_encode(&value));
-    Ok(RawElement::parse(&xml, &Limits::default())?)
+    let xml = format!(
+        "<ds:Signature xmlns:ds=\"{DS_NS}\">{}<ds:SignatureValue>{}</ds:SignatureValue>{}</ds:Signature>",
+        info.render(Form::InDocument),
+        base64_encode(&value),
+        key_info(&signer.certificate().to_base64()),
+    );
+    Ok(RawElement::built(xml))
 }
 
 /// Refuses a signer that returns a value of the wrong size for its algorithm (a provider bug
@@ -93,37 +93,106 @@ fn check_length(algorithm: SignatureAlgorithm, len: usize) -> Result<(), DsigErr
     }
 }
 
-fn signature_head(
-    id: &str,
+/// How an element the signer writes is spelled: as it sits in the `ds:Signature` (SMEV's shape:
+/// empty elements closed with `/>`, the `ds` prefix declared on `ds:Signature`), or in exclusive
+/// canonical form (empty elements as start-end pairs, `ds` declared on the apex element).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    InDocument,
+    Canonical,
+}
+
+/// The `ds:SignedInfo` of one signature.
+struct SignedInfo<'a> {
+    id: &'a str,
     algorithm: SignatureAlgorithm,
     digest: DigestAlgorithm,
     chain: TransformChain,
-    digest_value: &str,
-) -> String {
-    let mut s = String::with_capacity(1024);
-    s.push_str(&format!("<ds:Signature xmlns:ds=\"{DS_NS}\"><ds:SignedInfo>"));
-    s.push_str(&format!("<ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"/>"));
-    s.push_str(&format!(
-        "<ds:SignatureMethod Algorithm=\"{}\"/>",
-        algorithm.uri()
-    ));
-    s.push_str(&format!(
-        "<ds:Reference URI=\"#{}\"><ds:Transforms>",
-        escape_attr(id)
-    ));
-    for t in chain.transforms() {
-        s.push_str(&format!("<ds:Transform Algorithm=\"{}\"/>", t.uri()));
-    }
-    s.push_str(&format!(
-        "</ds:Transforms><ds:DigestMethod Algorithm=\"{}\"/><ds:DigestValue>{digest_value}</ds:DigestValue>",
-        digest.uri()
-    ));
-    s.push_str("</ds:Reference></ds:SignedInfo><ds:SignatureValue>");
-    s
+    digest_value: &'a str,
 }
 
-fn signature_tail(certificate_base64: &str) -> String {
+impl SignedInfo<'_> {
+    /// The element, spelled in `form`. Every value written is an algorithm URI, base64 or the
+    /// (escaped) Id: text that exclusive c14n renders unchanged, so the canonical form differs
+    /// from the in-document one only in how empty elements close and where `ds` is declared.
+    fn render(&self, form: Form) -> String {
+        let empty = |s: &mut String, name: &str, uri: &str| match form {
+            Form::InDocument => s.push_str(&format!("<ds:{name} Algorithm=\"{uri}\"/>")),
+            Form::Canonical => s.push_str(&format!("<ds:{name} Algorithm=\"{uri}\"></ds:{name}>")),
+        };
+        let mut s = String::with_capacity(768);
+        match form {
+            Form::InDocument => s.push_str("<ds:SignedInfo>"),
+            Form::Canonical => s.push_str(&format!("<ds:SignedInfo xmlns:ds=\"{DS_NS}\">")),
+        }
+        empty(&mut s, "CanonicalizationMethod", EXC_C14N);
+        empty(&mut s, "SignatureMethod", self.algorithm.uri());
+        s.push_str(&format!(
+            "<ds:Reference URI=\"#{}\"><ds:Transforms>",
+            escape_attr(self.id)
+        ));
+        for t in self.chain.transforms() {
+            empty(&mut s, "Transform", t.uri());
+        }
+        s.push_str("</ds:Transforms>");
+        empty(&mut s, "DigestMethod", self.digest.uri());
+        s.push_str(&format!(
+            "<ds:DigestValue>{}</ds:DigestValue></ds:Reference></ds:SignedInfo>",
+            self.digest_value
+        ));
+        s
+    }
+}
+
+fn key_info(certificate_base64: &str) -> String {
     format!(
-        "</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{certificate_base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>"
+        "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{certificate_base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::{Document, Limits};
+
+    /// The canonical form written directly equals exclusive c14n of the element as written into
+    /// the signature, for every algorithm, digest and transform chain, and an Id that needs
+    /// escaping.
+    #[test]
+    fn canonical_signed_info_is_what_c14n_makes_of_the_written_one() {
+        let algorithms = [
+            SignatureAlgorithm::EcdsaP256Sha256,
+            SignatureAlgorithm::Ed25519,
+            SignatureAlgorithm::RsaSha256,
+            SignatureAlgorithm::Gost2012_256,
+            SignatureAlgorithm::Gost2012_512,
+            SignatureAlgorithm::Gost2001,
+        ];
+        let chains = [TransformChain::ExcC14nThenSmev, TransformChain::ExcC14n];
+        for algorithm in algorithms {
+            for chain in chains {
+                for id in ["SIGNED_BY_CALLER", "a&b<c\"d\te\nf\rg>h"] {
+                    let info = SignedInfo {
+                        id,
+                        algorithm,
+                        digest: algorithm.default_digest(),
+                        chain,
+                        digest_value: "q83vEjRWeJq8vN7wEjRWeJq8vN7wEjRWeJq8vN7wEjQ=",
+                    };
+                    let written = format!(
+                        "<ds:Signature xmlns:ds=\"{DS_NS}\">{}<ds:SignatureValue/></ds:Signature>",
+                        info.render(Form::InDocument)
+                    );
+                    let doc = Document::parse(written.as_bytes(), &Limits::default()).unwrap();
+                    let signed_info = doc.child(doc.root(), DS_NS, "SignedInfo").unwrap();
+                    let canonical = crate::xml::c14n::exclusive(&doc, signed_info, &[]).unwrap();
+                    assert_eq!(
+                        String::from_utf8(canonical).unwrap(),
+                        info.render(Form::Canonical),
+                        "{algorithm:?} {chain:?} {id:?}"
+                    );
+                }
+            }
+        }
+    }
 }

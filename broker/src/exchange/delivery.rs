@@ -351,8 +351,11 @@ impl Exchange {
 
     fn stored_signature(&self, xml: Option<&str>) -> Result<Option<XmlSignature>, Fault> {
         let Some(xml) = xml else { return Ok(None) };
-        let raw = RawElement::parse(xml, &self.inner.settings.xml).map_err(|e| self.failure(&e))?;
-        XmlSignature::new(raw).map(Some).map_err(|e| self.failure(&e))
+        // The node extracted this element from a request it parsed and verified; it goes into
+        // the block the node signs, which is parsed before signing, so it is not parsed here.
+        XmlSignature::new(RawElement::built(xml.to_owned()))
+            .map(Some)
+            .map_err(|e| self.failure(&e))
     }
 
     /// Removes messages whose EOL passed from their queues, telling each sender with an

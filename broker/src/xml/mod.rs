@@ -425,6 +425,17 @@ impl RawElement {
         Ok(doc.extract(doc.root()))
     }
 
+    /// Wraps text the node wrote itself or read back from its own record, which is known to
+    /// hold exactly one well-formed element, without parsing it again. Debug builds (the tests)
+    /// still parse it, so a writer that breaks the promise fails there.
+    pub(crate) fn built(xml: String) -> RawElement {
+        debug_assert!(
+            RawElement::parse(&xml, &Limits::default()).is_ok_and(|e| e.xml == xml.trim()),
+            "not one well-formed element: {xml}"
+        );
+        RawElement { xml }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.xml
     }
