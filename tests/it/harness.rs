@@ -915,7 +915,7 @@ impl Client {
             .unwrap_or_else(|e| panic!("the node's signature does not verify: {e}\n{body}"));
             if let Some(expected) = &self.node_certificate {
                 assert_eq!(
-                    &verified.certificate, expected,
+                    &*verified.certificate, expected,
                     "the node signed with another certificate"
                 );
             }
@@ -998,6 +998,8 @@ impl Answer {
         )
         .unwrap_or_else(|e| panic!("the relayed sender signature does not verify: {e}\n{}", self.body))
         .certificate
+        .as_ref()
+        .clone()
     }
 }
 

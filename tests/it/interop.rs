@@ -250,7 +250,7 @@ fn xmlsec1_signatures_verify_with_ours() {
         let v = check(&document, now).unwrap_or_else(|e| panic!("{alg:?}: {e}\n{document}"));
         assert_eq!(v.algorithm, algorithm);
         assert_eq!(v.transforms, TransformChain::ExcC14n);
-        assert_eq!(&v.certificate, id.signer.certificate());
+        assert_eq!(&*v.certificate, id.signer.certificate());
 
         let tampered = document.replacen("Иванов", "Петров", 1);
         assert!(matches!(

@@ -477,3 +477,53 @@ fn atv_to_string(atv: &AttributeTypeAndValue) -> String {
     };
     format!("{short}={value}")
 }
+
+/// Certificates read from `ds:X509Certificate` text, by that text: a participant signs every call
+/// with the same certificate, and decoding it (base64, then DER) on each verification costs more
+/// than looking it up. The same text always decodes to the same certificate, so an entry never
+/// goes stale; validity is checked by the caller at each use. At most `capacity` entries are
+/// kept: when full, the cache starts over.
+#[derive(Debug)]
+pub(crate) struct CertificateCache {
+    capacity: usize,
+    entries: std::sync::Mutex<std::collections::HashMap<Box<str>, std::sync::Arc<Certificate>>>,
+}
+
+impl CertificateCache {
+    pub(crate) fn new(capacity: usize) -> CertificateCache {
+        CertificateCache {
+            capacity: capacity.max(1),
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// The certificate `text` holds, from the cache or read now (and then kept, when readable).
+    ///
+    /// # Errors
+    /// As [`Certificate::from_base64`]; failures are not kept.
+    pub(crate) fn read(&self, text: &str) -> Result<std::sync::Arc<Certificate>, CertificateError> {
+        let lock = || {
+            self.entries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(c) = lock().get(text) {
+            return Ok(c.clone());
+        }
+        let certificate = std::sync::Arc::new(Certificate::from_base64(text)?);
+        let mut entries = lock();
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(text.into(), certificate.clone());
+        Ok(certificate)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+}

@@ -162,7 +162,7 @@ fn inspect_one(
         .map(|r| inspect_reference(doc, r, budget))
         .collect::<Vec<_>>();
     let algorithm = SignatureAlgorithm::from_uri(&parts.signature_method);
-    let certificate = verify::certificate(&parts);
+    let certificate = verify::certificate(&parts, verifiers);
     let certificate_report = match &certificate {
         Ok(c) => Ok(CertificateReport {
             subject: c.subject(),
@@ -175,7 +175,7 @@ fn inspect_one(
         }),
         Err(e) => Err(e.to_string()),
     };
-    let signature = signature_status(doc, &parts, certificate.as_ref().ok(), verifiers);
+    let signature = signature_status(doc, &parts, certificate.as_deref().ok(), verifiers);
     let verdict = match references.as_slice() {
         [
             ReferenceReport {

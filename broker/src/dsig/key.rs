@@ -14,7 +14,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{self as rsig, KeyPair as _};
 
 use super::algorithm::SignatureAlgorithm;
-use super::cert::{Certificate, KeyKind};
+use super::cert::{Certificate, CertificateCache, CertificateError, KeyKind};
 use super::gost::{GostSigner, GostVerifier};
 use super::{DsigError, PemError, pem_block};
 
@@ -110,12 +110,18 @@ pub trait Verifier: Send + Sync + fmt::Debug {
 #[derive(Debug, Clone)]
 pub struct VerifierRegistry {
     verifiers: Vec<Arc<dyn Verifier>>,
+    /// Signers' certificates already read (shared by the clones of this registry).
+    certificates: Arc<CertificateCache>,
 }
+
+/// How many distinct signer certificates [`VerifierRegistry`] keeps decoded.
+const CERTIFICATE_CACHE_ENTRIES: usize = 4096;
 
 impl Default for VerifierRegistry {
     fn default() -> Self {
         VerifierRegistry {
             verifiers: vec![Arc::new(GostVerifier), Arc::new(RingVerifier)],
+            certificates: Arc::new(CertificateCache::new(CERTIFICATE_CACHE_ENTRIES)),
         }
     }
 }
@@ -125,6 +131,7 @@ impl VerifierRegistry {
     pub fn empty() -> Self {
         VerifierRegistry {
             verifiers: Vec::new(),
+            certificates: Arc::new(CertificateCache::new(CERTIFICATE_CACHE_ENTRIES)),
         }
     }
 
@@ -133,6 +140,11 @@ impl VerifierRegistry {
     pub fn register(&mut self, verifier: Arc<dyn Verifier>) -> &mut Self {
         self.verifiers.insert(0, verifier);
         self
+    }
+
+    /// The certificate a `ds:X509Certificate` holds (decoded once per distinct text).
+    pub(crate) fn certificate(&self, base64: &str) -> Result<Arc<Certificate>, CertificateError> {
+        self.certificates.read(base64)
     }
 
     /// Whether some verifier handles `algorithm` with `certificate`'s key.

@@ -295,6 +295,31 @@ fn certificate_reads_from_pem_der_and_wrapped_base64() {
 }
 
 #[test]
+fn the_certificate_cache_reads_each_text_once_keeps_no_failures_and_stays_bounded() {
+    let cache = cert::CertificateCache::new(2);
+    let a = signer(Alg::Ed25519).certificate().to_base64();
+    let b = signer(Alg::P256).certificate().to_base64();
+    let first = cache.read(&a).expect("a");
+    let again = cache.read(&a).expect("a again");
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "the second look-up is the cached one"
+    );
+    assert_eq!(*first, Certificate::from_base64(&a).expect("a"));
+    assert!(cache.read("not base64 at all!").is_err());
+    assert_eq!(cache.len(), 1, "a failure is not kept");
+    assert_eq!(
+        *cache.read(&b).expect("b"),
+        Certificate::from_base64(&b).expect("b")
+    );
+    assert_eq!(cache.len(), 2);
+    // Full: the next new text starts the cache over.
+    let wrapped = format!("{}\n{}", &a[..10], &a[10..]);
+    assert_eq!(*cache.read(&wrapped).expect("wrapped a"), *first);
+    assert_eq!(cache.len(), 1);
+}
+
+#[test]
 fn bad_certificates_are_refused_with_typed_errors() {
     assert!(matches!(
         Certificate::from_der(b"\x30\x03\x02\x01\x01"),
@@ -446,7 +471,7 @@ fn round_trip_for_every_algorithm_and_chain() {
             assert_eq!(v.transforms, chain);
             assert_eq!(v.digest, DigestAlgorithm::Sha256);
             assert_eq!(v.target_id, "SIGNED_BY_CONSUMER");
-            assert_eq!(&v.certificate, s.certificate());
+            assert_eq!(&*v.certificate, s.certificate());
             checked += 1;
         }
     }

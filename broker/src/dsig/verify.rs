@@ -1,6 +1,7 @@
 //! The check the node applies to a peer's signature, and its outcomes.
 
 use std::fmt;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
@@ -174,7 +175,7 @@ impl From<Invalid> for SignatureFailure {
 pub struct Verified {
     /// The signer's certificate (valid at the time checked); mapping it to a participant is the
     /// caller's business.
-    pub certificate: Certificate,
+    pub certificate: Arc<Certificate>,
     pub algorithm: SignatureAlgorithm,
     pub digest: DigestAlgorithm,
     pub transforms: TransformChain,
@@ -250,7 +251,7 @@ pub fn verify(
         }
         .into());
     }
-    let certificate = certificate(&parts)?;
+    let certificate = certificate(&parts, verifiers)?;
     let value = signature_value(&parts)?;
     let validity = certificate.validity_at(now);
     if validity != Validity::Valid {
@@ -408,14 +409,19 @@ pub(crate) fn expected_digest(
     Ok(bytes)
 }
 
-pub(crate) fn certificate(parts: &SignatureParts) -> Result<Certificate, SignatureFailure> {
+pub(crate) fn certificate(
+    parts: &SignatureParts,
+    verifiers: &VerifierRegistry,
+) -> Result<Arc<Certificate>, SignatureFailure> {
     match parts.certificates.as_slice() {
         [] => Err(SignatureFailure::CertificateIsNotFound {
             detail: "no ds:KeyInfo/ds:X509Data/ds:X509Certificate".into(),
         }),
-        [one] => Certificate::from_base64(one).map_err(|e| SignatureFailure::CertificateIsNotFound {
-            detail: format!("ds:X509Certificate is unreadable: {e}"),
-        }),
+        [one] => verifiers
+            .certificate(one)
+            .map_err(|e| SignatureFailure::CertificateIsNotFound {
+                detail: format!("ds:X509Certificate is unreadable: {e}"),
+            }),
         more => Err(SignatureFailure::CertificateIsNotFound {
             detail: format!(
                 "{} certificates in ds:KeyInfo; the signer's must be the only one",
