@@ -68,7 +68,9 @@ relay_batch = 256
 relay_interval_ms = 200
 # How often, in milliseconds, entries whose lease ran out get a new copy (redelivery).
 scan_interval_ms = 1000
-# A copy nobody took for this many seconds is published again (in case RabbitMQ lost it).
+# A copy nobody took for this many seconds is published again (in case RabbitMQ lost it), and
+# RabbitMQ drops the old one (per-message TTL): copies of entries leased from the database
+# instead (GetRequest with a selector) do not pile up in the queues.
 republish_after_secs = 3600
 # AMQP adapter: most envelopes waiting unread in one participant's inbox queue
 # (<prefix>.<mnemonic>.inbox, created by `rsmev participant amqp-setup`).

@@ -158,6 +158,57 @@ async fn the_copy_of_a_message_delivered_by_selector_and_acked_delivers_nothing(
     w.node.shutdown().await;
 }
 
+/// Copies in the RabbitMQ queue `queue`, as RabbitMQ counts them.
+async fn copies_in(p: &Production, queue: &str) -> u32 {
+    let connection = lapin::Connection::connect(&p.rabbitmq_url, lapin::ConnectionProperties::default())
+        .await
+        .expect("RabbitMQ connection");
+    let channel = connection.create_channel().await.expect("channel");
+    let declared = channel
+        .queue_declare(
+            queue.into(),
+            lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .expect("the queue exists");
+    let _ = connection.close(200, "done".into()).await;
+    declared.message_count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_nobody_takes_leaves_its_queue_at_the_republish_age() {
+    let Some(p) = production().await else { return };
+    let node = TestNode::start_with(NodeOptions::on(Backend::Production), Some(p.clone()), |c| {
+        c.rabbitmq.republish_after_secs = 2;
+    })
+    .await;
+    let w = World::around(node, Participant::generate("MFC"), Participant::generate("FNS")).await;
+    let queue = rsmev_broker::rabbit::Topology {
+        prefix: p.prefix.clone(),
+    }
+    .queue(&w.provider.who.mnemonic, rsmev_broker::store::QueueKind::Requests);
+    let id = w.request().await;
+    w.node.settle_transport().await;
+    assert_eq!(copies_in(&p, &queue).await, 1, "the copy was published");
+    // Delivered by selector from the database and acked: nobody will take the copy. It must not
+    // stay in RabbitMQ for good (a provider that always uses selectors would pile them up).
+    let got = w.provider.get_request(Some(&inn_request())).await;
+    assert_eq!(delivered(&got).sender_provided.message_id, id);
+    w.provider.ack(&id).await.expect_ack();
+    eventually(80, Duration::from_millis(100), || async {
+        (copies_in(&p, &queue).await == 0).then_some(())
+    })
+    .await
+    .expect("RabbitMQ drops the copy once it is older than republish_after");
+    let s = stats(&w.node).await;
+    assert_eq!((s.leased_from_database, s.stale_copies), (1, 0), "{s:?}");
+    w.node.shutdown().await;
+}
+
 /// The events after the first `from`.
 fn kinds_after(history: &[EventKind], from: EventKind) -> Vec<EventKind> {
     history

@@ -195,6 +195,8 @@ pub enum AmqpError {
 pub(super) struct Amqp {
     url: String,
     pub topology: Topology,
+    /// Per-message TTL of every copy (the `expiration` property, in milliseconds).
+    copy_ttl: String,
     link: tokio::sync::Mutex<Option<Arc<Link>>>,
     last_attempt: std::sync::Mutex<Option<Instant>>,
 }
@@ -207,10 +209,13 @@ async fn timed<T>(f: impl Future<Output = Result<T, lapin::Error>>) -> Result<T,
 }
 
 impl Amqp {
-    pub fn new(url: &str, topology: Topology) -> Amqp {
+    /// A connection to `url` (opened at first use) for `topology`, publishing copies that
+    /// RabbitMQ drops when nobody took them within `copy_ttl`.
+    pub fn new(url: &str, topology: Topology, copy_ttl: Duration) -> Amqp {
         Amqp {
             url: url.to_owned(),
             topology,
+            copy_ttl: copy_ttl.as_millis().clamp(1, u128::from(u32::MAX)).to_string(),
             link: tokio::sync::Mutex::new(None),
             last_attempt: std::sync::Mutex::new(None),
         }
@@ -350,7 +355,8 @@ impl Amqp {
                     BasicProperties::default()
                         .with_delivery_mode(2)
                         .with_content_type("application/json".into())
-                        .with_message_id(c.message_id.hyphenated().to_string().as_str().into()),
+                        .with_message_id(c.message_id.hyphenated().to_string().as_str().into())
+                        .with_expiration(self.copy_ttl.as_str().into()),
                 ))
                 .await?;
                 confirms.push((row, confirm));

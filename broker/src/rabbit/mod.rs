@@ -23,6 +23,11 @@
 //! - **Redelivery.** A taken entry whose lease runs out gets a new copy (generation + 1) through
 //!   the outbox, written by a scan every node runs (`FOR UPDATE SKIP LOCKED`). A live copy older
 //!   than `republish_after` is made again, in case RabbitMQ lost it; the older one becomes stale.
+//! - **Copies expire.** Every copy is published with a per-message TTL of `republish_after`
+//!   (quorum queues honour it since RabbitMQ 3.10). A copy whose entry was leased from the
+//!   database instead (a participant that always asks with a selector, or a relay that lagged)
+//!   is never taken from its queue; without the TTL such copies would pile up in RabbitMQ for
+//!   good. A live copy that expires is made again by the scan above, as a lost one would be.
 //!
 //! Ack, EOL expiry, quotas, queue statistics, history and accounting are the database's, so they
 //! behave exactly as without RabbitMQ. A copy is a hint, never the record: RabbitMQ losing,
@@ -65,7 +70,8 @@ pub struct RabbitConfig {
     pub relay_interval: Duration,
     /// How often the redelivery scan runs. Default 1 s.
     pub scan_interval: Duration,
-    /// A copy not taken for this long is published again. Default 1 h.
+    /// A copy not taken for this long is published again; RabbitMQ drops the old one at the same
+    /// age (its per-message TTL). Default 1 h.
     pub republish_after: Duration,
 }
 
@@ -123,7 +129,7 @@ impl RabbitStore {
             prefix: config.prefix.clone(),
         };
         let shared = Arc::new(Shared {
-            amqp: link::Amqp::new(&config.url, topology),
+            amqp: link::Amqp::new(&config.url, topology, config.republish_after),
             pg: Arc::new(pg),
             config,
             counters: Counters::default(),
