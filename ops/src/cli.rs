@@ -283,6 +283,11 @@ pub struct BenchArgs {
     pub target: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
+    /// Providers call GetRequest without a MessageTypeSelector (each pair's provider has one
+    /// information type, so the answer is the same). With --store rabbitmq, requests are then
+    /// leased from their RabbitMQ copies, as responses always are, instead of from the database.
+    #[arg(long)]
+    pub no_selector: bool,
     /// Long-poll of GetRequest/GetResponse (`/ws?wait=N`), seconds.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub wait: u64,

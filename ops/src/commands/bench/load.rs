@@ -39,6 +39,8 @@ pub struct Plan {
     pub count: Option<u64>,
     pub rate: Option<f64>,
     pub wait_secs: u64,
+    /// GetRequest asks with the pair's information type as selector.
+    pub selector: bool,
     pub progress: bool,
 }
 
@@ -66,6 +68,7 @@ struct Sent {
 #[derive(Debug)]
 struct Shared {
     wait_secs: u64,
+    selector: bool,
     started: AtomicU64,
     exchanges: AtomicU64,
     calls: AtomicU64,
@@ -150,7 +153,8 @@ async fn round(pair: &Pair, shared: &Shared) {
     let Some(got) = shared
         .call(
             "GetRequest",
-            pair.provider.get_request(Some(pair.request_type.clone()), wait),
+            pair.provider
+                .get_request(shared.selector.then(|| pair.request_type.clone()), wait),
         )
         .await
     else {
@@ -224,6 +228,7 @@ async fn round(pair: &Pair, shared: &Shared) {
 pub async fn run(pairs: &[Arc<Pair>], plan: &Plan) -> LoadResult {
     let shared = Arc::new(Shared {
         wait_secs: plan.wait_secs,
+        selector: plan.selector,
         started: AtomicU64::new(0),
         exchanges: AtomicU64::new(0),
         calls: AtomicU64::new(0),

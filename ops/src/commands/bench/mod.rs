@@ -181,6 +181,7 @@ async fn measure(
         count,
         rate: args.rate,
         wait_secs: args.wait,
+        selector: !args.no_selector,
         progress: std::io::stdout().is_terminal() && args.format == BenchFormat::Table,
     };
     let pid = match &node {
@@ -655,10 +656,18 @@ impl Report {
             },
             pairs,
             payload_bytes: size,
-            mode: match args.rate {
-                Some(r) => format!("fixed rate {r}/s"),
-                None => "closed loop (max)".into(),
-            },
+            mode: format!(
+                "{}{}",
+                match args.rate {
+                    Some(r) => format!("fixed rate {r}/s"),
+                    None => "closed loop (max)".into(),
+                },
+                if args.no_selector {
+                    ", GetRequest without selector"
+                } else {
+                    ""
+                }
+            ),
             seconds: secs,
             exchanges: load.exchanges,
             api_calls: load.calls,
