@@ -159,31 +159,8 @@ pub(super) async fn accept(
         .iter()
         .map(|d| d.selector.as_ref().map(|q| q.local_name.as_str()))
         .collect();
-    sqlx::query(
-        "INSERT INTO queue_entries (owner, queue, message_id, selector_ns, selector_local, \
-         enqueued_at, eol) \
-         SELECT d.owner, d.queue, $5, d.ns, d.local, $6, $7 \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) \
-              WITH ORDINALITY AS d (owner, queue, ns, local, n) \
-         ORDER BY d.n",
-    )
-    .bind(&owners)
-    .bind(&queues)
-    .bind(&selector_ns)
-    .bind(&selector_local)
-    .bind(msg.message_id)
-    .bind(&at)
-    .bind(eol.as_deref())
-    .execute(&mut *conn)
-    .await?;
-    if transport {
-        // The copies for RabbitMQ go to the outbox in this transaction: accepted means queued
-        // here and on its way there, whether or not RabbitMQ is up right now.
-        super::transport::make_copies(conn, msg.message_id, &at).await?;
-    }
-
     // received, accepted, one queued per queue, and for a response `response-accepted` on the
-    // request: one statement, in this order.
+    // request, in this order.
     let mut ids = vec![msg.message_id, msg.message_id];
     let mut events = vec![EventKind::Received.as_str(), EventKind::Accepted.as_str()];
     let mut details = vec![String::new(), kind.to_owned()];
@@ -197,29 +174,50 @@ pub(super) async fn accept(
         events.push(EventKind::ResponseAccepted.as_str());
         details.push(msg.message_id.hyphenated().to_string());
     }
+
+    // The entries, their copies for RabbitMQ (with the transport: accepted means queued here and
+    // on its way there, whether or not RabbitMQ is up right now; copy generation 1, live), the
+    // history and the usage counter: one statement, one round trip.
     sqlx::query(
-        "INSERT INTO history (message_id, at, event, actor, detail) \
-         SELECT h.message_id, $4, h.event, $5, h.detail \
-         FROM unnest($1::uuid[], $2::text[], $3::text[]) \
-              WITH ORDINALITY AS h (message_id, event, detail, n) \
-         ORDER BY h.n",
+        "WITH entries AS ( \
+             INSERT INTO queue_entries (owner, queue, message_id, selector_ns, selector_local, \
+                 enqueued_at, eol, transport, transport_live, transport_at) \
+             SELECT d.owner, d.queue, $5, d.ns, d.local, $6, $7, \
+                 CASE WHEN $8 THEN 1 ELSE 0 END, $8, CASE WHEN $8 THEN $6 END \
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) \
+                  WITH ORDINALITY AS d (owner, queue, ns, local, n) \
+             ORDER BY d.n \
+             RETURNING seq, owner, queue, message_id, transport \
+         ), copies AS ( \
+             INSERT INTO outbox (owner, queue, message_id, transport, created_at) \
+             SELECT owner, queue, message_id, transport, $6 FROM entries WHERE $8 ORDER BY seq \
+         ), recorded AS ( \
+             INSERT INTO history (message_id, at, event, actor, detail) \
+             SELECT h.message_id, $6, h.event, $12, h.detail \
+             FROM unnest($9::uuid[], $10::text[], $11::text[]) \
+                  WITH ORDINALITY AS h (message_id, event, detail, n) \
+             ORDER BY h.n \
+         ), counted AS ( \
+             INSERT INTO usage_counters (day, participant, infotype, kind, count) \
+             VALUES ($13, $12, $14, $15, 1) \
+             ON CONFLICT (day, participant, infotype, kind) \
+             DO UPDATE SET count = usage_counters.count + 1 \
+         ) \
+         SELECT COUNT(*) FROM entries",
     )
+    .bind(&owners)
+    .bind(&queues)
+    .bind(&selector_ns)
+    .bind(&selector_local)
+    .bind(msg.message_id)
+    .bind(&at)
+    .bind(eol.as_deref())
+    .bind(transport)
     .bind(&ids)
     .bind(&events)
     .bind(&details)
-    .bind(&at)
     .bind(actor)
-    .execute(&mut *conn)
-    .await?;
-
-    sqlx::query(
-        "INSERT INTO usage_counters (day, participant, infotype, kind, count) \
-         VALUES ($1, $2, $3, $4, 1) \
-         ON CONFLICT (day, participant, infotype, kind) \
-         DO UPDATE SET count = usage_counters.count + 1",
-    )
     .bind(utc_day(now))
-    .bind(actor)
     .bind(qname_key(msg.qname.as_ref()))
     .bind(kind)
     .execute(&mut *conn)
@@ -256,13 +254,37 @@ macro_rules! lease_sql {
                  UPDATE queue_entries e SET lease_until = $4, attempts = e.attempts + 1 \
                  FROM picked WHERE e.seq = picked.seq \
                  RETURNING e.message_id, e.attempts \
-             ) \
-             SELECT leased.attempts, ",
+             )",
+            lease_history!("$3", "$1", "$5"),
+            "SELECT leased.attempts, ",
             message_columns!(),
             " FROM leased JOIN messages m ON m.message_id = leased.message_id"
         )
     };
 }
+
+/// The `recorded` step every lease statement ends with, after its `leased` step (`message_id`,
+/// `attempts`): the `leased` event for a first attempt, `redelivered` after that, with the
+/// detail `<owner>/<queue> attempt N` (`label` is `queue_label`). Recording it in the leasing
+/// statement saves a round trip per lease. Arguments: the placeholders of the time, the owner
+/// and the label.
+macro_rules! lease_history {
+    ($at:literal, $owner:literal, $label:literal) => {
+        concat!(
+            ", recorded AS ( \
+                 INSERT INTO history (message_id, at, event, actor, detail) \
+                 SELECT message_id, ",
+            $at,
+            ", CASE WHEN attempts = 1 THEN 'leased' ELSE 'redelivered' END, ",
+            $owner,
+            ", ",
+            $label,
+            "::text || ' attempt ' || attempts FROM leased \
+             ) "
+        )
+    };
+}
+pub(super) use lease_history;
 
 pub(super) async fn lease(
     conn: &mut Conn,
@@ -278,13 +300,14 @@ pub(super) async fn lease(
         .unwrap_or_else(|| PrimitiveDateTime::MAX.assume_utc());
     let sql = match selector {
         None => lease_sql!(""),
-        Some(_) => lease_sql!("AND selector_ns = $5 AND selector_local = $6"),
+        Some(_) => lease_sql!("AND selector_ns = $6 AND selector_local = $7"),
     };
     let query = sqlx::query(sql)
         .bind(owner.as_str())
         .bind(queue.as_str())
         .bind(&at)
-        .bind(encode_time(lease_until));
+        .bind(encode_time(lease_until))
+        .bind(queue_label(owner, queue));
     let query = match selector {
         None => query,
         Some(q) => query.bind(q.namespace.as_str()).bind(q.local_name.as_str()),
@@ -293,32 +316,21 @@ pub(super) async fn lease(
     let Some(row) = found else {
         return Ok(None);
     };
-    leased_from_row(conn, &row, owner, queue, &at, lease_until)
-        .await
-        .map(Some)
+    leased_from_row(&row, owner, queue, lease_until).map(Some)
 }
 
 /// The end of every lease: reads `attempts` and the message from `row` (as the lease statements
-/// return them), records `leased` or `redelivered`, and builds the [`Leased`].
-pub(super) async fn leased_from_row(
-    conn: &mut Conn,
+/// return them, having recorded the event with [`lease_history`]) and builds the [`Leased`].
+pub(super) fn leased_from_row(
     row: &sqlx::postgres::PgRow,
     owner: &Mnemonic,
     queue: QueueKind,
-    at: &str,
     lease_until: OffsetDateTime,
 ) -> Result<Leased, StoreError> {
     let attempts: i32 = row.try_get(0)?;
     let message = message_from_row(row, 1)?;
     let attempt = u32::try_from(attempts)
         .map_err(|_| StoreError::Corrupt(format!("{} has {attempts} attempts", message.message_id)))?;
-    let event = if attempt == 1 {
-        EventKind::Leased
-    } else {
-        EventKind::Redelivered
-    };
-    let detail = format!("{} attempt {attempt}", queue_label(owner, queue));
-    history(conn, message.message_id, at, event, owner.as_str(), &detail).await?;
     Ok(Leased {
         message,
         owner: owner.clone(),
@@ -336,31 +348,33 @@ pub(super) async fn ack(
 ) -> Result<bool, StoreError> {
     // The owner's entries of one message (one per queue it went to) are locked in `seq` order,
     // so two Acks of the same message never hold one entry each while waiting for the other.
-    let mut removed: Vec<String> = sqlx::query_scalar(
-        "DELETE FROM queue_entries WHERE seq IN \
-         (SELECT seq FROM queue_entries WHERE message_id = $1 AND owner = $2 ORDER BY seq FOR UPDATE) \
-         RETURNING queue",
+    // The `acked` events (detail `<owner>/<queue>`, as `queue_label` writes it) are recorded by
+    // the same statement, in queue-name order: one round trip per Ack.
+    let suffix = if target.accepted {
+        ""
+    } else {
+        " not accepted: the recipient could not verify the node's signature"
+    };
+    let removed: Vec<String> = sqlx::query_scalar(
+        "WITH removed AS ( \
+             DELETE FROM queue_entries WHERE seq IN \
+             (SELECT seq FROM queue_entries WHERE message_id = $1 AND owner = $2 ORDER BY seq FOR UPDATE) \
+             RETURNING queue \
+         ), recorded AS ( \
+             INSERT INTO history (message_id, at, event, actor, detail) \
+             SELECT $1, $3, $4, $2, $2 || '/' || queue || $5::text FROM removed ORDER BY queue \
+         ) \
+         SELECT queue FROM removed",
     )
     .bind(target.message_id)
     .bind(owner.as_str())
+    .bind(encode_time(now))
+    .bind(EventKind::Acked.as_str())
+    .bind(suffix)
     .fetch_all(&mut *conn)
     .await?;
-    removed.sort();
-    let at = encode_time(now);
     for queue in &removed {
-        let mut detail = queue_label(owner, decode_queue(queue)?);
-        if !target.accepted {
-            detail.push_str(" not accepted: the recipient could not verify the node's signature");
-        }
-        history(
-            conn,
-            target.message_id,
-            &at,
-            EventKind::Acked,
-            owner.as_str(),
-            &detail,
-        )
-        .await?;
+        decode_queue(queue)?;
     }
     Ok(!removed.is_empty())
 }

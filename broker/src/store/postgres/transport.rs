@@ -15,7 +15,8 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
 use super::codec::message_columns;
-use crate::store::encoding::{decode_mnemonic, decode_queue, decode_time, encode_time};
+use super::ops::lease_history;
+use crate::store::encoding::{decode_mnemonic, decode_queue, decode_time, encode_time, queue_label};
 use crate::store::{Leased, QueueKind, StoreError};
 
 type Conn = PgConnection;
@@ -48,25 +49,6 @@ pub enum CopyOutcome {
     /// Nothing to deliver: the entry was acked or expired, its EOL has passed, or a newer copy
     /// exists. Discard the copy.
     Stale,
-}
-
-/// Marks every entry of a just-accepted message as having a live copy and writes one outbox row
-/// per entry, in queue order. Runs inside the accepting transaction.
-pub(super) async fn make_copies(conn: &mut Conn, message_id: Uuid, at: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "WITH copied AS ( \
-             UPDATE queue_entries SET transport = transport + 1, transport_live = true, transport_at = $2 \
-             WHERE message_id = $1 \
-             RETURNING seq, owner, queue, message_id, transport \
-         ) \
-         INSERT INTO outbox (owner, queue, message_id, transport, created_at) \
-         SELECT owner, queue, message_id, transport, $2 FROM copied ORDER BY seq",
-    )
-    .bind(message_id)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 /// After a lease straight from the database: the entry's copy, if it still waits in the outbox
@@ -140,15 +122,20 @@ pub(super) async fn take_copy(
         "WITH leased AS ( \
              UPDATE queue_entries SET lease_until = $2, attempts = attempts + 1, transport_live = false \
              WHERE seq = $1 RETURNING message_id, attempts \
-         ) SELECT leased.attempts, ",
+         )",
+        lease_history!("$3", "$4", "$5"),
+        "SELECT leased.attempts, ",
         message_columns!(),
         " FROM leased JOIN messages m ON m.message_id = leased.message_id"
     ))
     .bind(seq)
     .bind(encode_time(lease_until))
+    .bind(&at)
+    .bind(copy.owner.as_str())
+    .bind(queue_label(&copy.owner, copy.queue))
     .fetch_one(&mut *conn)
     .await?;
-    let leased = super::ops::leased_from_row(conn, &row, &copy.owner, copy.queue, &at, lease_until).await?;
+    let leased = super::ops::leased_from_row(&row, &copy.owner, copy.queue, lease_until)?;
     Ok(CopyOutcome::Leased(Box::new(leased)))
 }
 
