@@ -277,6 +277,18 @@ impl SchemaSet {
             })
             .collect()
     }
+
+    /// [`SchemaSet::validate`] for a document the node has already read with its hardened reader
+    /// (the business document of an envelope it parsed) and whose root element is in
+    /// `namespace`: libxml2 validates it without the reader's second pass over it. Only when
+    /// there are violations (or no schema for `namespace`) is the document read again, to report
+    /// them exactly as [`SchemaSet::validate`] does.
+    pub(crate) fn validate_read(&self, namespace: &str, xml: &str) -> Vec<Violation> {
+        match self.schemas.get(namespace) {
+            Some(entry) if entry.schema.validate(xml).is_empty() => Vec::new(),
+            _ => self.validate(xml),
+        }
+    }
 }
 
 /// `file:line: message` for a compile diagnostic.

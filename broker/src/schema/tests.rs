@@ -488,3 +488,22 @@ fn violation_display_leaves_out_unknown_parts() {
     assert_eq!(v(12, 0).to_string(), "line 12: m");
     assert_eq!(v(0, 0).to_string(), "m");
 }
+
+/// The path for documents already read gives exactly what `validate` gives: nothing for a valid
+/// document, the same positioned violations for an invalid one, and the same refusal for a
+/// namespace without a schema.
+#[test]
+fn validating_a_document_already_read_reports_as_validate_does() {
+    let set = order_set();
+    let ns = "urn://rsmev.test/order/1.0";
+    let invalid = "<o:Order xmlns:o=\"urn://rsmev.test/order/1.0\">\n  <o:Amount>x</o:Amount>\n</o:Order>";
+    assert_eq!(set.validate_read(ns, VALID_ORDER), vec![]);
+    let v = set.validate_read(ns, invalid);
+    assert!(!v.is_empty());
+    assert_eq!(render(&v), render(&set.validate(invalid)));
+    let elsewhere = "<x:Order xmlns:x=\"urn://elsewhere\"/>";
+    assert_eq!(
+        render(&set.validate_read("urn://elsewhere", elsewhere)),
+        render(&set.validate(elsewhere))
+    );
+}
