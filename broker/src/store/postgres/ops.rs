@@ -8,9 +8,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
 use super::codec::{message_columns, message_from_row};
-use crate::store::encoding::{
-    NODE, decode_queue, encode_time, participant_status_str, qname_key, queue_label, utc_day,
-};
+use crate::store::encoding::{NODE, encode_time, participant_status_str, qname_key, queue_label, utc_day};
 use crate::store::{
     AcceptLimits, AcceptOutcome, AckTarget, Delivery, EventKind, Expiring, Leased, MessageKind, NewMessage,
     QueueKind, Rejection, StoreError, XsdSet,
@@ -255,7 +253,7 @@ macro_rules! lease_sql {
                  FROM picked WHERE e.seq = picked.seq \
                  RETURNING e.message_id, e.attempts \
              )",
-            lease_history!("$3", "$1", "$5"),
+            lease_history!("$3", "$1", "$5", "$6", "$7"),
             "SELECT leased.attempts, ",
             message_columns!(),
             " FROM leased JOIN messages m ON m.message_id = leased.message_id"
@@ -266,16 +264,20 @@ macro_rules! lease_sql {
 /// The `recorded` step every lease statement ends with, after its `leased` step (`message_id`,
 /// `attempts`): the `leased` event for a first attempt, `redelivered` after that, with the
 /// detail `<owner>/<queue> attempt N` (`label` is `queue_label`). Recording it in the leasing
-/// statement saves a round trip per lease. Arguments: the placeholders of the time, the owner
-/// and the label.
+/// statement saves a round trip per lease. Arguments: the placeholders of the time, the owner,
+/// the label, and the two event names (bound from [`EventKind::as_str`]).
 macro_rules! lease_history {
-    ($at:literal, $owner:literal, $label:literal) => {
+    ($at:literal, $owner:literal, $label:literal, $leased:literal, $redelivered:literal) => {
         concat!(
             ", recorded AS ( \
                  INSERT INTO history (message_id, at, event, actor, detail) \
                  SELECT message_id, ",
             $at,
-            ", CASE WHEN attempts = 1 THEN 'leased' ELSE 'redelivered' END, ",
+            ", CASE WHEN attempts = 1 THEN ",
+            $leased,
+            "::text ELSE ",
+            $redelivered,
+            "::text END, ",
             $owner,
             ", ",
             $label,
@@ -300,14 +302,16 @@ pub(super) async fn lease(
         .unwrap_or_else(|| PrimitiveDateTime::MAX.assume_utc());
     let sql = match selector {
         None => lease_sql!(""),
-        Some(_) => lease_sql!("AND selector_ns = $6 AND selector_local = $7"),
+        Some(_) => lease_sql!("AND selector_ns = $8 AND selector_local = $9"),
     };
     let query = sqlx::query(sql)
         .bind(owner.as_str())
         .bind(queue.as_str())
         .bind(&at)
         .bind(encode_time(lease_until))
-        .bind(queue_label(owner, queue));
+        .bind(queue_label(owner, queue))
+        .bind(EventKind::Leased.as_str())
+        .bind(EventKind::Redelivered.as_str());
     let query = match selector {
         None => query,
         Some(q) => query.bind(q.namespace.as_str()).bind(q.local_name.as_str()),
@@ -355,7 +359,7 @@ pub(super) async fn ack(
     } else {
         " not accepted: the recipient could not verify the node's signature"
     };
-    let removed: Vec<String> = sqlx::query_scalar(
+    let removed: i64 = sqlx::query_scalar(
         "WITH removed AS ( \
              DELETE FROM queue_entries WHERE seq IN \
              (SELECT seq FROM queue_entries WHERE message_id = $1 AND owner = $2 ORDER BY seq FOR UPDATE) \
@@ -364,19 +368,16 @@ pub(super) async fn ack(
              INSERT INTO history (message_id, at, event, actor, detail) \
              SELECT $1, $3, $4, $2, $2 || '/' || queue || $5::text FROM removed ORDER BY queue \
          ) \
-         SELECT queue FROM removed",
+         SELECT COUNT(*) FROM removed",
     )
     .bind(target.message_id)
     .bind(owner.as_str())
     .bind(encode_time(now))
     .bind(EventKind::Acked.as_str())
     .bind(suffix)
-    .fetch_all(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    for queue in &removed {
-        decode_queue(queue)?;
-    }
-    Ok(!removed.is_empty())
+    Ok(removed > 0)
 }
 
 pub(super) async fn expire(

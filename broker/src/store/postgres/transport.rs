@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::codec::message_columns;
 use super::ops::lease_history;
 use crate::store::encoding::{decode_mnemonic, decode_queue, decode_time, encode_time, queue_label};
-use crate::store::{Leased, QueueKind, StoreError};
+use crate::store::{EventKind, Leased, QueueKind, StoreError};
 
 type Conn = PgConnection;
 
@@ -123,7 +123,7 @@ pub(super) async fn take_copy(
              UPDATE queue_entries SET lease_until = $2, attempts = attempts + 1, transport_live = false \
              WHERE seq = $1 RETURNING message_id, attempts \
          )",
-        lease_history!("$3", "$4", "$5"),
+        lease_history!("$3", "$4", "$5", "$6", "$7"),
         "SELECT leased.attempts, ",
         message_columns!(),
         " FROM leased JOIN messages m ON m.message_id = leased.message_id"
@@ -133,6 +133,8 @@ pub(super) async fn take_copy(
     .bind(&at)
     .bind(copy.owner.as_str())
     .bind(queue_label(&copy.owner, copy.queue))
+    .bind(EventKind::Leased.as_str())
+    .bind(EventKind::Redelivered.as_str())
     .fetch_one(&mut *conn)
     .await?;
     let leased = super::ops::leased_from_row(&row, &copy.owner, copy.queue, lease_until)?;
