@@ -12,19 +12,25 @@
 //!   one FFI boundary), with every violation and its position.
 //! - [`exchange`]: the unified electronic service: the six operations, the intake pipeline with
 //!   every 1.3 fault, delivery with lease/Ack/redelivery, EOL expiry.
-//! - [`node`]: a running node: store, node key, exchange, background work, listener.
+//! - [`node`]: a running node: store, node key, exchange, background work, listener, adapters.
+//! - [`adapter`]: the contract through which subsystems (the AMQP gateway here; the federal link
+//!   and GIS GMP in `adapters/`) join a node as participants, with their own tables.
+//! - [`amqp`]: names and declare options of the node's RabbitMQ objects (transport and gateway).
 //! - [`api`]: the HTTP interface (SOAP `/ws`, JSON `/api/v1`, admin, metrics, health).
 //! - [`admin`]: registry administration shared by the CLI and the admin API.
 //! - [`store`]: the system of record (registry, messages, queues, history, accounting) behind the
-//!   [`store::Store`] trait; SQLite is the embedded default.
+//!   [`store::Store`] trait (writes) and [`store::Queries`] (reads); SQLite is the embedded
+//!   default, PostgreSQL with an optional RabbitMQ transport ([`store::rabbit`]) serves several
+//!   nodes.
+pub mod adapter;
 pub mod admin;
+pub mod amqp;
 pub mod api;
 pub mod config;
 pub mod dsig;
 pub mod envelope;
 pub mod exchange;
 pub mod node;
-pub mod rabbit;
 pub mod schema;
 pub mod store;
 pub mod xml;

@@ -3,8 +3,10 @@
 //!
 //! Shape (after mini-redis): [`Node::start`] binds and spawns, returning a [`RunningNode`];
 //! [`RunningNode::shutdown`] stops accepting, lets in-flight requests finish (up to the
-//! configured grace), stops background tasks and closes the store, which commits every pending
-//! write — nothing accepted is lost.
+//! configured grace), stops background tasks and the adapters (waiting for each to return) and
+//! closes the store, which commits every pending write — nothing accepted is lost.
+//!
+//! The node starts the [adapters](crate::adapter) it is handed; it knows none by name.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,15 +16,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::adapter::{self, Adapter, AdapterSet, HealthCell, Supervised};
 use crate::api::{self, ApiState};
 use crate::config::NodeConfig;
 use crate::dsig::{self, Certificate, Signer, VerifierRegistry};
 use crate::exchange::{Exchange, ExchangeError, ExchangeSettings, NodeIdentity};
-use crate::rabbit::adapter::{self, AdapterConfig};
-use crate::rabbit::{RabbitConfig, RabbitStore, Topology};
 use crate::store::postgres::{PostgresConfig, PostgresStore};
+use crate::store::rabbit::{RabbitConfig, RabbitTransport};
 use crate::store::sqlite::{SqliteConfig, SqliteStore};
-use crate::store::{Store, StoreError};
+use crate::store::{AdapterDatabase, Location, Store, StoreError};
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -69,15 +71,25 @@ pub struct RunningNode {
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     background: Vec<JoinHandle<()>>,
+    adapters: AdapterSet,
+    /// The adapters' runs, waited for after the listener and before the store closes.
+    adapter_tasks: Vec<JoinHandle<()>>,
+    /// The adapters' database handle (none without adapters), closed with the node.
+    adapter_database: Option<AdapterDatabase>,
 }
 
 impl Node {
     /// Opens the store, loads (or on first start generates) the node's key, builds the exchange,
-    /// binds the listener and starts serving and the background work.
+    /// binds the listener, applies each adapter's migrations and starts serving, the background
+    /// work and the adapters (see [`crate::adapter`]). `adapters` is what the caller wires in
+    /// (`ops`: the AMQP gateway when `[rabbitmq] url` is set, …); none is started implicitly.
     ///
     /// # Errors
     /// [`NodeError`] naming what could not be opened, read or bound.
-    pub async fn start(config: NodeConfig) -> Result<RunningNode, NodeError> {
+    pub async fn start(
+        config: NodeConfig,
+        adapters: Vec<Arc<dyn Adapter>>,
+    ) -> Result<RunningNode, NodeError> {
         let config = Arc::new(config);
         // Bind and read the TLS files first: a node that cannot serve leaves nothing behind
         // (no database, no generated key in a new data directory).
@@ -109,26 +121,39 @@ impl Node {
         let url = config.public_url(addr);
         let (shutdown, shutdown_rx) = watch::channel(false);
 
-        let state = ApiState::new(exchange.clone(), config.clone(), url.clone());
+        let adapter_database = if adapters.is_empty() {
+            None
+        } else {
+            let location = Location::parse(&config.storage.database, &config.storage.data_dir)
+                .ok_or_else(|| NodeError::UnsupportedDatabase(config.storage.database.clone()))?;
+            Some(AdapterDatabase::open(&location).await?)
+        };
+        let mut supervised: Vec<Arc<dyn Adapter>> = Vec::with_capacity(adapters.len());
+        let mut adapter_tasks = Vec::with_capacity(adapters.len());
+        for a in adapters {
+            let ended = Arc::new(HealthCell::default());
+            let Some(db) = adapter_database.clone() else { break };
+            adapter_tasks.push(tokio::spawn(adapter::run_adapter(
+                Arc::clone(&a),
+                exchange.clone(),
+                db,
+                shutdown_rx.clone(),
+                Arc::clone(&ended),
+            )));
+            supervised.push(Arc::new(Supervised { adapter: a, ended }));
+        }
+        let adapters = AdapterSet::new(supervised);
+
+        let state =
+            ApiState::new(exchange.clone(), config.clone(), url.clone()).with_adapters(adapters.clone());
         let server = tokio::spawn(api::serve(listener, state, tls, wait_for(shutdown_rx.clone())));
 
-        let mut background = vec![tokio::spawn(expiry_loop(
+        let background = vec![tokio::spawn(expiry_loop(
             exchange.clone(),
             Duration::from_secs(config.background.expiry_interval_secs.max(1)),
-            shutdown_rx.clone(),
+            shutdown_rx,
         ))];
-        let amqp = config.rabbitmq.url.expose().trim();
-        if !amqp.is_empty() {
-            let adapter = AdapterConfig {
-                url: amqp.to_owned(),
-                topology: Topology {
-                    prefix: config.rabbitmq.prefix.clone(),
-                },
-                window: config.rabbitmq.adapter_window.max(1),
-            };
-            background.push(tokio::spawn(adapter::run(exchange.clone(), adapter, shutdown_rx)));
-        }
-        tracing::info!(%addr, %url, "node started");
+        tracing::info!(%addr, %url, adapters = adapters.iter().count(), "node started");
         Ok(RunningNode {
             addr,
             url,
@@ -137,6 +162,9 @@ impl Node {
             shutdown,
             server,
             background,
+            adapters,
+            adapter_tasks,
+            adapter_database,
         })
     }
 }
@@ -157,12 +185,31 @@ impl RunningNode {
                 Ok(())
             }
         };
-        for task in self.background {
-            let _ = task.await;
-        }
-        self.exchange.store().close().await;
+        let tasks = self.background.into_iter().chain(self.adapter_tasks);
+        RunningNode::stop_work(&self.exchange, tasks, self.adapter_database.as_ref()).await;
         tracing::info!("node stopped");
         served
+    }
+
+    /// The adapters this node runs, with their health.
+    pub fn adapters(&self) -> &AdapterSet {
+        &self.adapters
+    }
+
+    /// After the stop signal: background tasks and adapters return, then the adapters' database
+    /// and the store close (the store last: it commits what is pending).
+    async fn stop_work(
+        exchange: &Exchange,
+        tasks: impl IntoIterator<Item = JoinHandle<()>>,
+        adapter_database: Option<&AdapterDatabase>,
+    ) {
+        for task in tasks {
+            let _ = task.await;
+        }
+        if let Some(db) = adapter_database {
+            db.close().await;
+        }
+        exchange.store().close().await;
     }
 
     /// Serves until the server stops by itself (an IO error) or `signal` completes, then shuts
@@ -175,10 +222,8 @@ impl RunningNode {
             () = signal => self.shutdown().await,
             joined = &mut self.server => {
                 let _ = self.shutdown.send(true);
-                for task in self.background {
-                    let _ = task.await;
-                }
-                self.exchange.store().close().await;
+                let tasks = self.background.into_iter().chain(self.adapter_tasks);
+                RunningNode::stop_work(&self.exchange, tasks, self.adapter_database.as_ref()).await;
                 joined.unwrap_or_else(|e| Err(std::io::Error::other(e)))
             }
         }
@@ -217,47 +262,48 @@ async fn expiry_loop(exchange: Exchange, every: Duration, mut stop: watch::Recei
 /// [`NodeError::Store`] when it cannot be opened; [`NodeError::UnsupportedDatabase`] for URLs of
 /// databases this build does not serve.
 pub async fn open_store(config: &NodeConfig) -> Result<Arc<dyn Store>, NodeError> {
-    let db = config.storage.database.trim();
     let amqp = config.rabbitmq.url.expose().trim();
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        let postgres = PostgresConfig {
-            max_connections: config.storage.max_connections.max(1),
-            acquire_timeout: Duration::from_secs(config.storage.acquire_timeout_secs.max(1)),
-            transport: !amqp.is_empty(),
-        };
-        let pg = PostgresStore::connect(db, postgres).await?;
-        if amqp.is_empty() {
-            return Ok(Arc::new(pg));
+    let location = Location::parse(&config.storage.database, &config.storage.data_dir)
+        .ok_or_else(|| NodeError::UnsupportedDatabase(config.storage.database.trim().to_owned()))?;
+    match location {
+        Location::Postgres(url) => {
+            let postgres = PostgresConfig {
+                max_connections: config.storage.max_connections.max(1),
+                acquire_timeout: Duration::from_secs(config.storage.acquire_timeout_secs.max(1)),
+                transport: !amqp.is_empty(),
+            };
+            let pg = PostgresStore::connect(&url, postgres).await?;
+            if !amqp.is_empty() {
+                let r = &config.rabbitmq;
+                let rabbit = RabbitConfig {
+                    url: amqp.to_owned(),
+                    prefix: r.prefix.clone(),
+                    relay_batch: r.relay_batch.max(1),
+                    relay_interval: Duration::from_millis(r.relay_interval_ms.max(1)),
+                    scan_interval: Duration::from_millis(r.scan_interval_ms.max(1)),
+                    republish_after: Duration::from_secs(r.republish_after_secs.max(1)),
+                };
+                let owners: Vec<_> = pg
+                    .registry()
+                    .await?
+                    .participants
+                    .into_iter()
+                    .map(|p| p.mnemonic)
+                    .collect();
+                let transport = RabbitTransport::start(pg.outbox(), &owners, rabbit).await;
+                pg.attach_transport(Arc::new(transport))?;
+            }
+            Ok(Arc::new(pg))
         }
-        let r = &config.rabbitmq;
-        let rabbit = RabbitConfig {
-            url: amqp.to_owned(),
-            prefix: r.prefix.clone(),
-            relay_batch: r.relay_batch.max(1),
-            relay_interval: Duration::from_millis(r.relay_interval_ms.max(1)),
-            scan_interval: Duration::from_millis(r.scan_interval_ms.max(1)),
-            republish_after: Duration::from_secs(r.republish_after_secs.max(1)),
-        };
-        return Ok(Arc::new(RabbitStore::start(pg, rabbit).await?));
+        Location::Sqlite(_) if !amqp.is_empty() => Err(NodeError::RabbitMqNeedsPostgres),
+        Location::Sqlite(path) => {
+            let sqlite = SqliteConfig {
+                max_batch: config.storage.max_batch.max(1),
+                ..SqliteConfig::default()
+            };
+            Ok(Arc::new(SqliteStore::open(&path, sqlite).await?))
+        }
     }
-    if !amqp.is_empty() {
-        return Err(NodeError::RabbitMqNeedsPostgres);
-    }
-    let path = if db.is_empty() {
-        config.storage.data_dir.join("rsmev.db")
-    } else if let Some(p) = db
-        .strip_prefix("sqlite://")
-        .or_else(|| db.strip_prefix("sqlite:"))
-    {
-        PathBuf::from(p)
-    } else {
-        return Err(NodeError::UnsupportedDatabase(db.to_owned()));
-    };
-    let sqlite = SqliteConfig {
-        max_batch: config.storage.max_batch.max(1),
-        ..SqliteConfig::default()
-    };
-    Ok(Arc::new(SqliteStore::open(&path, sqlite).await?))
 }
 
 /// The node's signing key (ЭП-СМЭВ): the configured files, or `node-key.pem`/`node-cert.pem` in

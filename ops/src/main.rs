@@ -34,6 +34,7 @@ mod client;
 mod commands;
 mod logging;
 mod table;
+mod wiring;
 
 use clap::Parser as _;
 

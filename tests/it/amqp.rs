@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use lapin::options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
+use rsmev_broker::amqp::Topology;
 use rsmev_broker::envelope::MessageType;
-use rsmev_broker::rabbit::Topology;
 use rsmev_broker::store::EventKind;
 
 use crate::harness::*;

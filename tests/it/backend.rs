@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
+use rsmev_broker::amqp::{Topology, delete_everything};
 use rsmev_broker::config::NodeConfig;
-use rsmev_broker::rabbit::{Topology, delete_everything};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 

@@ -126,7 +126,8 @@ impl TestNode {
             p.configure(&mut config);
         }
         tweak(&mut config);
-        let node = Node::start(config).await.expect("the node starts");
+        let adapters = wired_adapters(&config);
+        let node = Node::start(config, adapters).await.expect("the node starts");
         let pem = std::fs::read(data.join("node-cert.pem")).expect("the node wrote its certificate");
         let node_certificate = Certificate::from_pem_or_der(&pem).expect("node certificate");
         TestNode {
@@ -1109,4 +1110,14 @@ impl World {
         delivered(&answer);
         answer
     }
+}
+
+/// The adapters `rsmev serve` wires for `config` (ops/src/wiring.rs): the AMQP gateway when
+/// RabbitMQ is configured.
+pub fn wired_adapters(config: &NodeConfig) -> Vec<std::sync::Arc<dyn rsmev_broker::adapter::Adapter>> {
+    use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
+    AmqpGateway::from_config(config)
+        .map(|g| std::sync::Arc::new(g) as std::sync::Arc<dyn rsmev_broker::adapter::Adapter>)
+        .into_iter()
+        .collect()
 }

@@ -91,7 +91,8 @@ impl Peer {
         );
         cluster.configure(&mut config);
         config.storage.max_connections = 4;
-        let node = Node::start(config).await.expect("the node starts");
+        let adapters = crate::harness::wired_adapters(&config);
+        let node = Node::start(config, adapters).await.expect("the node starts");
         let pem = std::fs::read(data.join("node-cert.pem")).expect("the node wrote its certificate");
         Peer {
             node,

@@ -187,7 +187,7 @@ async fn a_copy_nobody_takes_leaves_its_queue_at_the_republish_age() {
     })
     .await;
     let w = World::around(node, Participant::generate("MFC"), Participant::generate("FNS")).await;
-    let queue = rsmev_broker::rabbit::Topology {
+    let queue = rsmev_broker::amqp::Topology {
         prefix: p.prefix.clone(),
     }
     .queue(&w.provider.who.mnemonic, rsmev_broker::store::QueueKind::Requests);

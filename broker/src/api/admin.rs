@@ -167,6 +167,18 @@ fn keyed<T: serde::de::DeserializeOwned>(mut body: Value, field: &str, key: &str
     serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("the body does not fit: {e}")))
 }
 
+// ---- adapters ----------------------------------------------------------------------------
+
+pub async fn list_adapters(State(state): State<ApiState>) -> Json<Value> {
+    let adapters: Vec<Value> = state
+        .adapters
+        .health()
+        .into_iter()
+        .map(|(name, health)| json!({"name": name, "health": health.as_str(), "detail": health.detail()}))
+        .collect();
+    Json(json!({ "adapters": adapters }))
+}
+
 // ---- participants ------------------------------------------------------------------------
 
 pub async fn list_participants(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {

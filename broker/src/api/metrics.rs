@@ -10,7 +10,9 @@
 //!   queue kind; the same per registered participant as
 //!   `rsmev_participant_queue_messages{participant,queue}` and
 //!   `rsmev_participant_queue_leased_messages{participant,queue}` (non-empty queues only; labels
-//!   bounded by the registry); `rsmev_store_up` (1 when the sample could be read).
+//!   bounded by the registry); `rsmev_store_up` (1 when the sample could be read);
+//! - `rsmev_adapter_up{adapter}` for each adapter the node runs, and each adapter's own metrics
+//!   ([`crate::adapter::Adapter::metrics`]).
 
 use std::time::Instant;
 
@@ -26,8 +28,6 @@ use time::OffsetDateTime;
 
 use super::{ApiState, route_of};
 use crate::store::QueueKind;
-
-const QUEUE_KINDS: [QueueKind; 3] = [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses];
 
 /// Request counters of the HTTP layer, in their own registry (one per [`ApiState`]).
 #[derive(Debug, Clone)]
@@ -162,7 +162,7 @@ async fn store_gauges(state: &ApiState) -> Vec<MetricFamily> {
     match sample.await {
         Ok((depths, view)) => {
             up.set(1);
-            for kind in QUEUE_KINDS {
+            for kind in QueueKind::ALL {
                 let of_kind = depths.iter().filter(|d| d.queue == kind);
                 let (p, l) = of_kind.fold((0u64, 0u64), |(p, l), d| (p + d.pending, l + d.leased));
                 pending.with_label_values(&[kind.as_str()]).set(gauge(p));
@@ -177,6 +177,17 @@ async fn store_gauges(state: &ApiState) -> Vec<MetricFamily> {
         Err(e) => {
             tracing::warn!(error = %e, "queue depths could not be sampled for /metrics");
             up.set(0);
+        }
+    }
+    if !state.adapters.is_empty() {
+        let up = gauge_vec(
+            "rsmev_adapter_up",
+            "An adapter of the node is up (1) or starting, degraded, failed or stopped (0)",
+            &["adapter"],
+        );
+        for (name, health) in state.adapters.health() {
+            up.with_label_values(&[name])
+                .set(i64::from(health == crate::adapter::AdapterHealth::Up));
         }
     }
     if let Some(t) = state.exchange.store().transport_stats().await {
@@ -197,7 +208,11 @@ async fn store_gauges(state: &ApiState) -> Vec<MetricFamily> {
             transport.with_label_values(&[what]).set(gauge(n));
         }
     }
-    registry.gather()
+    let mut families = registry.gather();
+    for adapter in state.adapters.iter() {
+        families.extend(adapter.metrics());
+    }
+    families
 }
 
 fn gauge(n: u64) -> i64 {

@@ -74,6 +74,7 @@ pub mod routes {
     pub const XSD_SETS: &str = "/admin/v1/xsd-sets";
     pub const XSD_SET: &str = "/admin/v1/xsd-sets/{name}";
     pub const REGISTRY: &str = "/admin/v1/registry";
+    pub const ADAPTERS: &str = "/admin/v1/adapters";
 
     /// Every route with its methods, for the OpenAPI check.
     pub const ALL: &[(&str, &[&str])] = &[
@@ -99,6 +100,7 @@ pub mod routes {
         (XSD_SETS, &["get"]),
         (XSD_SET, &["put"]),
         (REGISTRY, &["get", "put"]),
+        (ADAPTERS, &["get"]),
     ];
 }
 
@@ -112,6 +114,8 @@ pub struct ApiState {
     documents: Arc<wsdl::Documents>,
     http_metrics: metrics::HttpMetrics,
     admin: admin::AdminToken,
+    /// The node's adapters: their health (`/admin/v1/adapters`) and metrics.
+    pub adapters: crate::adapter::AdapterSet,
 }
 
 impl ApiState {
@@ -124,7 +128,14 @@ impl ApiState {
             exchange,
             config,
             public_url,
+            adapters: crate::adapter::AdapterSet::default(),
         }
+    }
+
+    /// The same state serving `adapters`' health and metrics.
+    pub fn with_adapters(mut self, adapters: crate::adapter::AdapterSet) -> ApiState {
+        self.adapters = adapters;
+        self
     }
 
     fn body_limit(&self) -> usize {
@@ -175,6 +186,7 @@ pub fn router(state: ApiState) -> Router {
         .route(r::XSD_SETS, get(admin::list_xsd_sets))
         .route(r::XSD_SET, put(admin::put_xsd_set))
         .route(r::REGISTRY, get(admin::export).put(admin::import))
+        .route(r::ADAPTERS, get(admin::list_adapters))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin::authorize,

@@ -1130,7 +1130,9 @@ mod tls_tests {
             key: write(dir.path(), "key.pem", &server_pki.key.serialize_pem()),
             client_ca: String::new(),
         };
-        let node = crate::node::Node::start(config).await.expect("node starts");
+        let node = crate::node::Node::start(config, Vec::new())
+            .await
+            .expect("node starts");
         assert!(node.url.starts_with("https://127.0.0.1:"), "{}", node.url);
         let answer = get_over_tls(node.addr, &server_pki.ca_der, None, "/ws?wsdl")
             .await
@@ -1182,4 +1184,67 @@ mod tls_tests {
             assert!(e.contains(expected), "`{e}` should mention `{expected}`");
         }
     }
+}
+
+/// An adapter that only reports a fixed health.
+#[derive(Debug)]
+struct FixedHealth(&'static str, crate::adapter::AdapterHealth);
+
+#[async_trait::async_trait]
+impl crate::adapter::Adapter for FixedHealth {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+    async fn run(
+        self: Arc<Self>,
+        ctx: crate::adapter::AdapterContext,
+    ) -> Result<(), crate::adapter::AdapterError> {
+        ctx.stopped().await;
+        Ok(())
+    }
+    fn health(&self) -> crate::adapter::AdapterHealth {
+        self.1.clone()
+    }
+}
+
+#[tokio::test]
+async fn adapters_report_their_health_to_the_admin_api_and_metrics() {
+    use crate::adapter::{AdapterHealth, AdapterSet};
+    let h = harness().await;
+    let adapters = AdapterSet::new(vec![
+        Arc::new(FixedHealth("amqp-gateway", AdapterHealth::Up)),
+        Arc::new(FixedHealth(
+            "smev3",
+            AdapterHealth::Degraded("upstream unreachable".into()),
+        )),
+    ]);
+    let h = Harness {
+        router: router(h.state.clone().with_adapters(adapters)),
+        ..h
+    };
+    let (status, body) = h.json(Method::GET, "/admin/v1/adapters", None, true).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"adapters": [
+            {"name": "amqp-gateway", "health": "up", "detail": null},
+            {"name": "smev3", "health": "degraded", "detail": "upstream unreachable"},
+        ]})
+    );
+    let (status, _) = h.json(Method::GET, "/admin/v1/adapters", None, false).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "adapter problems are for operators"
+    );
+    let (_, _, metrics) = h.get("/metrics").await;
+    let metrics = String::from_utf8(metrics).expect("utf-8");
+    assert!(
+        metrics.contains("rsmev_adapter_up{adapter=\"amqp-gateway\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rsmev_adapter_up{adapter=\"smev3\"} 0"),
+        "{metrics}"
+    );
 }

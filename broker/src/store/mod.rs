@@ -21,11 +21,17 @@ use rsmev_registry::{Grant, InfoType, Mnemonic, Participant, QName, Registry, Se
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+pub mod adapter_state;
 mod encoding;
 pub mod postgres;
+pub mod rabbit;
 pub mod sqlite;
 #[cfg(test)]
 mod tests;
+pub mod transport;
+
+pub use adapter_state::{AdapterDatabase, AdapterMigration, Backend, Location};
+pub use transport::{QueueTransport, TransportStats};
 
 /// What a message is, as `MessageMetadata/MessageType` and the history show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,6 +76,9 @@ pub enum QueueKind {
 }
 
 impl QueueKind {
+    /// Every queue a participant has, in the order the AMQP gateway fills them.
+    pub const ALL: [QueueKind; 3] = [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses];
+
     pub fn as_str(self) -> &'static str {
         match self {
             QueueKind::Requests => "requests",
@@ -304,26 +313,6 @@ pub struct QueueDepth {
     pub leased: u64,
 }
 
-/// The state of a queue transport ([`crate::rabbit`]), for `/metrics` and tests. Counters are
-/// this node's since it started.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TransportStats {
-    /// Whether this node has a connection to RabbitMQ now.
-    pub connected: bool,
-    /// Copies waiting in the outbox (all nodes').
-    pub outbox: u64,
-    /// Age of the oldest of them, in seconds.
-    pub oldest_outbox_age_secs: Option<f64>,
-    /// Copies this node published and RabbitMQ confirmed.
-    pub published: u64,
-    /// Leases made from a copy taken from a RabbitMQ queue.
-    pub leased_from_queue: u64,
-    /// Leases made from the database directly (selector, empty queue, RabbitMQ down).
-    pub leased_from_database: u64,
-    /// Copies taken and discarded (the entry was acked, expired, leased, or copied again).
-    pub stale_copies: u64,
-}
-
 /// A folder of XSD files, stored with the registry so a node's registry is self-contained.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XsdSet {
@@ -363,7 +352,7 @@ impl StoreError {
 
 /// The system of record. Every method is one transaction.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: Queries {
     // ---- registry -------------------------------------------------------------------------
 
     /// The whole registry.
@@ -435,10 +424,28 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 
-    // ---- operators ------------------------------------------------------------------------
+    // ---- lookups the exchange needs ----------------------------------------------------------
 
+    /// The stored message with this id (the duplicate check of a send, the request a response
+    /// answers).
     async fn message(&self, id: Uuid) -> Result<Option<StoredMessage>, StoreError>;
+
+    // ---- life -------------------------------------------------------------------------------
+
+    /// Whether the store answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Finishes pending writes and closes. Calls after this fail with [`StoreError::Closed`].
+    async fn close(&self);
+}
+
+/// The read side of the store: what operators, the CLI, reports and the console ask. Every
+/// [`Store`] is one; code that only reads (a console page, `rsmev trace`) takes `&dyn Queries`,
+/// so reading never needs the write trait and new queries do not grow it.
+#[async_trait]
+pub trait Queries: Send + Sync + std::fmt::Debug + 'static {
+    /// Every event of one message, in order.
     async fn history(&self, id: Uuid) -> Result<Vec<HistoryEvent>, StoreError>;
+    /// A message, its events, and its responses with theirs.
     async fn trace(&self, id: Uuid) -> Result<Trace, StoreError>;
     /// Accounting rows for days `from..=to`.
     async fn usage(&self, from: Date, to: Date) -> Result<Vec<UsageRow>, StoreError>;
@@ -449,24 +456,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         owner: Option<&Mnemonic>,
         now: OffsetDateTime,
     ) -> Result<Vec<QueueDepth>, StoreError>;
-    /// Participants the AMQP queue adapter serves (marked by `rsmev participant amqp-setup`).
-    async fn amqp_participants(&self) -> Result<Vec<Mnemonic>, StoreError> {
-        Ok(Vec::new())
-    }
-    /// Marks `participant` as served by the AMQP queue adapter. Only the PostgreSQL store keeps
-    /// the mark (the adapter needs RabbitMQ, which needs PostgreSQL).
-    async fn set_amqp_participant(&self, participant: &Mnemonic) -> Result<(), StoreError> {
-        let _ = participant;
-        Err(StoreError::Unsupported(
-            "the AMQP adapter needs the PostgreSQL store (and RabbitMQ)",
-        ))
-    }
     /// The queue transport's state, for stores that have one (PostgreSQL + RabbitMQ).
     async fn transport_stats(&self) -> Option<TransportStats> {
         None
     }
-    /// Whether the store answers (for `/readyz`).
-    async fn ping(&self) -> Result<(), StoreError>;
-    /// Finishes pending writes and closes. Calls after this fail with [`StoreError::Closed`].
-    async fn close(&self);
 }

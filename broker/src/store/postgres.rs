@@ -69,6 +69,7 @@
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -80,8 +81,9 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
-    AcceptLimits, AcceptOutcome, AckTarget, Delivery, Expiring, HistoryEvent, Leased, NewMessage, QueueDepth,
-    QueueKind, Rejection, Store, StoreError, StoredMessage, Trace, UsageRow, XsdSet,
+    AcceptLimits, AcceptOutcome, AckTarget, Delivery, Expiring, HistoryEvent, Leased, NewMessage, Queries,
+    QueueDepth, QueueKind, QueueTransport, Rejection, Store, StoreError, StoredMessage, Trace,
+    TransportStats, UsageRow, XsdSet,
 };
 
 mod codec;
@@ -124,8 +126,8 @@ pub struct PostgresConfig {
     /// (`[storage] acquire_timeout_secs`).
     pub acquire_timeout: Duration,
     /// Write a transport copy of every new queue entry to the outbox (the RabbitMQ transport,
-    /// [`crate::rabbit`], publishes and deletes them). Default false: without RabbitMQ nothing
-    /// would ever empty the outbox.
+    /// [`super::rabbit`], attached with [`PostgresStore::attach_transport`], publishes and
+    /// deletes them). Default false: without RabbitMQ nothing would ever empty the outbox.
     pub transport: bool,
 }
 
@@ -142,21 +144,59 @@ impl Default for PostgresConfig {
 /// The production store: a connection pool to a PostgreSQL database that other nodes may share.
 /// See the [module docs](self).
 pub struct PostgresStore {
-    pool: PgPool,
+    db: Db,
     /// Host and database, for logs (never the password).
     target: String,
-    closed: AtomicBool,
-    transport: bool,
+    /// Outbox rows are written with every new queue entry ([`PostgresConfig::transport`]).
+    outbox: bool,
+    /// The transport that publishes them and is asked first on leases, once attached.
+    transport: OnceLock<Arc<dyn QueueTransport>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
             .field("target", &self.target)
-            .field("closed", &self.closed.load(Ordering::Relaxed))
-            .field("connections", &self.pool.size())
+            .field("closed", &self.db.closed.load(Ordering::Relaxed))
+            .field("connections", &self.db.pool.size())
+            .field("transport", &self.transport.get())
             .finish_non_exhaustive()
     }
+}
+
+/// The pool and the closed flag, shared by the store and its [`Outbox`].
+#[derive(Debug, Clone)]
+struct Db {
+    pool: PgPool,
+    closed: Arc<AtomicBool>,
+}
+
+impl Db {
+    /// A pooled connection for a read that is a single statement: it runs in autocommit mode,
+    /// with a snapshot of its own, so it needs no transaction (and saves two round trips).
+    async fn single_statement(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        self.pool.acquire().await.map_err(pool_error)
+    }
+
+    /// Opens a transaction with `statement` (the isolation level is always explicit).
+    async fn begin(&self, statement: &'static str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        self.pool.begin_with(statement).await.map_err(pool_error)
+    }
+}
+
+/// The outbox side of a [`PostgresStore`], handed to its queue transport
+/// ([`PostgresStore::outbox`]): take a copy's entry, schedule redelivery copies, relay and
+/// count the outbox. It shares the store's pool, so the transport holds no reference to the
+/// store that holds it.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    db: Db,
 }
 
 /// The schema, embedded at compile time; applied and recorded by sqlx's migrator
@@ -242,31 +282,61 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         Ok(PostgresStore {
-            pool,
+            db: Db {
+                pool,
+                closed: Arc::new(AtomicBool::new(false)),
+            },
             target,
-            closed: AtomicBool::new(false),
-            transport: config.transport,
+            outbox: config.transport,
+            transport: OnceLock::new(),
         })
     }
 
-    /// A pooled connection for a read that is a single statement: it runs in autocommit mode,
-    /// with a snapshot of its own, so it needs no transaction (and saves two round trips).
-    async fn single_statement(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, StoreError> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Closed);
-        }
-        self.pool.acquire().await.map_err(pool_error)
+    /// The outbox, for the queue transport that will publish it.
+    pub fn outbox(&self) -> Outbox {
+        Outbox { db: self.db.clone() }
     }
 
-    async fn begin(&self, statement: &'static str) -> Result<Transaction<'static, Postgres>, StoreError> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Closed);
+    /// Attaches the queue transport: told after every commit that wrote copies, asked first on
+    /// leases, closed with the store. Only one transport may be attached; a second is refused.
+    ///
+    /// # Errors
+    /// [`StoreError::Unsupported`] when the store was opened without
+    /// [`PostgresConfig::transport`] (no copies would be written) or already has a transport.
+    pub fn attach_transport(&self, transport: Arc<dyn QueueTransport>) -> Result<(), StoreError> {
+        if !self.outbox {
+            return Err(StoreError::Unsupported(
+                "the store was opened without an outbox (PostgresConfig::transport)",
+            ));
         }
-        self.pool.begin_with(statement).await.map_err(pool_error)
+        self.transport
+            .set(transport)
+            .map_err(|_| StoreError::Unsupported("the store already has a queue transport"))
     }
 
-    // ---- the RabbitMQ transport (see `transport.rs` and `crate::rabbit`) ------------------
+    /// Tells the transport that a transaction which wrote copies has committed.
+    fn copies_committed(&self) {
+        if let Some(t) = self.transport.get() {
+            t.committed();
+        }
+    }
 
+    async fn participants_changed(&self, owners: &[Mnemonic]) {
+        if let Some(t) = self.transport.get() {
+            t.participants_changed(owners).await;
+        }
+    }
+
+    /// The pool, for tests that look at the server's side of things.
+    #[cfg(test)]
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.db.pool
+    }
+}
+
+/// What the RabbitMQ transport ([`super::rabbit`]) does on the database; the SQL is in
+/// `postgres/transport.rs`.
+impl Outbox {
     /// Leases the entry a transport copy names, if the copy may still deliver it.
     ///
     /// # Errors
@@ -277,7 +347,7 @@ impl PostgresStore {
         now: OffsetDateTime,
         lease_for: time::Duration,
     ) -> Result<CopyOutcome, StoreError> {
-        transaction!(self, BEGIN_WRITE, transport::take_copy, copy, now, lease_for)
+        transaction!(self.db, BEGIN_WRITE, transport::take_copy, copy, now, lease_for)
     }
 
     /// Writes new copies of at most `limit` entries that need one (redelivery after a lease,
@@ -292,7 +362,7 @@ impl PostgresStore {
         limit: u32,
     ) -> Result<u64, StoreError> {
         transaction!(
-            self,
+            self.db,
             BEGIN_WRITE,
             transport::schedule_copies,
             now,
@@ -314,7 +384,7 @@ impl PostgresStore {
         F: FnOnce(Vec<OutboxRow>) -> Fut + Send,
         Fut: std::future::Future<Output = Vec<i64>> + Send,
     {
-        let mut tx = self.begin(BEGIN_WRITE).await?;
+        let mut tx = self.db.begin(BEGIN_WRITE).await?;
         // One relay publishes at a time across the nodes, so a queue's copies reach RabbitMQ in
         // outbox order; the others find the lock taken and try again at their next round.
         if !transport::take_relay_lock(&mut tx).await? {
@@ -339,61 +409,63 @@ impl PostgresStore {
     /// # Errors
     /// The database failed.
     pub async fn outbox_depth(&self) -> Result<(u64, Option<OffsetDateTime>), StoreError> {
-        transaction!(self, BEGIN_READ, transport::outbox_depth)
-    }
-
-    /// The pool, for tests that look at the server's side of things.
-    #[cfg(test)]
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.pool
+        transaction!(self.db, BEGIN_READ, transport::outbox_depth)
     }
 }
 
 #[async_trait]
 impl Store for PostgresStore {
     async fn registry(&self) -> Result<Registry, StoreError> {
-        transaction!(self, BEGIN_READ, reads::registry)
+        transaction!(self.db, BEGIN_READ, reads::registry)
     }
 
     async fn registry_version(&self) -> Result<i64, StoreError> {
         // Asked on every API call: one statement, its own snapshot, no BEGIN/COMMIT round trips.
-        reads::registry_version(&mut *self.single_statement().await?).await
+        reads::registry_version(&mut *self.db.single_statement().await?).await
     }
 
     async fn put_participant(&self, p: &Participant) -> Result<(), StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::put_participant, p)
+        let put: Result<(), StoreError> = transaction!(self.db, BEGIN_WRITE, ops::put_participant, p);
+        put?;
+        self.participants_changed(std::slice::from_ref(&p.mnemonic)).await;
+        Ok(())
     }
 
     async fn put_infotype(&self, t: &InfoType) -> Result<(), StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::put_infotype, t)
+        transaction!(self.db, BEGIN_WRITE, ops::put_infotype, t)
     }
 
     async fn put_service(&self, s: &Service) -> Result<(), StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::put_service, s)
+        transaction!(self.db, BEGIN_WRITE, ops::put_service, s)
     }
 
     async fn put_grant(&self, g: &Grant) -> Result<(), StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::put_grant, g)
+        transaction!(self.db, BEGIN_WRITE, ops::put_grant, g)
     }
 
     async fn revoke_grant(&self, g: &Grant) -> Result<bool, StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::revoke_grant, g)
+        transaction!(self.db, BEGIN_WRITE, ops::revoke_grant, g)
     }
 
     async fn replace_registry(&self, r: &Registry, xsd_sets: &[XsdSet]) -> Result<(), StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::replace_registry, r, xsd_sets)
+        let replaced: Result<(), StoreError> =
+            transaction!(self.db, BEGIN_WRITE, ops::replace_registry, r, xsd_sets);
+        replaced?;
+        let owners: Vec<Mnemonic> = r.participants.iter().map(|p| p.mnemonic.clone()).collect();
+        self.participants_changed(&owners).await;
+        Ok(())
     }
 
     async fn put_xsd_set(&self, set: &XsdSet) -> Result<(), StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::put_xsd_set, set)
+        transaction!(self.db, BEGIN_WRITE, ops::put_xsd_set, set)
     }
 
     async fn xsd_set(&self, name: &str) -> Result<Option<XsdSet>, StoreError> {
-        transaction!(self, BEGIN_READ, reads::xsd_set, name)
+        transaction!(self.db, BEGIN_READ, reads::xsd_set, name)
     }
 
     async fn xsd_set_names(&self) -> Result<Vec<String>, StoreError> {
-        transaction!(self, BEGIN_READ, reads::xsd_set_names)
+        transaction!(self.db, BEGIN_READ, reads::xsd_set_names)
     }
 
     async fn accept(
@@ -403,10 +475,11 @@ impl Store for PostgresStore {
         limits: AcceptLimits,
         now: OffsetDateTime,
     ) -> Result<AcceptOutcome, StoreError> {
-        let mut tx = self.begin(BEGIN_WRITE).await?;
-        let outcome = ops::accept(&mut tx, msg, deliveries, Some(limits), self.transport, now).await?;
+        let mut tx = self.db.begin(BEGIN_WRITE).await?;
+        let outcome = ops::accept(&mut tx, msg, deliveries, Some(limits), self.outbox, now).await?;
         if matches!(outcome, AcceptOutcome::Accepted { .. }) {
             tx.commit().await?;
+            self.copies_committed();
         } else {
             // An overflow has already inserted the message row: undo it. (A duplicate wrote
             // nothing; rolling back releases the locks all the same.)
@@ -416,7 +489,7 @@ impl Store for PostgresStore {
     }
 
     async fn record_rejection(&self, r: &Rejection) -> Result<(), StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::record_rejection, r)
+        transaction!(self.db, BEGIN_WRITE, ops::record_rejection, r)
     }
 
     async fn lease(
@@ -427,14 +500,23 @@ impl Store for PostgresStore {
         now: OffsetDateTime,
         lease_for: time::Duration,
     ) -> Result<Option<Leased>, StoreError> {
-        let mut tx = self.begin(BEGIN_WRITE).await?;
+        let transport = self.transport.get();
+        if let Some(t) = transport
+            && let Some(leased) = t.try_lease(owner, queue, selector, now, lease_for).await?
+        {
+            return Ok(Some(leased));
+        }
+        let mut tx = self.db.begin(BEGIN_WRITE).await?;
         let leased = ops::lease(&mut tx, owner, queue, selector, now, lease_for).await?;
-        if self.transport
+        if self.outbox
             && let Some(l) = &leased
         {
             transport::cancel_unpublished_copy(&mut tx, owner, queue, l.message.message_id).await?;
         }
         tx.commit().await?;
+        if let (Some(t), Some(_)) = (transport, &leased) {
+            t.leased_from_database();
+        }
         Ok(leased)
     }
 
@@ -444,11 +526,11 @@ impl Store for PostgresStore {
         target: AckTarget,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        transaction!(self, BEGIN_WRITE, ops::ack, owner, target, now)
+        transaction!(self.db, BEGIN_WRITE, ops::ack, owner, target, now)
     }
 
     async fn due_expirations(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Expiring>, StoreError> {
-        transaction!(self, BEGIN_READ, reads::due_expirations, now, limit)
+        transaction!(self.db, BEGIN_READ, reads::due_expirations, now, limit)
     }
 
     async fn expire(
@@ -458,33 +540,64 @@ impl Store for PostgresStore {
         status_delivery: &Delivery,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        transaction!(
-            self,
+        let expired: Result<bool, StoreError> = transaction!(
+            self.db,
             BEGIN_WRITE,
             ops::expire,
             expiring,
             status,
             status_delivery,
-            self.transport,
+            self.outbox,
             now
-        )
+        );
+        if matches!(expired, Ok(true)) {
+            self.copies_committed();
+        }
+        expired
     }
 
     async fn message(&self, id: Uuid) -> Result<Option<StoredMessage>, StoreError> {
         // Asked on every send (duplicate check): one statement, as `registry_version`.
-        reads::message(&mut *self.single_statement().await?, id).await
+        reads::message(&mut *self.db.single_statement().await?, id).await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        // Ready means able to accept: the database. A transport being down only delays copies.
+        if self.db.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        sqlx::query("SELECT 1")
+            .execute(&self.db.pool)
+            .await
+            .map_err(pool_error)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        // The transport first: its relay and scan use the pool.
+        if let Some(t) = self.transport.get() {
+            t.close().await;
+        }
+        self.db.closed.store(true, Ordering::Release);
+        // Waits for the connections in use: transactions already running finish (commit or
+        // roll back) before the pool is gone.
+        self.db.pool.close().await;
+        tracing::debug!(target = %self.target, "PostgreSQL store closed");
+    }
+}
+
+#[async_trait]
+impl Queries for PostgresStore {
     async fn history(&self, id: Uuid) -> Result<Vec<HistoryEvent>, StoreError> {
-        transaction!(self, BEGIN_READ, reads::history, id)
+        transaction!(self.db, BEGIN_READ, reads::history, id)
     }
 
     async fn trace(&self, id: Uuid) -> Result<Trace, StoreError> {
-        transaction!(self, BEGIN_READ, reads::trace, id)
+        transaction!(self.db, BEGIN_READ, reads::trace, id)
     }
 
     async fn usage(&self, from: Date, to: Date) -> Result<Vec<UsageRow>, StoreError> {
-        transaction!(self, BEGIN_READ, reads::usage, from, to)
+        transaction!(self.db, BEGIN_READ, reads::usage, from, to)
     }
 
     async fn queue_depths(
@@ -492,33 +605,13 @@ impl Store for PostgresStore {
         owner: Option<&Mnemonic>,
         now: OffsetDateTime,
     ) -> Result<Vec<QueueDepth>, StoreError> {
-        transaction!(self, BEGIN_READ, reads::queue_depths, owner, now)
+        transaction!(self.db, BEGIN_READ, reads::queue_depths, owner, now)
     }
 
-    async fn amqp_participants(&self) -> Result<Vec<Mnemonic>, StoreError> {
-        transaction!(self, BEGIN_READ, transport::amqp_participants)
-    }
-
-    async fn set_amqp_participant(&self, participant: &Mnemonic) -> Result<(), StoreError> {
-        transaction!(self, BEGIN_WRITE, transport::set_amqp_participant, participant)
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Closed);
+    async fn transport_stats(&self) -> Option<TransportStats> {
+        match self.transport.get() {
+            Some(t) => Some(t.stats().await),
+            None => None,
         }
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(pool_error)?;
-        Ok(())
-    }
-
-    async fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        // Waits for the connections in use: transactions already running finish (commit or
-        // roll back) before the pool is gone.
-        self.pool.close().await;
-        tracing::debug!(target = %self.target, "PostgreSQL store closed");
     }
 }

@@ -66,8 +66,8 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{
-    AcceptLimits, AcceptOutcome, AckTarget, Delivery, Expiring, HistoryEvent, Leased, NewMessage, QueueDepth,
-    QueueKind, Rejection, Store, StoreError, StoredMessage, Trace, UsageRow, XsdSet,
+    AcceptLimits, AcceptOutcome, AckTarget, Delivery, Expiring, HistoryEvent, Leased, NewMessage, Queries,
+    QueueDepth, QueueKind, Rejection, Store, StoreError, StoredMessage, Trace, UsageRow, XsdSet,
 };
 
 mod codec;
@@ -437,28 +437,6 @@ impl Store for SqliteStore {
         self.read_one_here(|c| reads::message(c, id)).await
     }
 
-    async fn history(&self, id: Uuid) -> Result<Vec<HistoryEvent>, StoreError> {
-        self.read(move |c| reads::history(c, id)).await
-    }
-
-    async fn trace(&self, id: Uuid) -> Result<Trace, StoreError> {
-        self.read(move |c| reads::trace(c, id)).await
-    }
-
-    async fn usage(&self, from: Date, to: Date) -> Result<Vec<UsageRow>, StoreError> {
-        self.read(move |c| reads::usage(c, from, to)).await
-    }
-
-    async fn queue_depths(
-        &self,
-        owner: Option<&Mnemonic>,
-        now: OffsetDateTime,
-    ) -> Result<Vec<QueueDepth>, StoreError> {
-        let owner = owner.cloned();
-        self.read(move |c| reads::queue_depths(c, owner.as_ref(), now))
-            .await
-    }
-
     async fn ping(&self) -> Result<(), StoreError> {
         if self.sender()?.is_closed() {
             // The writer thread is gone (it only stops on close, or if it panicked).
@@ -483,5 +461,30 @@ impl Store for SqliteStore {
             }
         }
         self.readers.close().await;
+    }
+}
+
+#[async_trait]
+impl Queries for SqliteStore {
+    async fn history(&self, id: Uuid) -> Result<Vec<HistoryEvent>, StoreError> {
+        self.read(move |c| reads::history(c, id)).await
+    }
+
+    async fn trace(&self, id: Uuid) -> Result<Trace, StoreError> {
+        self.read(move |c| reads::trace(c, id)).await
+    }
+
+    async fn usage(&self, from: Date, to: Date) -> Result<Vec<UsageRow>, StoreError> {
+        self.read(move |c| reads::usage(c, from, to)).await
+    }
+
+    async fn queue_depths(
+        &self,
+        owner: Option<&Mnemonic>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<QueueDepth>, StoreError> {
+        let owner = owner.cloned();
+        self.read(move |c| reads::queue_depths(c, owner.as_ref(), now))
+            .await
     }
 }

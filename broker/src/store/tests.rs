@@ -1027,3 +1027,87 @@ async fn xsd_sets_are_stored_whole_and_replace_registry_replaces_everything(stor
     assert_eq!(store.xsd_set_names().await.unwrap(), ["b"]);
     assert!(store.registry_version().await.unwrap() > before);
 }
+
+// ---- adapter state (store/adapter_state.rs), called per backend with the store's location ----
+
+const FIRST: AdapterMigration = AdapterMigration {
+    version: 1,
+    description: "ledger",
+    sql: "CREATE TABLE testadapter_ledger (id TEXT PRIMARY KEY, amount BIGINT NOT NULL); \
+          CREATE INDEX testadapter_ledger_amount ON testadapter_ledger (amount)",
+    postgres_sql: None,
+};
+const SECOND: AdapterMigration = AdapterMigration {
+    version: 2,
+    description: "a column",
+    sql: "ALTER TABLE testadapter_ledger ADD COLUMN note TEXT",
+    postgres_sql: None,
+};
+
+/// An adapter's migrations apply once each (also when asked again, and from a second handle),
+/// its tables take `$n` placeholders on both backends, and the history refuses a changed
+/// migration, versions out of order, and a database migrated further than the build knows.
+pub(super) async fn adapter_migrations_apply_once_and_refuse_changes(location: Location) {
+    let db = AdapterDatabase::open(&location).await.unwrap();
+    db.migrate("testadapter", &[FIRST]).await.unwrap();
+    db.migrate("testadapter", &[FIRST]).await.unwrap();
+    sqlx::query("INSERT INTO testadapter_ledger (id, amount) VALUES ($1, $2)")
+        .bind("charge-1")
+        .bind(12_345_i64)
+        .execute(db.pool())
+        .await
+        .unwrap();
+
+    // A second node's handle: version 2 applies on top, version 1 is not applied again (it
+    // would fail: the table exists).
+    let other = AdapterDatabase::open(&location).await.unwrap();
+    other.migrate("testadapter", &[FIRST, SECOND]).await.unwrap();
+    let (amount, note): (i64, Option<String>) =
+        sqlx::query_as("SELECT amount, note FROM testadapter_ledger WHERE id = $1")
+            .bind("charge-1")
+            .fetch_one(other.pool())
+            .await
+            .unwrap();
+    assert_eq!((amount, note), (12_345, None));
+
+    // Another adapter's history is its own.
+    db.migrate("otheradapter", &[]).await.unwrap();
+
+    let changed = AdapterMigration {
+        sql: "CREATE TABLE testadapter_ledger (id TEXT PRIMARY KEY)",
+        ..FIRST
+    };
+    let e = db.migrate("testadapter", &[changed, SECOND]).await.unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Corrupt(m) if m.contains("other text")),
+        "{e}"
+    );
+    let e = db.migrate("testadapter", &[SECOND, FIRST]).await.unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Corrupt(m) if m.contains("increase")),
+        "{e}"
+    );
+    let e = db.migrate("testadapter", &[FIRST]).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Corrupt(m) if m.contains("newer")), "{e}");
+
+    // A failing migration leaves nothing behind: neither its table nor its record.
+    let broken = AdapterMigration {
+        version: 3,
+        description: "broken",
+        sql: "CREATE TABLE testadapter_half (x TEXT); THIS IS NOT SQL",
+        postgres_sql: None,
+    };
+    assert!(db.migrate("testadapter", &[FIRST, SECOND, broken]).await.is_err());
+    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM adapter_migrations WHERE adapter = $1")
+        .bind("testadapter")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(recorded, 2);
+    let half = sqlx::query("SELECT x FROM testadapter_half")
+        .fetch_all(db.pool())
+        .await;
+    assert!(half.is_err(), "the failed migration's table was kept");
+    db.close().await;
+    other.close().await;
+}

@@ -1,5 +1,5 @@
 //! `rsmev participant amqp-setup`: a participant's RabbitMQ user, permissions and queues for the
-//! AMQP queue adapter (see `rsmev_broker::rabbit::adapter`).
+//! AMQP gateway (see `rsmev_broker::adapter::amqp_gateway`).
 //!
 //! Users and permissions go through the RabbitMQ management HTTP API (`PUT /api/users/…`,
 //! `PUT /api/permissions/…`); the queues are declared over AMQP with the node's own RabbitMQ
@@ -10,8 +10,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use rsmev_broker::rabbit::Topology;
-use rsmev_broker::rabbit::adapter::{amqp_user, declare_participant};
+use rsmev_broker::adapter::amqp_gateway::{amqp_user, declare_participant, mark_participant};
+use rsmev_broker::amqp::Topology;
+use rsmev_broker::store::{AdapterDatabase, Location};
 
 use super::store::{LocalStore, Open};
 use crate::cli::AmqpSetupArgs;
@@ -96,7 +97,15 @@ pub async fn run(args: AmqpSetupArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("declaring the participant's queues")?;
         // Last: from now on the nodes fill the inbox.
-        local.store.set_amqp_participant(&args.mnemonic).await?;
+        let location = Location::parse(&local.config.storage.database, &local.config.storage.data_dir)
+            .context("the configured database")?;
+        if matches!(location, Location::Sqlite(_)) {
+            bail!("the AMQP gateway needs the PostgreSQL store (and RabbitMQ): set [storage] database");
+        }
+        let db = AdapterDatabase::open(&location).await?;
+        let marked = mark_participant(&db, &args.mnemonic).await;
+        db.close().await;
+        marked?;
 
         outln!("AMQP adapter ready for {}:", args.mnemonic);
         outln!("  user         {user}");

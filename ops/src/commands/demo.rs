@@ -97,7 +97,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             config.server.listen = ([127, 0, 0, 1], 0).into();
-            let node = Node::start(config).await.context("starting the demo node")?;
+            let adapters = crate::wiring::adapters(&config);
+            let node = Node::start(config, adapters)
+                .await
+                .context("starting the demo node")?;
             outln!(
                 "RSMEV demo: a node listening on {}, data in {}{}",
                 node.url,

@@ -32,7 +32,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     let data_dir = config.storage.data_dir.clone();
     let listen = config.server.listen;
-    let started = Node::start(config).await;
+    let adapters = crate::wiring::adapters(&config);
+    let started = Node::start(config, adapters).await;
     if started.is_err() {
         log.release();
     }

@@ -236,19 +236,3 @@ pub(super) async fn outbox_depth(conn: &mut Conn) -> Result<(u64, Option<OffsetD
         oldest.as_deref().map(decode_time).transpose()?,
     ))
 }
-
-/// Participants the AMQP adapter serves, in mnemonic order.
-pub(super) async fn amqp_participants(conn: &mut Conn) -> Result<Vec<Mnemonic>, StoreError> {
-    let names: Vec<String> = sqlx::query_scalar("SELECT mnemonic FROM amqp_participants ORDER BY mnemonic")
-        .fetch_all(&mut *conn)
-        .await?;
-    names.into_iter().map(decode_mnemonic).collect()
-}
-
-pub(super) async fn set_amqp_participant(conn: &mut Conn, participant: &Mnemonic) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO amqp_participants (mnemonic) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(participant.as_str())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}

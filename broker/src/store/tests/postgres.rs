@@ -469,3 +469,13 @@ async fn the_node_opens_postgres_when_its_database_url_says_so() {
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn adapter_migrations_apply_once_and_refuse_changes_on_postgres() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = db.node().await;
+    adapter_migrations_apply_once_and_refuse_changes(Location::Postgres(db.url.clone())).await;
+    store.close().await;
+}

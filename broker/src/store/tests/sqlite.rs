@@ -233,3 +233,10 @@ async fn a_failing_operation_rolls_back_alone_within_its_batch() {
         [depth("FNS", QueueKind::Requests, 4, 0)]
     );
 }
+
+#[tokio::test]
+async fn adapter_migrations_apply_once_and_refuse_changes_on_sqlite() {
+    let (dir, store) = fresh_file().await;
+    adapter_migrations_apply_once_and_refuse_changes(Location::Sqlite(dir.path().join("rsmev.db"))).await;
+    store.close().await;
+}

@@ -320,10 +320,10 @@ async fn delete_queues(db: &TempDatabase, amqp: &str, prefix: &str) {
             .into_iter()
             .filter_map(|m| rsmev_registry::Mnemonic::new(m).ok())
             .collect();
-        let topology = rsmev_broker::rabbit::Topology {
+        let topology = rsmev_broker::amqp::Topology {
             prefix: prefix.to_owned(),
         };
-        rsmev_broker::rabbit::delete_everything(amqp, &topology, &owners).await?;
+        rsmev_broker::amqp::delete_everything(amqp, &topology, &owners).await?;
         anyhow::Ok(())
     };
     if let Err(e) = cleaned.await {

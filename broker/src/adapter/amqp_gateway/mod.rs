@@ -1,5 +1,7 @@
-//! The AMQP queue adapter for agency systems: a participant exchanges SMEV 1.3 envelopes with
-//! the node over RabbitMQ instead of HTTP.
+//! The AMQP gateway for agency systems: a participant exchanges SMEV 1.3 envelopes with the node
+//! over RabbitMQ instead of HTTP. The first user of the [adapter contract](super): started by
+//! the node when `[rabbitmq] url` is set and `ops` hands it over ([`AmqpGateway::from_config`]),
+//! its participants kept in its own table ([`store`]).
 //!
 //! - **Intake.** The participant publishes signed `SendRequestRequest`, `SendResponseRequest` and
 //!   `AckRequest` envelopes (any 1.3 request, in fact) to the fanout exchange `<prefix>.intake`,
@@ -38,9 +40,13 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Exchange
 use rsmev_registry::Mnemonic;
 use tokio::sync::watch;
 
-use super::link::{Topology, durable_exchange, durable_queue, quorum};
+use super::{Adapter, AdapterContext, AdapterError, AdapterHealth, HealthCell};
+use crate::amqp::{Topology, durable_exchange, durable_queue, quorum};
+use crate::config::NodeConfig;
 use crate::exchange::Exchange;
-use crate::store::QueueKind;
+use crate::store::{AdapterDatabase, AdapterMigration, QueueKind, StoreError};
+
+mod store;
 
 /// How often the adapter looks for participants that have an inbox.
 const DISCOVERY_INTERVAL: Duration = Duration::from_secs(5);
@@ -49,9 +55,9 @@ const IDLE_INTERVAL: Duration = Duration::from_millis(100);
 /// How long a failed connection rests before the next attempt.
 const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Settings of the adapter.
+/// Settings of the gateway (`[rabbitmq]` in the node configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdapterConfig {
+pub struct GatewayConfig {
     pub url: String,
     pub topology: Topology,
     /// Most envelopes waiting unread in one inbox; the adapter delivers more as they are read.
@@ -115,15 +121,89 @@ pub async fn declare_participant(
     Ok(())
 }
 
-/// Runs the adapter until `stop` turns true, reconnecting after any failure.
-pub async fn run(exchange: Exchange, config: AdapterConfig, mut stop: watch::Receiver<bool>) {
-    let config = Arc::new(config);
+/// The AMQP gateway. See the [module docs](self).
+#[derive(Debug)]
+pub struct AmqpGateway {
+    config: Arc<GatewayConfig>,
+    health: HealthCell,
+}
+
+impl AmqpGateway {
+    pub fn new(config: GatewayConfig) -> AmqpGateway {
+        AmqpGateway {
+            config: Arc::new(config),
+            health: HealthCell::default(),
+        }
+    }
+
+    /// The gateway the configuration asks for: one when `[rabbitmq] url` is set.
+    pub fn from_config(config: &NodeConfig) -> Option<AmqpGateway> {
+        let url = config.rabbitmq.url.expose().trim();
+        (!url.is_empty()).then(|| {
+            AmqpGateway::new(GatewayConfig {
+                url: url.to_owned(),
+                topology: Topology {
+                    prefix: config.rabbitmq.prefix.clone(),
+                },
+                window: config.rabbitmq.adapter_window.max(1),
+            })
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Adapter for AmqpGateway {
+    fn name(&self) -> &'static str {
+        "amqp-gateway"
+    }
+
+    fn migrations(&self) -> &'static [AdapterMigration] {
+        store::MIGRATIONS
+    }
+
+    async fn run(self: Arc<Self>, ctx: AdapterContext) -> Result<(), AdapterError> {
+        run(
+            &ctx.exchange,
+            &ctx.database,
+            Arc::clone(&self.config),
+            ctx.stop_signal(),
+            &self.health,
+        )
+        .await;
+        Ok(())
+    }
+
+    fn health(&self) -> AdapterHealth {
+        self.health.get()
+    }
+}
+
+/// Marks `participant` as served by the gateway (what `rsmev participant amqp-setup` records),
+/// applying the gateway's migrations first: the setup may run before any node has started the
+/// gateway.
+///
+/// # Errors
+/// The database failed.
+pub async fn mark_participant(db: &AdapterDatabase, participant: &Mnemonic) -> Result<(), StoreError> {
+    db.migrate("amqp-gateway", store::MIGRATIONS).await?;
+    store::mark(db, participant).await
+}
+
+/// Runs the gateway until `stop` turns true, reconnecting after any failure.
+async fn run(
+    exchange: &Exchange,
+    db: &AdapterDatabase,
+    config: Arc<GatewayConfig>,
+    mut stop: watch::Receiver<bool>,
+    health: &HealthCell,
+) {
     while !*stop.borrow() {
-        let session = session(exchange.clone(), Arc::clone(&config), stop.clone());
+        let session = session(exchange.clone(), db, Arc::clone(&config), stop.clone(), health);
         tokio::select! {
             result = session => {
                 if let Err(e) = result {
-                    tracing::debug!(error = %e, "AMQP adapter: connection lost; reconnecting");
+                    health.set(AdapterHealth::Degraded(format!("RabbitMQ: {e}")));
+                    tracing::debug!(error = %e, "AMQP gateway: connection lost; reconnecting");
                 }
             }
             _ = stop.changed() => {}
@@ -142,8 +222,10 @@ pub async fn run(exchange: Exchange, config: AdapterConfig, mut stop: watch::Rec
 /// AMQP error.
 async fn session(
     exchange: Exchange,
-    config: Arc<AdapterConfig>,
+    db: &AdapterDatabase,
+    config: Arc<GatewayConfig>,
     stop: watch::Receiver<bool>,
+    health: &HealthCell,
 ) -> Result<(), lapin::Error> {
     let connection = Connection::connect(&config.url, ConnectionProperties::default()).await?;
     let intake = connection.create_channel().await?;
@@ -170,8 +252,9 @@ async fn session(
             }
         });
     }
-    tracing::info!(intake = %config.topology.intake(), "AMQP adapter connected");
-    let result = deliver_loop(&exchange, &config, &connection, stop).await;
+    tracing::info!(intake = %config.topology.intake(), "AMQP gateway connected");
+    health.set(AdapterHealth::Up);
+    let result = deliver_loop(&exchange, db, &config, &connection, stop).await;
     let _ = connection.close(200, "adapter stopping".into()).await;
     result
 }
@@ -242,11 +325,8 @@ async fn answer_intake(
 
 /// Participants the adapter serves: marked in the store by `rsmev participant amqp-setup`, and
 /// active in the registry.
-async fn inboxes(exchange: &Exchange) -> BTreeSet<Mnemonic> {
-    let (marked, view) = match (
-        exchange.store().amqp_participants().await,
-        exchange.registry_view().await,
-    ) {
+async fn inboxes(exchange: &Exchange, db: &AdapterDatabase) -> BTreeSet<Mnemonic> {
+    let (marked, view) = match (store::participants(db).await, exchange.registry_view().await) {
         (Ok(marked), Ok(view)) => (marked, view),
         (Err(e), _) | (_, Err(e)) => {
             tracing::warn!(error = %e, "AMQP adapter: cannot read its participants; will retry");
@@ -259,7 +339,8 @@ async fn inboxes(exchange: &Exchange) -> BTreeSet<Mnemonic> {
 /// Fills the inboxes until `stop`.
 async fn deliver_loop(
     exchange: &Exchange,
-    config: &AdapterConfig,
+    db: &AdapterDatabase,
+    config: &GatewayConfig,
     connection: &Connection,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), lapin::Error> {
@@ -272,7 +353,7 @@ async fn deliver_loop(
             return Ok(());
         }
         if discovered_at.is_none_or(|t| t.elapsed() >= DISCOVERY_INTERVAL) {
-            participants = inboxes(exchange).await;
+            participants = inboxes(exchange, db).await;
             discovered_at = Some(tokio::time::Instant::now());
         }
         let mut delivered = 0;
@@ -292,7 +373,7 @@ async fn deliver_loop(
 /// unread envelopes. Returns how many were delivered.
 async fn fill_inbox(
     exchange: &Exchange,
-    config: &AdapterConfig,
+    config: &GatewayConfig,
     channel: &Channel,
     participant: &Mnemonic,
 ) -> Result<u32, lapin::Error> {
@@ -307,7 +388,7 @@ async fn fill_inbox(
         .message_count();
     let mut room = config.window.saturating_sub(waiting);
     let mut delivered = 0;
-    for queue in [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses] {
+    for queue in QueueKind::ALL {
         while room > 0 {
             let envelope = match exchange.deliver(participant, queue).await {
                 Ok(Some(envelope)) => envelope,

@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions,
-    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    QueueBindOptions,
 };
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use rsmev_registry::Mnemonic;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::amqp::{Topology, durable_exchange, durable_queue, quorum};
 use crate::store::QueueKind;
 use crate::store::postgres::{OutboxRow, TransportCopy};
 
@@ -26,82 +27,6 @@ pub(super) const RECONNECT_INTERVAL: Duration = Duration::from_secs(1);
 pub(super) const AMQP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Channels used for `basic.get`, taken in turn.
 const GET_CHANNELS: usize = 4;
-
-const QUEUE_KINDS: [QueueKind; 3] = [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses];
-
-/// Options of every exchange the node declares: durable.
-pub(super) fn durable_exchange() -> ExchangeDeclareOptions {
-    ExchangeDeclareOptions {
-        durable: true,
-        ..ExchangeDeclareOptions::default()
-    }
-}
-
-/// Options of every queue the node declares: durable (and [`quorum`]).
-pub(super) fn durable_queue() -> QueueDeclareOptions {
-    QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    }
-}
-
-/// Arguments of every queue the node declares: a quorum queue (replicated by Raft).
-pub(super) fn quorum() -> FieldTable {
-    let mut arguments = FieldTable::default();
-    arguments.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-    arguments
-}
-
-/// The names the node gives its exchange and queues; see the README's production section.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Topology {
-    pub prefix: String,
-}
-
-impl Topology {
-    /// The direct exchange every copy is published to: `<prefix>.deliver`.
-    pub fn exchange(&self) -> String {
-        format!("{}.deliver", self.prefix)
-    }
-
-    /// A participant's incoming queue: `<prefix>.<mnemonic>.<requests|responses|statuses>`, a
-    /// durable quorum queue bound to the exchange with the routing key `<mnemonic>.<kind>`.
-    pub fn queue(&self, owner: &Mnemonic, kind: QueueKind) -> String {
-        format!("{}.{}.{}", self.prefix, owner.as_str(), kind.as_str())
-    }
-
-    /// The AMQP adapter's intake: a fanout exchange and the quorum queue bound to it, both
-    /// `<prefix>.intake`.
-    pub fn intake(&self) -> String {
-        format!("{}.intake", self.prefix)
-    }
-
-    /// Where the AMQP adapter delivers a participant's messages: `<prefix>.<mnemonic>.inbox`.
-    pub fn inbox(&self, participant: &Mnemonic) -> String {
-        format!("{}.{}.inbox", self.prefix, participant.as_str())
-    }
-
-    /// Where the AMQP adapter answers a participant's envelopes: `<prefix>.<mnemonic>.replies`.
-    pub fn replies(&self, participant: &Mnemonic) -> String {
-        format!("{}.{}.replies", self.prefix, participant.as_str())
-    }
-
-    /// Every queue and exchange the node may have declared for `owners` (the transport's and the
-    /// AMQP adapter's): what a clean-up deletes.
-    pub fn everything_for(&self, owners: &[Mnemonic]) -> (Vec<String>, Vec<String>) {
-        let mut queues = vec![self.intake()];
-        for owner in owners {
-            queues.extend(QUEUE_KINDS.map(|kind| self.queue(owner, kind)));
-            queues.push(self.inbox(owner));
-            queues.push(self.replies(owner));
-        }
-        (queues, vec![self.exchange(), self.intake()])
-    }
-
-    pub fn routing_key(owner: &Mnemonic, kind: QueueKind) -> String {
-        format!("{}.{}", owner.as_str(), kind.as_str())
-    }
-}
 
 /// The body of a copy (JSON): which entry it stands for.
 #[derive(Debug, Serialize, Deserialize)]
@@ -326,7 +251,7 @@ impl Amqp {
     pub async fn declare(&self, owners: &[Mnemonic]) -> Result<(), AmqpError> {
         self.with_link(|link| async move {
             for owner in owners {
-                for kind in QUEUE_KINDS {
+                for kind in QueueKind::ALL {
                     self.declare_on(&link, owner, kind).await?;
                 }
             }
