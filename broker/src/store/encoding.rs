@@ -99,3 +99,77 @@ pub(super) fn decode_infotype_kind(s: &str) -> Result<InfoTypeKind, StoreError> 
     .find(|k| k.as_str() == s)
     .ok_or_else(|| StoreError::Corrupt(format!("information type kind `{s}`")))
 }
+
+/// The columns of a stored message as every backend reads them (`message_columns!` in each
+/// backend's codec, in this order), before decoding. A backend only takes the values out of
+/// its row type; what they mean is decided here, once.
+pub(super) struct MessageColumns {
+    pub message_id: uuid::Uuid,
+    pub kind: String,
+    pub sender: Option<String>,
+    pub qname_namespace: Option<String>,
+    pub qname_local: Option<String>,
+    pub original_message_id: Option<uuid::Uuid>,
+    pub reference_message_id: Option<uuid::Uuid>,
+    pub transaction_code: Option<String>,
+    pub eol: Option<String>,
+    pub content: String,
+    pub sender_signature: Option<String>,
+    pub reply_to: Option<String>,
+    pub received_at: String,
+}
+
+impl MessageColumns {
+    pub(super) fn decode(self) -> Result<super::StoredMessage, StoreError> {
+        Ok(super::StoredMessage {
+            message_id: self.message_id,
+            kind: decode_kind(&self.kind)?,
+            sender: self.sender.map(decode_mnemonic).transpose()?,
+            qname: decode_qname(self.qname_namespace, self.qname_local),
+            original_message_id: self.original_message_id,
+            reference_message_id: self.reference_message_id,
+            transaction_code: self.transaction_code,
+            eol: self.eol.as_deref().map(decode_time).transpose()?,
+            content: self.content,
+            sender_signature: self.sender_signature,
+            reply_to: self.reply_to,
+            received_at: decode_time(&self.received_at)?,
+        })
+    }
+}
+
+/// One row of a queue-depth query (owner, queue, entries, leased entries), decoded.
+pub(super) fn queue_depth(
+    owner: String,
+    queue: &str,
+    pending: i64,
+    leased: i64,
+) -> Result<super::QueueDepth, StoreError> {
+    let count = |n: i64| u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("queue depth {n}")));
+    Ok(super::QueueDepth {
+        owner: decode_mnemonic(owner)?,
+        queue: decode_queue(queue)?,
+        pending: count(pending)?,
+        leased: count(leased)?,
+    })
+}
+
+/// `owner`'s queue depths with every queue kind present (empty ones as zero), in kind order:
+/// what [`super::Queries::queue_depths`] promises when asked for one participant.
+pub(super) fn with_every_queue(
+    mut depths: Vec<super::QueueDepth>,
+    owner: &Mnemonic,
+) -> Vec<super::QueueDepth> {
+    for queue in QueueKind::ALL {
+        if !depths.iter().any(|d| d.queue == queue) {
+            depths.push(super::QueueDepth {
+                owner: owner.clone(),
+                queue,
+                pending: 0,
+                leased: 0,
+            });
+        }
+    }
+    depths.sort_by_key(|d| d.queue);
+    depths
+}

@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
-use crate::store::encoding::{decode_kind, decode_mnemonic, decode_qname, decode_time};
+use crate::store::encoding::MessageColumns;
 use crate::store::{StoreError, StoredMessage};
 
 /// The columns of a stored message, read from `messages` aliased as `m`, in the order
@@ -24,20 +24,22 @@ pub(super) fn message_from_row(row: &PgRow, at: usize) -> Result<StoredMessage, 
     let text = |i: usize| row.try_get::<String, _>(at + i);
     let opt = |i: usize| row.try_get::<Option<String>, _>(at + i);
     let opt_id = |i: usize| row.try_get::<Option<Uuid>, _>(at + i);
-    Ok(StoredMessage {
+    MessageColumns {
         message_id: row.try_get(at)?,
-        kind: decode_kind(&text(1)?)?,
-        sender: opt(2)?.map(decode_mnemonic).transpose()?,
-        qname: decode_qname(opt(3)?, opt(4)?),
+        kind: text(1)?,
+        sender: opt(2)?,
+        qname_namespace: opt(3)?,
+        qname_local: opt(4)?,
         original_message_id: opt_id(5)?,
         reference_message_id: opt_id(6)?,
         transaction_code: opt(7)?,
-        eol: opt(8)?.as_deref().map(decode_time).transpose()?,
+        eol: opt(8)?,
         content: text(9)?,
         sender_signature: opt(10)?,
         reply_to: opt(11)?,
-        received_at: decode_time(&text(12)?)?,
-    })
+        received_at: text(12)?,
+    }
+    .decode()
 }
 
 /// A non-negative count from a `bigint` column.

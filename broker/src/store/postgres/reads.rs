@@ -14,9 +14,9 @@ use crate::store::encoding::{
     decode_infotype_kind, decode_kind, decode_mnemonic, decode_participant_status, decode_queue, decode_time,
     encode_time,
 };
+use crate::store::encoding::{queue_depth, with_every_queue};
 use crate::store::{
-    EventKind, Expiring, HistoryEvent, QueueDepth, QueueKind, StoreError, StoredMessage, Trace, UsageRow,
-    XsdSet,
+    EventKind, Expiring, HistoryEvent, QueueDepth, StoreError, StoredMessage, Trace, UsageRow, XsdSet,
 };
 
 type Conn = PgConnection;
@@ -256,31 +256,21 @@ pub(super) async fn queue_depths(
             .await?
         }
     };
-    let mut depths = rows
+    let depths = rows
         .iter()
         .map(|row| {
-            Ok(QueueDepth {
-                owner: decode_mnemonic(row.try_get(0)?)?,
-                queue: decode_queue(&row.try_get::<String, _>(1)?)?,
-                pending: count(row.try_get(2)?, "queue depth")?,
-                leased: count(row.try_get(3)?, "queue depth")?,
-            })
+            queue_depth(
+                row.try_get(0)?,
+                &row.try_get::<String, _>(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+            )
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    if let Some(owner) = owner {
-        for queue in [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses] {
-            if !depths.iter().any(|d| d.queue == queue) {
-                depths.push(QueueDepth {
-                    owner: owner.clone(),
-                    queue,
-                    pending: 0,
-                    leased: 0,
-                });
-            }
-        }
-        depths.sort_by_key(|d| d.queue);
-    }
-    Ok(depths)
+    Ok(match owner {
+        Some(owner) => with_every_queue(depths, owner),
+        None => depths,
+    })
 }
 
 pub(super) async fn due_expirations(

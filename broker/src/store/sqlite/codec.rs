@@ -5,9 +5,10 @@ use rusqlite::Row;
 use time::{Date, Month};
 use uuid::Uuid;
 
+use crate::store::encoding::MessageColumns;
 pub(super) use crate::store::encoding::{
-    decode_infotype_kind, decode_kind, decode_mnemonic, decode_participant_status, decode_qname,
-    decode_queue, decode_time, encode_time, participant_status_str, qname_key, utc_day,
+    decode_infotype_kind, decode_kind, decode_mnemonic, decode_participant_status, decode_queue, decode_time,
+    encode_time, participant_status_str, qname_key, utc_day,
 };
 use crate::store::{StoreError, StoredMessage};
 
@@ -53,18 +54,20 @@ pub(super) fn message_from_row(row: &Row<'_>, at: usize) -> Result<StoredMessage
     let opt = |i: usize| row.get::<_, Option<String>>(at + i);
     let opt_id =
         |i: usize| -> Result<Option<Uuid>, StoreError> { opt(i)?.as_deref().map(decode_id).transpose() };
-    Ok(StoredMessage {
+    MessageColumns {
         message_id: decode_id(&text(0)?)?,
-        kind: decode_kind(&text(1)?)?,
-        sender: opt(2)?.map(decode_mnemonic).transpose()?,
-        qname: decode_qname(opt(3)?, opt(4)?),
+        kind: text(1)?,
+        sender: opt(2)?,
+        qname_namespace: opt(3)?,
+        qname_local: opt(4)?,
         original_message_id: opt_id(5)?,
         reference_message_id: opt_id(6)?,
         transaction_code: opt(7)?,
-        eol: opt(8)?.as_deref().map(decode_time).transpose()?,
+        eol: opt(8)?,
         content: text(9)?,
         sender_signature: opt(10)?,
         reply_to: opt(11)?,
-        received_at: decode_time(&text(12)?)?,
-    })
+        received_at: text(12)?,
+    }
+    .decode()
 }

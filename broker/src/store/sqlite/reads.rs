@@ -12,9 +12,9 @@ use super::codec::{
     self, decode_mnemonic, decode_queue, decode_time, encode_id, encode_time, message_columns,
     message_from_row,
 };
+use crate::store::encoding::{queue_depth, with_every_queue};
 use crate::store::{
-    EventKind, Expiring, HistoryEvent, QueueDepth, QueueKind, StoreError, StoredMessage, Trace, UsageRow,
-    XsdSet,
+    EventKind, Expiring, HistoryEvent, QueueDepth, StoreError, StoredMessage, Trace, UsageRow, XsdSet,
 };
 
 type Conn = Connection;
@@ -222,14 +222,15 @@ pub(super) fn queue_depths(
     now: OffsetDateTime,
 ) -> Result<Vec<QueueDepth>, StoreError> {
     let at = encode_time(now);
-    let count = |n: i64| u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("queue depth {n}")));
     let read = |row: &rusqlite::Row<'_>| -> Result<QueueDepth, StoreError> {
-        Ok(QueueDepth {
-            owner: decode_mnemonic(row.get(0)?)?,
-            queue: decode_queue(&row.get::<_, String>(1)?)?,
-            pending: count(row.get(2)?)?,
-            leased: count(row.get(3)?)?,
-        })
+        // SUM over no leased rows is NULL.
+        let leased: Option<i64> = row.get(3)?;
+        queue_depth(
+            row.get(0)?,
+            &row.get::<_, String>(1)?,
+            row.get(2)?,
+            leased.unwrap_or(0),
+        )
     };
     let mut depths = Vec::new();
     // `queue` text order (requests < responses < statuses) is `QueueKind` order.
@@ -255,20 +256,10 @@ pub(super) fn queue_depths(
             }
         }
     }
-    if let Some(owner) = owner {
-        for queue in [QueueKind::Requests, QueueKind::Responses, QueueKind::Statuses] {
-            if !depths.iter().any(|d| d.queue == queue) {
-                depths.push(QueueDepth {
-                    owner: owner.clone(),
-                    queue,
-                    pending: 0,
-                    leased: 0,
-                });
-            }
-        }
-        depths.sort_by_key(|d| d.queue);
-    }
-    Ok(depths)
+    Ok(match owner {
+        Some(owner) => with_every_queue(depths, owner),
+        None => depths,
+    })
 }
 
 pub(super) fn due_expirations(
