@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use rsmev_broker::amqp::{Topology, delete_everything};
 use rsmev_broker::config::NodeConfig;
+use rsmev_broker::store::postgres::scratch::ScratchDatabase;
+use sqlx::Connection;
 use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection};
 
 /// Where the tests look for PostgreSQL when `RSMEV_TEST_POSTGRES` is unset.
 pub const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -87,19 +88,6 @@ pub async fn rabbitmq_server() -> Option<String> {
     }
 }
 
-/// `url` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let server = base[authority..]
-        .find('/')
-        .map_or(base, |i| &base[..authority + i]);
-    match query {
-        Some(q) => format!("{server}/{name}?{q}"),
-        None => format!("{server}/{name}"),
-    }
-}
-
 /// Runs `f` on a runtime of its own on a thread of its own: drops may run inside a test's
 /// runtime, or while a failed test unwinds.
 fn on_own_runtime<F, Fut>(f: F) -> Result<(), String>
@@ -122,8 +110,7 @@ where
 /// also when the test panics.
 #[derive(Debug)]
 pub struct TestDatabase {
-    admin_url: String,
-    name: String,
+    _scratch: ScratchDatabase,
     pub url: String,
 }
 
@@ -132,38 +119,13 @@ impl TestDatabase {
     /// `RSMEV_TEST_POSTGRES` is unset.
     pub async fn create() -> Option<TestDatabase> {
         let admin_url = postgres_server().await?;
-        let mut admin = PgConnection::connect(&admin_url)
+        let scratch = ScratchDatabase::create(&admin_url, "rsmev_test")
             .await
-            .unwrap_or_else(|e| panic!("{admin_url}: {e}"));
-        let name = format!("rsmev_test_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("creating database {name} on {admin_url}: {e}"));
-        admin.close().await.expect("closing the admin connection");
-        let url = with_database(&admin_url, &name);
-        Some(TestDatabase { admin_url, name, url })
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = on_own_runtime(move || async move {
-            let mut admin = PgConnection::connect(&admin_url)
-                .await
-                .map_err(|e| e.to_string())?;
-            sqlx::query(AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await
-            .map_err(|e| e.to_string())?;
-            admin.close().await.map_err(|e| e.to_string())
-        });
-        if let Err(e) = dropped {
-            eprintln!("could not drop test database {}: {e}", self.name);
-        }
+            .unwrap_or_else(|e| panic!("creating a test database on {admin_url}: {e}"));
+        Some(TestDatabase {
+            url: scratch.url().to_owned(),
+            _scratch: scratch,
+        })
     }
 }
 

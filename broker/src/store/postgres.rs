@@ -89,6 +89,7 @@ use super::{
 mod codec;
 mod ops;
 mod reads;
+pub mod scratch;
 mod transport;
 
 pub use transport::{CopyOutcome, OutboxRow, TransportCopy};

@@ -11,6 +11,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 
 use super::*;
+use crate::store::postgres::scratch::{ScratchDatabase, with_database};
 use crate::store::postgres::{PostgresConfig, PostgresStore};
 
 /// Where the tests look for a server when `RSMEV_TEST_POSTGRES` is unset.
@@ -24,24 +25,10 @@ fn config() -> PostgresConfig {
     }
 }
 
-/// `url` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let server = base[authority..]
-        .find('/')
-        .map_or(base, |i| &base[..authority + i]);
-    match query {
-        Some(q) => format!("{server}/{name}?{q}"),
-        None => format!("{server}/{name}"),
-    }
-}
-
-/// A database created for one test, dropped (its connections closed first) when this is dropped,
-/// also when the test panics.
+/// A database created for one test, dropped when this is dropped, also when the test panics.
 pub(super) struct TestDatabase {
+    scratch: ScratchDatabase,
     admin_url: String,
-    name: String,
     /// The URL of the new database.
     url: String,
 }
@@ -57,25 +44,21 @@ impl TestDatabase {
             Ok(url) => (url, true),
             Err(_) => (DEFAULT_SERVER.to_owned(), false),
         };
-        let mut admin = match PgConnection::connect(&admin_url).await {
-            Ok(admin) => admin,
+        match ScratchDatabase::create(&admin_url, "rsmev_test").await {
+            Ok(scratch) => Some(TestDatabase {
+                url: scratch.url().to_owned(),
+                scratch,
+                admin_url,
+            }),
             Err(e) if !required => {
                 eprintln!(
                     "skipped: no PostgreSQL at {admin_url} ({e}); set RSMEV_TEST_POSTGRES to a \
                      server URL to run the PostgreSQL store tests"
                 );
-                return None;
+                None
             }
-            Err(e) => panic!("RSMEV_TEST_POSTGRES={admin_url}: cannot connect: {e}"),
-        };
-        let name = format!("rsmev_test_{}", Uuid::new_v4().simple());
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("creating database {name} on {admin_url}: {e}"));
-        admin.close().await.unwrap();
-        let url = with_database(&admin_url, &name);
-        Some(TestDatabase { admin_url, name, url })
+            Err(e) => panic!("RSMEV_TEST_POSTGRES={admin_url}: cannot create a test database: {e}"),
+        }
     }
 
     /// A connection to the server's administrative database.
@@ -86,36 +69,6 @@ impl TestDatabase {
     /// A node: a store with its own pool on this database.
     async fn node(&self) -> PostgresStore {
         PostgresStore::connect(&self.url, config()).await.unwrap()
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // A runtime of its own on a thread of its own: this may run inside the test's runtime,
-        // or while a failed test unwinds.
-        let dropped = std::thread::spawn(move || -> Result<(), String> {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                sqlx::query(AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await
-                .map_err(|e| e.to_string())?;
-                admin.close().await.map_err(|e| e.to_string())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {dropped:?}", self.name);
-        }
     }
 }
 
@@ -394,7 +347,7 @@ async fn sessions_commit_durably_even_on_an_asynchronous_database_and_never_idle
     let mut admin = db.admin().await;
     sqlx::query(AssertSqlSafe(format!(
         "ALTER DATABASE {} SET synchronous_commit = off",
-        db.name
+        db.scratch.name()
     )))
     .execute(&mut admin)
     .await
