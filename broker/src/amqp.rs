@@ -50,24 +50,24 @@ impl Topology {
         format!("{}.{}.{}", self.prefix, owner.as_str(), kind.as_str())
     }
 
-    /// The AMQP adapter's intake: a fanout exchange and the quorum queue bound to it, both
+    /// The AMQP gateway's intake: a fanout exchange and the quorum queue bound to it, both
     /// `<prefix>.intake`.
     pub fn intake(&self) -> String {
         format!("{}.intake", self.prefix)
     }
 
-    /// Where the AMQP adapter delivers a participant's messages: `<prefix>.<mnemonic>.inbox`.
+    /// Where the AMQP gateway delivers a participant's messages: `<prefix>.<mnemonic>.inbox`.
     pub fn inbox(&self, participant: &Mnemonic) -> String {
         format!("{}.{}.inbox", self.prefix, participant.as_str())
     }
 
-    /// Where the AMQP adapter answers a participant's envelopes: `<prefix>.<mnemonic>.replies`.
+    /// Where the AMQP gateway answers a participant's envelopes: `<prefix>.<mnemonic>.replies`.
     pub fn replies(&self, participant: &Mnemonic) -> String {
         format!("{}.{}.replies", self.prefix, participant.as_str())
     }
 
     /// Every queue and exchange the node may have declared for `owners` (the transport's and the
-    /// AMQP adapter's): what a clean-up deletes.
+    /// AMQP gateway's): what a clean-up deletes.
     pub fn everything_for(&self, owners: &[Mnemonic]) -> (Vec<String>, Vec<String>) {
         let mut queues = vec![self.intake()];
         for owner in owners {

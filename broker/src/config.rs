@@ -72,7 +72,7 @@ scan_interval_ms = 1000
 # RabbitMQ drops the old one (per-message TTL): copies of entries leased from the database
 # instead (GetRequest with a selector) do not pile up in the queues.
 republish_after_secs = 3600
-# AMQP adapter: most envelopes waiting unread in one participant's inbox queue
+# AMQP gateway: most envelopes waiting unread in one participant's inbox queue
 # (<prefix>.<mnemonic>.inbox, created by `rsmev participant amqp-setup`).
 adapter_window = 64
 

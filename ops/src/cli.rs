@@ -343,7 +343,7 @@ pub enum ParticipantCommand {
     Block(ParticipantRef),
     /// Let a blocked participant exchange messages again.
     Unblock(ParticipantRef),
-    /// Give a participant the AMQP queue adapter: a RabbitMQ user that may read only its inbox
+    /// Give a participant the AMQP gateway: a RabbitMQ user that may read only its inbox
     /// and reply queues and publish only to the intake exchange, and those queues.
     AmqpSetup(AmqpSetupArgs),
 }

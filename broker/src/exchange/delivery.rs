@@ -102,7 +102,7 @@ impl Exchange {
         }
     }
 
-    /// For adapters that deliver on a participant's behalf (the AMQP adapter): leases the first
+    /// For adapters that deliver on a participant's behalf (the AMQP gateway): leases the first
     /// message of `participant`'s `queue`, as a GetRequest / GetResponse / GetStatus without a
     /// selector from that participant would, and returns the signed answer carrying it; `None`
     /// when the queue is empty.

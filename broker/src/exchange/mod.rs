@@ -194,7 +194,7 @@ impl Exchange {
         self.handle_checked(body, wait, None).await
     }
 
-    /// [`Exchange::handle`] for a channel that already knows who its peer is (the AMQP adapter:
+    /// [`Exchange::handle`] for a channel that already knows who its peer is (the AMQP gateway:
     /// the RabbitMQ user the message came from): a request signed by anyone but `peer` is
     /// refused with `AccessDenied` before anything is done.
     pub async fn handle_from(&self, body: &[u8], peer: &Mnemonic) -> Envelope {

@@ -107,7 +107,7 @@ pub async fn run(args: AmqpSetupArgs) -> anyhow::Result<ExitCode> {
         db.close().await;
         marked?;
 
-        outln!("AMQP adapter ready for {}:", args.mnemonic);
+        outln!("AMQP gateway ready for {}:", args.mnemonic);
         outln!("  user         {user}");
         if args.password.is_none() {
             outln!("  password     {password}   (shown once; run again to set a new one)");

@@ -329,7 +329,7 @@ async fn inboxes(exchange: &Exchange, db: &AdapterDatabase) -> BTreeSet<Mnemonic
     let (marked, view) = match (store::participants(db).await, exchange.registry_view().await) {
         (Ok(marked), Ok(view)) => (marked, view),
         (Err(e), _) | (_, Err(e)) => {
-            tracing::warn!(error = %e, "AMQP adapter: cannot read its participants; will retry");
+            tracing::warn!(error = %e, "AMQP gateway: cannot read its participants; will retry");
             return BTreeSet::new();
         }
     };
