@@ -80,8 +80,8 @@ pub struct RunningNode {
 
 impl Node {
     /// Opens the store, loads (or on first start generates) the node's key, builds the exchange,
-    /// binds the listener, applies each adapter's migrations and starts serving, the background
-    /// work and the adapters (see [`crate::adapter`]). `adapters` is what the caller wires in
+    /// binds the listener and starts serving, the background work and the adapters (each
+    /// applies its migrations, then runs; see [`crate::adapter`]). `adapters` is what the caller wires in
     /// (`ops`: the AMQP gateway when `[rabbitmq] url` is set, …); none is started implicitly.
     ///
     /// # Errors

@@ -106,16 +106,18 @@ async fn wait_for_health(node: &crate::node::RunningNode, want: &str) {
 
 #[tokio::test]
 async fn an_adapter_runs_after_its_migrations_and_the_node_waits_for_it_before_closing_the_store() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    // A data directory whose name a URL would misread.
+    let base = tempfile::tempdir().expect("tempdir");
+    let dir = base.path().join("data ?#%");
     let probe = Arc::new(Probe::default());
-    let node = Node::start(config(dir.path()), vec![probe.clone()])
+    let node = Node::start(config(&dir), vec![probe.clone()])
         .await
         .expect("node starts");
     wait_for_health(&node, "up").await;
     assert_eq!(node.adapters().health(), vec![("probe", AdapterHealth::Up)]);
     node.shutdown().await.expect("clean shutdown");
 
-    assert_eq!(events(dir.path()).await, ["started", "refused", "stopping"]);
+    assert_eq!(events(&dir).await, ["started", "refused", "stopping"]);
     assert_eq!(
         probe.health(),
         AdapterHealth::Up,

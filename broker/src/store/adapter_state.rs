@@ -105,7 +105,10 @@ impl AdapterDatabase {
     pub async fn open(location: &Location) -> Result<AdapterDatabase, StoreError> {
         sqlx::any::install_default_drivers();
         let (url, backend) = match location {
-            Location::Sqlite(path) => (format!("sqlite://{}?mode=rw", path.display()), Backend::Sqlite),
+            Location::Sqlite(path) => (
+                format!("sqlite://{}?mode=rw", percent_encoded(&path.to_string_lossy())),
+                Backend::Sqlite,
+            ),
             Location::Postgres(url) => (url.clone(), Backend::Postgres),
         };
         let pool = AnyPoolOptions::new()
@@ -264,6 +267,20 @@ async fn session_setup(conn: &mut AnyConnection, backend: Backend) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// A file path as an `sqlite://` URL's path: everything but unreserved characters and `/`
+/// percent-encoded (sqlx decodes it), so `?`, `#`, `%` and spaces in a data directory are safe.
+fn percent_encoded(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// SHA-256 of a migration's text, hex.
