@@ -14,7 +14,8 @@
 //!
 //! Layout:
 //! - [`algorithm`]: the URIs of digests, signature methods and transforms, and the digests.
-//! - [`cert`]: X.509 certificates ([`Certificate`]) from PEM, DER or `ds:X509Certificate`.
+//! - [`cert`]: X.509 certificates ([`Certificate`]) from PEM, DER or `ds:X509Certificate`, and
+//!   [`VerifyError`], what a signature check reports (certificates check their issuer's).
 //! - [`key`]: the [`Signer`] and [`Verifier`] traits (the extension point for PKCS#11
 //!   providers), their ring implementations, the [`VerifierRegistry`] and [`load_signer`].
 //! - [`gost`]: GOST R 34.10-2012 (256) and 2001 over RustCrypto curve arithmetic, in SMEV's
@@ -50,15 +51,13 @@ mod tests;
 use base64::Engine as _;
 
 pub use algorithm::{DigestAlgorithm, SignatureAlgorithm, Transform, TransformChain};
-pub use cert::{Certificate, CertificateError, CertificateSignatureError, KeyKind, Validity};
+pub use cert::{Certificate, CertificateError, CertificateSignatureError, KeyKind, Validity, VerifyError};
 pub use gost::{GostSigner, GostVerifier};
 pub use inspect::{
     CertificateReport, DigestStatus, ReferenceReport, SignatureReport, SignatureStatus, TargetReport,
     canonical_bytes, inspect,
 };
-pub use key::{
-    KeyError, RingSigner, RingVerifier, Signer, Verifier, VerifierRegistry, VerifyError, load_signer,
-};
+pub use key::{KeyError, RingSigner, RingVerifier, Signer, Verifier, VerifierRegistry, load_signer};
 pub use sign::{SignOptions, sign};
 pub use verify::{FaultReason, Invalid, SignatureFailure, Verified, find_signatures, verify};
 
