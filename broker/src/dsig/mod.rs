@@ -21,6 +21,8 @@
 //! - [`gost`]: GOST R 34.10-2012 (256) and 2001 over RustCrypto curve arithmetic, in SMEV's
 //!   encoding: [`GostVerifier`] (in the default registry) and [`GostSigner`].
 //! - `parse`: reading a `ds:Signature` element into its parts, refusing anything unexpected.
+//! - `invalid`: why a signature is invalid ([`Invalid`]), the reason both `parse` and `verify`
+//!   give.
 //! - [`sign`](fn@sign): producing a `ds:Signature` for an element of a document.
 //! - [`verify`](fn@verify): the check the node applies to what a peer sends, with failures that
 //!   map onto the SMEV `SignatureVerificationFault` reasons ([`SignatureFailure`]).
@@ -40,6 +42,7 @@ pub mod algorithm;
 pub mod cert;
 pub mod gost;
 mod inspect;
+mod invalid;
 pub mod key;
 mod parse;
 mod sign;
@@ -57,9 +60,10 @@ pub use inspect::{
     CertificateReport, DigestStatus, ReferenceReport, SignatureReport, SignatureStatus, TargetReport,
     canonical_bytes, inspect,
 };
+pub use invalid::Invalid;
 pub use key::{KeyError, RingSigner, RingVerifier, Signer, Verifier, VerifierRegistry, load_signer};
 pub use sign::{SignOptions, sign};
-pub use verify::{FaultReason, Invalid, SignatureFailure, Verified, find_signatures, verify};
+pub use verify::{FaultReason, SignatureFailure, Verified, find_signatures, verify};
 
 use crate::xml::XmlError;
 
@@ -165,7 +169,7 @@ pub(crate) fn pem_block(
         let body_and_more = &after[label_end + 5..];
         if !labels.contains(&label) {
             if first_label.is_none() {
-                first_label = Some(verify::clip(label));
+                first_label = Some(invalid::clip(label));
             }
             rest = body_and_more;
             continue;
