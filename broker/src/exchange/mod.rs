@@ -28,6 +28,7 @@
 
 mod delivery;
 mod intake;
+mod metadata;
 pub mod metrics;
 pub mod policy;
 mod view;
