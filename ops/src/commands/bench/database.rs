@@ -2,25 +2,26 @@
 //! with RabbitMQ the queues and exchanges its node declared; both are removed at the end.
 
 use anyhow::Context as _;
-use sqlx::Connection as _;
+use rsmev_broker::config::{NodeConfig, Secret};
+use rsmev_broker::node::open_store;
 
-/// Deletes the RabbitMQ queues and exchanges the run's node declared (under `prefix`, for the
-/// participants registered in `db`). Best effort: a failure is reported, not fatal.
-pub(super) async fn delete_queues(db: &TempDatabase, amqp: &str, prefix: &str) {
+/// Deletes the RabbitMQ queues and exchanges the run's node declared (under the configured
+/// prefix, for the participants registered in the configured database, read through the store).
+/// Best effort: a failure is reported, not fatal.
+pub(super) async fn delete_queues(config: &NodeConfig) {
+    let prefix = &config.rabbitmq.prefix;
     let cleaned = async {
-        let mut conn = sqlx::PgConnection::connect(&db.url()).await?;
-        let owners: Vec<String> = sqlx::query_scalar("SELECT mnemonic FROM participants")
-            .fetch_all(&mut conn)
-            .await?;
-        let _ = conn.close().await;
-        let owners: Vec<_> = owners
-            .into_iter()
-            .filter_map(|m| rsmev_registry::Mnemonic::new(m).ok())
-            .collect();
+        // PostgreSQL alone: the node that relayed to RabbitMQ has stopped.
+        let mut database_only = config.clone();
+        database_only.rabbitmq.url = Secret::default();
+        let store = open_store(&database_only).await?;
+        let registry = store.registry().await;
+        store.close().await;
+        let owners: Vec<_> = registry?.participants.into_iter().map(|p| p.mnemonic).collect();
         let topology = rsmev_broker::rabbit::Topology {
             prefix: prefix.to_owned(),
         };
-        rsmev_broker::rabbit::delete_everything(amqp, &topology, &owners).await?;
+        rsmev_broker::rabbit::delete_everything(config.rabbitmq.url.expose(), &topology, &owners).await?;
         anyhow::Ok(())
     };
     if let Err(e) = cleaned.await {

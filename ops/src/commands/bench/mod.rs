@@ -112,7 +112,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(db) = database {
         if args.store == BenchStore::Rabbitmq {
-            delete_queues(&db, &args.amqp, &config.rabbitmq.prefix).await;
+            delete_queues(&config).await;
         }
         db.drop_database().await;
     }
