@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use rsmev_registry::{Grant, InfoType, Mnemonic, Participant, Registry, RegistryError, Service};
 
 use crate::dsig::Certificate;
-use crate::exchange::write_xsd_set;
-use crate::schema::SchemaSet;
+use crate::schema::{SchemaSet, write_xsd_set};
 use crate::store::{Store, StoreError, XsdSet};
 
 /// Why an administrative change was refused.

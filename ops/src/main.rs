@@ -5,6 +5,8 @@
 //! the operator commands). [`client`] is a participant's signed SOAP client (used by `demo`),
 //! [`table`] prints aligned tables, [`logging`] sets up tracing. Errors are `anyhow` with context; the exit
 //! code is 1 on error, 2 on usage errors (clap), and whatever a check command documents.
+//! The package's library (`lib.rs`) holds `workload`, the traffic `rsmev bench` measures its
+//! floor with, which the criterion benches share.
 
 /// `print!` to standard output that does not panic when the reader has gone (`rsmev … | head`):
 /// the process exits at once with status 141, as a program killed by SIGPIPE does.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use rsmev_broker::amqp::{Topology, delete_everything};
 use rsmev_broker::config::NodeConfig;
+use rsmev_broker::node::open_store;
 use rsmev_broker::store::postgres::scratch::ScratchDatabase;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
@@ -172,16 +173,16 @@ impl Drop for Production {
             self.prefix.clone(),
         );
         let cleaned = on_own_runtime(move || async move {
-            let mut conn = PgConnection::connect(&db).await.map_err(|e| e.to_string())?;
-            let owners: Vec<String> = sqlx::query_scalar("SELECT mnemonic FROM participants")
-                .fetch_all(&mut conn)
+            // The participants, read through the store (PostgreSQL alone: no relay to start).
+            let mut config = NodeConfig::default();
+            config.storage.database = db;
+            let store = open_store(&config).await.map_err(|e| e.to_string())?;
+            let owners: Vec<_> = store
+                .registry()
                 .await
+                .map(|r| r.participants.into_iter().map(|p| p.mnemonic).collect())
                 .unwrap_or_default();
-            let _ = conn.close().await;
-            let owners: Vec<_> = owners
-                .into_iter()
-                .filter_map(|m| rsmev_registry::Mnemonic::new(m).ok())
-                .collect();
+            store.close().await;
             delete_everything(&amqp, &Topology { prefix }, &owners)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -1,5 +1,7 @@
 //! X.509 certificates as XMLDSig carries them (`ds:X509Certificate`) and as operators hand them
-//! to the node (PEM or DER files).
+//! to the node (PEM or DER files), and [`VerifyError`], the outcome of a signature check: a
+//! certificate checks its issuer's signature with it, and the [`key`](super::key) layer above
+//! (which re-exports it) reports its verifiers' results with it.
 
 use std::fmt;
 
@@ -12,7 +14,6 @@ use x509_cert::name::Name;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
 use super::algorithm::SignatureAlgorithm;
-use super::key::VerifyError;
 use super::{Base64Error, PemError, base64_lenient, pem_block};
 
 /// Largest certificate accepted, DER bytes. Real qualified certificates are 1.5–3 KiB.
@@ -48,6 +49,32 @@ pub enum CertificateSignatureError {
     Der { detail: String },
     #[error("certificate signature: {0}")]
     Signature(#[from] VerifyError),
+}
+
+/// Why a [`Verifier`](super::Verifier) did not accept a signature (also the outcome of a
+/// certificate's own signature check, [`CertificateSignatureError::Signature`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The signature does not match the data and key.
+    #[error("signature value does not match")]
+    BadSignature,
+    /// The key in the certificate does not fit the algorithm (an RSA key with ECDSA, a point
+    /// that is not on the curve, an RSA modulus out of range).
+    #[error("the certificate's {kind} key cannot check a {algorithm} signature")]
+    KeyMismatch {
+        algorithm: SignatureAlgorithm,
+        kind: KeyKind,
+    },
+    /// No registered verifier handles this algorithm with this kind of key.
+    #[error("no provider is registered to check {algorithm} signatures with a {kind} key")]
+    NoProvider {
+        algorithm: SignatureAlgorithm,
+        kind: KeyKind,
+    },
+    /// The provider itself failed (not the signature's fault).
+    #[error("signature provider failed: {detail}")]
+    ProviderFailed { detail: String },
 }
 
 const OID_SIGN_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");

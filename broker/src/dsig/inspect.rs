@@ -10,6 +10,7 @@ use crate::xml::{Document, NodeId};
 
 use super::algorithm::{DigestAlgorithm, SignatureAlgorithm, TransformChain};
 use super::cert::{KeyKind, Validity};
+use super::invalid::{self, Invalid};
 use super::key::VerifierRegistry;
 use super::parse::{self, ReferenceParts, SignatureParts};
 use super::verify::{
@@ -189,7 +190,7 @@ fn inspect_one(
                 TargetReport::Found { .. } => String::new(),
             },
         }),
-        more => Err(verify::Invalid::ReferenceCount { count: more.len() }.into()),
+        more => Err(Invalid::ReferenceCount { count: more.len() }.into()),
     };
     SignatureReport {
         node,
@@ -274,7 +275,7 @@ fn reference_digest(
     doc: &Document,
     reference: &ReferenceParts,
     target: &TargetReport,
-    chain: &Result<(Chain, TransformChain), verify::Invalid>,
+    chain: &Result<(Chain, TransformChain), Invalid>,
     budget: &mut usize,
 ) -> DigestStatus {
     let not_computed = |problem: String| DigestStatus::NotComputed { problem };
@@ -308,7 +309,7 @@ fn reference_digest(
             computed: base64_encode(&computed),
         },
         Err(_) => DigestStatus::Mismatch {
-            expected: verify::clip(reference.digest_value.trim()),
+            expected: invalid::clip(reference.digest_value.trim()),
             computed: base64_encode(&computed),
         },
     }

@@ -18,6 +18,9 @@ use super::cert::{Certificate, CertificateCache, CertificateError, KeyKind};
 use super::gost::{GostSigner, GostVerifier};
 use super::{DsigError, PemError, pem_block};
 
+// Defined with the certificates, which check their own signatures with it.
+pub use super::cert::VerifyError;
+
 /// Largest private key file accepted, bytes.
 const MAX_KEY_BYTES: usize = 64 * 1024;
 
@@ -55,31 +58,6 @@ pub trait Signer: Send + Sync {
     /// unplugged, an HSM error).
     fn sign(&self, data: &[u8]) -> Result<Vec<u8>, DsigError>;
     fn certificate(&self) -> &Certificate;
-}
-
-/// Why a [`Verifier`] did not accept a signature.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum VerifyError {
-    /// The signature does not match the data and key.
-    #[error("signature value does not match")]
-    BadSignature,
-    /// The key in the certificate does not fit the algorithm (an RSA key with ECDSA, a point
-    /// that is not on the curve, an RSA modulus out of range).
-    #[error("the certificate's {kind} key cannot check a {algorithm} signature")]
-    KeyMismatch {
-        algorithm: SignatureAlgorithm,
-        kind: KeyKind,
-    },
-    /// No registered verifier handles this algorithm with this kind of key.
-    #[error("no provider is registered to check {algorithm} signatures with a {kind} key")]
-    NoProvider {
-        algorithm: SignatureAlgorithm,
-        kind: KeyKind,
-    },
-    /// The provider itself failed (not the signature's fault).
-    #[error("signature provider failed: {detail}")]
-    ProviderFailed { detail: String },
 }
 
 /// Something that checks signatures of some algorithms.

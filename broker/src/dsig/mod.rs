@@ -14,12 +14,15 @@
 //!
 //! Layout:
 //! - [`algorithm`]: the URIs of digests, signature methods and transforms, and the digests.
-//! - [`cert`]: X.509 certificates ([`Certificate`]) from PEM, DER or `ds:X509Certificate`.
+//! - [`cert`]: X.509 certificates ([`Certificate`]) from PEM, DER or `ds:X509Certificate`, and
+//!   [`VerifyError`], what a signature check reports (certificates check their issuer's).
 //! - [`key`]: the [`Signer`] and [`Verifier`] traits (the extension point for PKCS#11
 //!   providers), their ring implementations, the [`VerifierRegistry`] and [`load_signer`].
 //! - [`gost`]: GOST R 34.10-2012 (256) and 2001 over RustCrypto curve arithmetic, in SMEV's
 //!   encoding: [`GostVerifier`] (in the default registry) and [`GostSigner`].
 //! - `parse`: reading a `ds:Signature` element into its parts, refusing anything unexpected.
+//! - `invalid`: why a signature is invalid ([`Invalid`]), the reason both `parse` and `verify`
+//!   give.
 //! - [`sign`](fn@sign): producing a `ds:Signature` for an element of a document.
 //! - [`verify`](fn@verify): the check the node applies to what a peer sends, with failures that
 //!   map onto the SMEV `SignatureVerificationFault` reasons ([`SignatureFailure`]).
@@ -39,6 +42,7 @@ pub mod algorithm;
 pub mod cert;
 pub mod gost;
 mod inspect;
+mod invalid;
 pub mod key;
 mod parse;
 mod sign;
@@ -50,17 +54,16 @@ mod tests;
 use base64::Engine as _;
 
 pub use algorithm::{DigestAlgorithm, SignatureAlgorithm, Transform, TransformChain};
-pub use cert::{Certificate, CertificateError, CertificateSignatureError, KeyKind, Validity};
+pub use cert::{Certificate, CertificateError, CertificateSignatureError, KeyKind, Validity, VerifyError};
 pub use gost::{GostSigner, GostVerifier};
 pub use inspect::{
     CertificateReport, DigestStatus, ReferenceReport, SignatureReport, SignatureStatus, TargetReport,
     canonical_bytes, inspect,
 };
-pub use key::{
-    KeyError, RingSigner, RingVerifier, Signer, Verifier, VerifierRegistry, VerifyError, load_signer,
-};
+pub use invalid::Invalid;
+pub use key::{KeyError, RingSigner, RingVerifier, Signer, Verifier, VerifierRegistry, load_signer};
 pub use sign::{SignOptions, sign};
-pub use verify::{FaultReason, Invalid, SignatureFailure, Verified, find_signatures, verify};
+pub use verify::{FaultReason, SignatureFailure, Verified, find_signatures, verify};
 
 use crate::xml::XmlError;
 
@@ -166,7 +169,7 @@ pub(crate) fn pem_block(
         let body_and_more = &after[label_end + 5..];
         if !labels.contains(&label) {
             if first_label.is_none() {
-                first_label = Some(verify::clip(label));
+                first_label = Some(invalid::clip(label));
             }
             rest = body_and_more;
             continue;

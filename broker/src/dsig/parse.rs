@@ -6,7 +6,7 @@ use crate::xml::{Document, NodeId, NodeKind};
 
 use super::DS_NS;
 use super::algorithm::EXC_C14N_NS;
-use super::verify::{Invalid, clip};
+use super::invalid::{Invalid, clip};
 
 /// Most `ds:Reference`s read from one `ds:SignedInfo` (SMEV uses one).
 pub(crate) const MAX_REFERENCES: usize = 16;

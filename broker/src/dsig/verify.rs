@@ -9,6 +9,7 @@ use crate::xml::{Document, NodeId};
 
 use super::algorithm::{DigestAlgorithm, EXC_C14N, SignatureAlgorithm, Transform, TransformChain};
 use super::cert::{Certificate, KeyKind, Validity};
+use super::invalid::{Invalid, clip};
 use super::key::{VerifierRegistry, VerifyError};
 use super::parse::{self, Method, ReferenceParts, SignatureParts};
 use super::{base64_encode, base64_lenient};
@@ -63,38 +64,6 @@ impl fmt::Display for FaultReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// Why a signature is invalid ([`SignatureFailure::SignatureIsInvalid`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Invalid {
-    #[error("malformed ds:Signature: {detail}")]
-    Malformed { detail: String },
-    #[error("canonicalization method `{uri}` is not accepted (only exclusive c14n without comments)")]
-    UnsupportedCanonicalization { uri: String },
-    #[error("signature method `{uri}` is not known")]
-    UnsupportedSignatureMethod { uri: String },
-    #[error("transform `{uri}` is not accepted (only exclusive c14n and the SMEV transform)")]
-    UnsupportedTransform { uri: String },
-    #[error("transform chain not accepted: {detail}")]
-    UnsupportedTransformChain { detail: String },
-    #[error("digest method `{uri}` is not known")]
-    UnsupportedDigest { uri: String },
-    #[error("{count} ds:Reference elements; exactly one is expected")]
-    ReferenceCount { count: usize },
-    #[error("bad ds:DigestValue: {detail}")]
-    BadDigestValue { detail: String },
-    #[error("bad ds:SignatureValue: {detail}")]
-    BadSignatureValue { detail: String },
-    #[error("digest mismatch: the signature says {expected}, the content hashes to {computed}")]
-    DigestMismatch { expected: String, computed: String },
-    #[error("{0}")]
-    KeyMismatch(String),
-    #[error("the signature value does not match ds:SignedInfo and the certificate's key")]
-    SignatureMismatch,
-    #[error("the signed content cannot be canonicalized: {detail}")]
-    Canonicalization { detail: String },
 }
 
 /// Why a signature was not accepted. [`SignatureFailure::reason`] gives the fault to answer.
@@ -477,17 +446,6 @@ pub(crate) fn check_signature_value(
             }
             VerifyError::ProviderFailed { detail } => SignatureFailure::ProviderFailed { detail },
         })
-}
-
-/// Longest piece of peer input quoted back in a failure (an attribute can be megabytes long).
-const MAX_QUOTED_CHARS: usize = 200;
-
-/// `value`, cut to [`MAX_QUOTED_CHARS`] characters with a mark when longer.
-pub(crate) fn clip(value: &str) -> String {
-    match value.char_indices().nth(MAX_QUOTED_CHARS) {
-        None => value.to_owned(),
-        Some((at, _)) => format!("{}…", &value[..at]),
-    }
 }
 
 /// `/p:Root/p:Child[2]/…`: qualified names as written, with a position where siblings share a

@@ -6,7 +6,7 @@ use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::intake::{NODE_SIGNED_ID, datetime, party};
+use super::metadata::{NODE_SIGNED_ID, datetime, party};
 use super::{Caller, Exchange};
 use crate::envelope::{
     AckTargetMessage, AsyncProcessingStatus, AsyncProcessingStatusData, Envelope, Fault, FaultDetail,

@@ -4,17 +4,15 @@ use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::metadata::{NODE_SIGNED_ID, datetime, party};
 use super::policy::{self, MessageIdProblem};
 use super::{Caller, Exchange};
 use crate::envelope::{
     DateTime, Envelope, Fault, FaultDetail, InteractionStatus, MessageMetadata, MessagePrimaryContent,
-    MessageType, Party, ResponseContent, SendRequestRequest, SendRequestResponse, SendResponseRequest,
+    MessageType, ResponseContent, SendRequestRequest, SendRequestResponse, SendResponseRequest,
     SendResponseResponse, SmevFaultInfo, ValidationError,
 };
 use crate::store::{AcceptLimits, AcceptOutcome, Delivery, MessageKind, NewMessage, QueueKind};
-
-/// The Id the node gives the blocks it signs.
-pub(super) const NODE_SIGNED_ID: &str = "SIGNED_BY_SMEV";
 
 impl Exchange {
     pub(super) async fn send_request(
@@ -453,15 +451,4 @@ fn already_sent(id: Uuid) -> Fault {
         FaultDetail::MessageIsAlreadySent,
         format!("a message with MessageID {id} was already accepted; do not send it again"),
     )
-}
-
-pub(super) fn party(m: &Mnemonic, name: &str) -> Party {
-    Party {
-        mnemonic: Some(m.as_str().to_owned()),
-        human_readable_name: name.to_owned(),
-    }
-}
-
-pub(super) fn datetime(t: OffsetDateTime) -> Result<DateTime, Fault> {
-    DateTime::new(t).map_err(|e| Fault::new(FaultDetail::SmevFailure, format!("time out of range: {e}")))
 }

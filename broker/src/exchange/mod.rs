@@ -28,6 +28,7 @@
 
 mod delivery;
 mod intake;
+mod metadata;
 pub mod metrics;
 pub mod policy;
 mod view;
@@ -46,8 +47,8 @@ use crate::dsig::{self, SignOptions, SignatureFailure, Signer, TransformChain, V
 use crate::envelope::{
     Envelope, Fault, FaultDetail, Operation, ParsedEnvelope, SignatureFaultReason, XmlBlock, XmlSignature,
 };
-use crate::schema::{SchemaCache, SchemaSet};
-use crate::store::{QueueKind, Rejection, Store, StoreError, XsdSet};
+use crate::schema::{SchemaCache, SchemaSet, write_xsd_set};
+use crate::store::{QueueKind, Rejection, Store, StoreError};
 use crate::xml::{Document, Limits};
 
 pub use metrics::Metrics;
@@ -106,12 +107,6 @@ impl std::fmt::Debug for NodeIdentity {
 pub enum ExchangeError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("writing XSD set `{name}` to {path}: {source}")]
-    XsdFiles {
-        name: String,
-        path: PathBuf,
-        source: std::io::Error,
-    },
 }
 
 /// The exchange: cheap to clone, shared by every connection.
@@ -468,74 +463,5 @@ impl Exchange {
 
     fn wake(&self, owner: &Mnemonic, queue: QueueKind) {
         self.notifier(owner, queue).notify_waiters();
-    }
-}
-
-/// Writes an XSD set into `root/<name>-<hash>/` unless it is there already; returns the folder.
-///
-/// # Errors
-/// [`ExchangeError::XsdFiles`] when the files cannot be written, or a file name tries to leave
-/// the folder.
-pub fn write_xsd_set(root: &std::path::Path, set: &XsdSet) -> Result<PathBuf, ExchangeError> {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for (path, content) in &set.files {
-        ctx.update(path.as_bytes());
-        ctx.update(&[0]);
-        ctx.update(&(content.len() as u64).to_le_bytes());
-        ctx.update(content);
-    }
-    let hash: String = ctx.finish().as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let safe_name: String = set
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let dir = root.join(format!("{safe_name}-{hash}"));
-    let err = |source: std::io::Error| ExchangeError::XsdFiles {
-        name: set.name.clone(),
-        path: dir.clone(),
-        source,
-    };
-    if dir.join(".complete").exists() {
-        return Ok(dir);
-    }
-    let staging = root.join(format!(".{safe_name}-{hash}.{}", std::process::id()));
-    std::fs::create_dir_all(&staging).map_err(err)?;
-    for (path, content) in &set.files {
-        let rel = std::path::Path::new(path);
-        if rel.is_absolute()
-            || rel
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            return Err(err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("file name `{path}` leaves the XSD folder"),
-            )));
-        }
-        let target = staging.join(rel);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(err)?;
-        }
-        std::fs::write(&target, content).map_err(err)?;
-    }
-    std::fs::write(staging.join(".complete"), b"").map_err(err)?;
-    match std::fs::rename(&staging, &dir) {
-        Ok(()) => Ok(dir),
-        // Another task or node wrote the same content first.
-        Err(_) if dir.join(".complete").exists() => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Ok(dir)
-        }
-        Err(e) => Err(err(e)),
     }
 }

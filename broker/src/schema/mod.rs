@@ -11,6 +11,7 @@
 //!   element (the information type's QName) and returns all [`Violation`]s, with line and column.
 //! - [`SchemaCache`]: compiled sets by directory, so each registry directory is compiled once per
 //!   process (compiling the GIS GMP package takes far longer than validating a message).
+//! - [`write_xsd_set`]: a set stored with the registry, written out as files for libxml2.
 //! - `ffi` (private): the only code of the crate that calls C.
 //!
 //! Hostile input: a document first goes through the hardened reader ([`crate::xml::Document`]),
@@ -37,6 +38,7 @@
 
 mod cache;
 mod ffi;
+mod files;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +48,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use cache::SchemaCache;
+pub use files::write_xsd_set;
 
 use crate::xml::{Document, Limits, NodeId, XmlError};
 
@@ -72,7 +75,7 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Why a set of schemas could not be loaded.
+/// Why a set of schemas could not be written out or loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SchemaError {
@@ -103,6 +106,13 @@ pub enum SchemaError {
     },
     #[error("schema path {} is not valid UTF-8", path.display())]
     InvalidPath { path: PathBuf },
+    /// A stored set could not be written out ([`write_xsd_set`]).
+    #[error("writing XSD set `{name}` to {path}: {source}")]
+    WriteSet {
+        name: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A compiled set of XSDs, one entry point per target namespace. Cloning is cheap (the compiled

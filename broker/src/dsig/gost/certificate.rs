@@ -29,8 +29,7 @@ use x509_cert::time::{Time, Validity};
 use super::keys::{GostKeyError, GostPublicKey, GostSigningKey, os_random};
 use super::params::{Flavour, OID_SIGN_GOST2001, OID_SIGN_GOST2012_256};
 use crate::dsig::algorithm::SignatureAlgorithm;
-use crate::dsig::cert::Certificate;
-use crate::dsig::key::VerifyError;
+use crate::dsig::cert::{Certificate, VerifyError};
 
 const OID_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const OID_ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");

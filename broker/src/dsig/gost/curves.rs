@@ -24,30 +24,7 @@
 //! constants of `ff::PrimeField`) only needs a quadratic non-residue, which is what is given
 //! (the smallest one, or a primitive root where one was established).
 
-use elliptic_curve::bigint::U256;
-use elliptic_curve::consts::U32;
-use elliptic_curve::group::Group as _;
-use primeorder::PrimeCurveParams;
-
-/// What the GOST code needs from a curve: 256-bit field and scalars, and the cofactor.
-pub(crate) trait GostCurve: PrimeCurveParams<Uint = U256, FieldBytesSize = U32> {
-    /// `#E / q`.
-    const COFACTOR: u8;
-
-    /// The verifier's tables of G (built on first use).
-    fn generator_tables() -> &'static super::scheme::SplitTables<Self>;
-
-    /// Whether `point` lies in the subgroup of order `q` (always, on the prime-order curves).
-    fn in_subgroup(point: &primeorder::AffinePoint<Self>) -> bool {
-        if Self::COFACTOR == 1 {
-            return true;
-        }
-        // [q]P = [q - 1]P + P; variable time, the point is public.
-        let p = primeorder::ProjectivePoint::<Self>::from(*point);
-        let minus_one = -<Self as elliptic_curve::CurveArithmetic>::Scalar::from(1u64);
-        bool::from((p.mul_vartime(&minus_one) + p).is_identity())
-    }
-}
+pub(crate) use super::scheme::GostCurve;
 
 /// Defines one curve: a module with its field and scalar types, and the curve type.
 macro_rules! gost_curve {

@@ -23,8 +23,7 @@ use super::curves::{CryptoProA, CryptoProB, CryptoProC, GostCurve, Tc26A};
 use super::params::{CurveId, Flavour, ParamSet};
 use super::scheme::{self, Affine, FULL, HALF, SplitTables};
 use crate::dsig::algorithm::{DigestAlgorithm, SignatureAlgorithm};
-use crate::dsig::cert::{Certificate, KeyKind};
-use crate::dsig::key::VerifyError;
+use crate::dsig::cert::{Certificate, KeyKind, VerifyError};
 use crate::dsig::{PemError, pem_block};
 
 /// Largest private key file read, bytes.

@@ -4,8 +4,8 @@
 //! Layout:
 //! - `curves`: the four 256-bit curves behind the nine parameter sets, defined over RustCrypto's
 //!   `primefield` (field and scalar arithmetic, constant time) and `primeorder` (points).
-//! - `scheme`: sign and verify, generic over a curve, with SMEV's byte orders and hedged
-//!   RFC 6979 nonces.
+//! - `scheme`: sign and verify, generic over a curve (the `GostCurve` trait the curves
+//!   implement), with SMEV's byte orders and hedged RFC 6979 nonces.
 //! - [`ParamSet`] and the OIDs (`params`); [`GostPublicKey`] and [`GostSigningKey`] with their
 //!   SubjectPublicKeyInfo and PKCS#8 encodings (`keys`); self-signed certificates and
 //!   certificate-signature checks (`certificate`).

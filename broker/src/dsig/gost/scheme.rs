@@ -1,5 +1,6 @@
 //! The GOST R 34.10 signature scheme (2012 §6; 2001 is the same scheme with 256-bit keys),
-//! generic over a [`GostCurve`], with the encodings SMEV uses (`reference/smev3/GOST.md`):
+//! generic over a [`GostCurve`] (declared here; the four curves of `curves` implement it), with
+//! the encodings SMEV uses (`reference/smev3/GOST.md`):
 //!
 //! ```text
 //! e  = H read as a LITTLE-endian integer, mod q; 1 if that is 0
@@ -18,15 +19,34 @@
 //! generator works, and never repeats for different messages, nor leaks `d`, if it fails.
 
 use elliptic_curve::bigint::U256;
-use elliptic_curve::consts::U5;
+use elliptic_curve::consts::{U5, U32};
 use elliptic_curve::group::Group as _;
 use elliptic_curve::ops::Reduce;
 use elliptic_curve::point::AffineCoordinates as _;
 use elliptic_curve::subtle::ConditionallySelectable as _;
 use elliptic_curve::{CurveArithmetic, Field as _, FieldBytes, NonZeroScalar, PrimeField as _};
+use primeorder::PrimeCurveParams;
 use zeroize::Zeroizing;
 
-use super::curves::GostCurve;
+/// What the GOST code needs from a curve: 256-bit field and scalars, and the cofactor.
+pub(crate) trait GostCurve: PrimeCurveParams<Uint = U256, FieldBytesSize = U32> {
+    /// `#E / q`.
+    const COFACTOR: u8;
+
+    /// The verifier's tables of G (built on first use).
+    fn generator_tables() -> &'static SplitTables<Self>;
+
+    /// Whether `point` lies in the subgroup of order `q` (always, on the prime-order curves).
+    fn in_subgroup(point: &primeorder::AffinePoint<Self>) -> bool {
+        if Self::COFACTOR == 1 {
+            return true;
+        }
+        // [q]P = [q - 1]P + P; variable time, the point is public.
+        let p = primeorder::ProjectivePoint::<Self>::from(*point);
+        let minus_one = -<Self as elliptic_curve::CurveArithmetic>::Scalar::from(1u64);
+        bool::from((p.mul_vartime(&minus_one) + p).is_identity())
+    }
+}
 
 pub(crate) type Scalar<C> = <C as CurveArithmetic>::Scalar;
 pub(crate) type Affine<C> = primeorder::AffinePoint<C>;

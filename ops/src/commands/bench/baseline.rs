@@ -15,7 +15,7 @@ use rsmev_broker::dsig::VerifierRegistry;
 use rsmev_broker::xml::Limits;
 use serde::Serialize;
 
-/// The crypto+XML floor: [`rsmev_benches::hop`] (parse a signed SendRequestRequest, verify its
+/// The crypto+XML floor: [`rsmev_ops::workload::hop`] (parse a signed SendRequestRequest, verify its
 /// signature, build and sign the answer's `MessageMetadata`) on every core.
 #[derive(Debug, Clone, Serialize)]
 pub struct Floor {
@@ -33,9 +33,9 @@ pub struct Floor {
 #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
 pub fn floor(size: usize, time: Duration) -> anyhow::Result<Floor> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let consumer = rsmev_benches::p256_signer("BENCH-FLOOR-CONSUMER");
-    let node = rsmev_benches::p256_signer("BENCH-FLOOR-NODE");
-    let message = rsmev_benches::signed_send_request(size, &consumer);
+    let consumer = rsmev_ops::workload::p256_signer("BENCH-FLOOR-CONSUMER");
+    let node = rsmev_ops::workload::p256_signer("BENCH-FLOOR-NODE");
+    let message = rsmev_ops::workload::signed_send_request(size, &consumer);
     let count = AtomicU64::new(0);
     let cpu_before = super::proc::cpu_seconds_self()?;
     let start = Instant::now();
@@ -47,7 +47,9 @@ pub fn floor(size: usize, time: Duration) -> anyhow::Result<Floor> {
                 let mut n = 0;
                 while Instant::now() < deadline {
                     let now = time::OffsetDateTime::now_utc();
-                    std::hint::black_box(rsmev_benches::hop(&message, &limits, now, &verifiers, &node));
+                    std::hint::black_box(rsmev_ops::workload::hop(
+                        &message, &limits, now, &verifiers, &node,
+                    ));
                     n += 1;
                 }
                 count.fetch_add(n, Ordering::Relaxed);
