@@ -438,6 +438,7 @@ impl Exchange {
             content: Signed::sealed(data).xml(),
             sender_signature: None,
             reply_to: None,
+            attachments: Vec::new(),
         };
         let delivery = Delivery {
             owner: sender,

@@ -132,6 +132,7 @@ impl Exchange {
                 .as_ref()
                 .map(|s| s.element().as_str().to_owned()),
             reply_to,
+            attachments: Vec::new(),
         };
         let deliveries: Vec<Delivery> = recipients
             .iter()
@@ -270,6 +271,7 @@ impl Exchange {
                 .as_ref()
                 .map(|s| s.element().as_str().to_owned()),
             reply_to: None,
+            attachments: Vec::new(),
         };
         let delivery = Delivery {
             owner: requester.clone(),
