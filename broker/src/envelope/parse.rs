@@ -14,6 +14,7 @@ use super::error::quote;
 use super::fault::{Fault, FaultDetail, SignatureFaultReason, SoapFaultCode, ValidationError};
 use super::types::*;
 use super::values::{DateTime, InteractionStatus, MessageId, MessageType, RejectionReasonCode};
+use super::xop::{XOP_NS, XopParts};
 use super::{
     BASIC_NS, Envelope, EnvelopeError, FAULTS_NS, ParsedEnvelope, ROUTING_NS, SOAP_ENV_NS, SignatureRole,
     SignatureSite, TYPES_NS,
@@ -24,7 +25,7 @@ type Result<T> = std::result::Result<T, EnvelopeError>;
 /// Matches elements without a namespace (the children of `soap:Fault`).
 const NO_NS: &str = "";
 
-pub(super) fn parse_document(doc: Document) -> Result<ParsedEnvelope> {
+pub(super) fn parse_document(doc: Document, parts: XopParts) -> Result<ParsedEnvelope> {
     let root = doc.root();
     let is_envelope = doc.element(root).is_some_and(|e| e.is(SOAP_ENV_NS, "Envelope"));
     if !is_envelope {
@@ -66,6 +67,7 @@ pub(super) fn parse_document(doc: Document) -> Result<ParsedEnvelope> {
     let mut p = Parser {
         doc: &doc,
         sites: Vec::new(),
+        parts,
     };
     let envelope = p.operation(operation)?;
     let sites = p.sites;
@@ -86,6 +88,7 @@ pub(super) fn stored_request_data(xml: &str, limits: &Limits) -> Result<Signed<S
     let mut p = Parser {
         doc: &doc,
         sites: Vec::new(),
+        parts: XopParts::new(),
     };
     let value = p.request_data(root)?;
     Ok(p.signed(root, value))
@@ -99,6 +102,7 @@ pub(super) fn stored_response_data(xml: &str, limits: &Limits) -> Result<Signed<
     let mut p = Parser {
         doc: &doc,
         sites: Vec::new(),
+        parts: XopParts::new(),
     };
     let value = p.response_data(root)?;
     Ok(p.signed(root, value))
@@ -244,6 +248,9 @@ impl<'d> Seq<'d> {
 struct Parser<'d> {
     doc: &'d Document,
     sites: Vec<SignatureSite>,
+    /// The MTOM parts `AttachmentContent/Content` may name with `xop:Include`; each is taken
+    /// (moved into its [`AttachmentContent`]) where it is named.
+    parts: XopParts,
 }
 
 impl<'d> Parser<'d> {
@@ -1064,7 +1071,7 @@ impl<'d> Parser<'d> {
             .collect()
     }
 
-    fn attachment_contents(&self, list: Option<NodeId>) -> Result<Vec<AttachmentContent>> {
+    fn attachment_contents(&mut self, list: Option<NodeId>) -> Result<Vec<AttachmentContent>> {
         let Some(list) = list else { return Ok(Vec::new()) };
         let mut seq = self.seq(list, "AttachmentContentList")?;
         let items = seq.some(BASIC_NS, "AttachmentContent")?;
@@ -1078,10 +1085,42 @@ impl<'d> Parser<'d> {
                 s.end()?;
                 Ok(AttachmentContent {
                     id: trim_xml(&self.text(id, "Id")?).to_owned(),
-                    content: self.base64(content, "Content")?,
+                    content: self.binary_content(content)?,
                 })
             })
             .collect()
+    }
+
+    /// `AttachmentContent/Content`: base64 text, or (MTOM) one `xop:Include` naming a part.
+    fn binary_content(&mut self, id: NodeId) -> Result<Vec<u8>> {
+        let mut elements = self.doc.child_elements(id);
+        let (Some(include), None) = (elements.next(), elements.next()) else {
+            return self.base64(id, "Content");
+        };
+        if !self.doc.element(include).is_some_and(|e| e.is(XOP_NS, "Include")) {
+            return self.base64(id, "Content");
+        }
+        if !is_xml_whitespace(&self.doc.text(id)) {
+            return Err(EnvelopeError::UnexpectedText {
+                element: "Content",
+                position: self.pos(id),
+            });
+        }
+        let Some(href) = self.attr(include, "href") else {
+            return Err(EnvelopeError::MissingAttribute {
+                element: "xop:Include",
+                attribute: "href",
+                position: self.pos(include),
+            });
+        };
+        self.parts.take(&href).ok_or_else(|| {
+            self.invalid(
+                include,
+                "xop:Include",
+                &href,
+                "a cid: URL naming an unused part of the MTOM message",
+            )
+        })
     }
 
     fn fs_attachments(&self, list: Option<NodeId>) -> Result<Vec<FsAttachment>> {
