@@ -111,8 +111,8 @@ max_long_poll_secs = 30
 max_payload_bytes = 5242880
 # Largest total size of one message's inline attachments (AttachmentContent), in bytes as
 # decoded (binary, not base64), whether sent as MTOM parts or as base64 text; a larger total is
-# refused with AttachmentSizeLimitExceeded, which names this value. 5 MiB: the size at which
-# SMEV 3 clients switch from MTOM to the file storage.
+# refused with AttachmentSizeLimitExceeded, which names this value. 5 MiB: where SMEV 3 clients
+# commonly switch from MTOM to the file storage (SMEV documents no hard limit).
 max_attachment_bytes = 5242880
 
 [background]
