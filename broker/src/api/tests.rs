@@ -733,7 +733,8 @@ async fn json_attachments_reach_the_provider_as_sent_and_must_match_their_header
         "{v}"
     );
 
-    // Matching headers and contents (in another order) are accepted and delivered as sent.
+    // Matching headers and contents (in another order; a contentId, an xs:string, with
+    // whitespace around it) are accepted and delivered as sent.
     let id = uuid::Uuid::now_v1(&[1, 2, 3, 4, 5, 6]).to_string();
     let attachments = json!([
         {"id": "photo", "content": b64(b"\x89PNG")},
@@ -743,7 +744,7 @@ async fn json_attachments_reach_the_provider_as_sent_and_must_match_their_header
         .json(
             Method::POST,
             routes::SEND_REQUEST,
-            Some(send(sprd(&id, &["scan", "photo"]), attachments.clone())),
+            Some(send(sprd(&id, &["scan", " photo\n"]), attachments.clone())),
             false,
         )
         .await;

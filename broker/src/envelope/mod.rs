@@ -40,6 +40,7 @@ mod tests;
 use crate::xml::{Document, Limits, NodeId};
 
 pub use error::EnvelopeError;
+pub(crate) use error::quote;
 pub use fault::{ClientAction, Fault, FaultDetail, SignatureFaultReason, SoapFaultCode, ValidationError};
 pub use types::*;
 pub use values::{

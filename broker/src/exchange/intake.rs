@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::policy::{self, MessageIdProblem};
 use super::{Caller, Exchange};
+use crate::envelope::quote;
 use crate::envelope::{
     AttachmentContent, AttachmentHeader, DateTime, Envelope, Fault, FaultDetail, InteractionStatus,
     MessageMetadata, MessagePrimaryContent, MessageType, Party, ResponseContent, SendRequestRequest,
@@ -372,9 +373,13 @@ impl Exchange {
                 description,
             ))
         };
+        // `contentId` is an xs:string, `Id` an xs:ID (whitespace collapsed): compare them trimmed.
+        fn header_id(h: &AttachmentHeader) -> &str {
+            h.content_id.trim_matches([' ', '\t', '\n', '\r'])
+        }
         let mut announced = HashSet::with_capacity(headers.len());
         for h in headers {
-            if !announced.insert(h.content_id.as_str()) {
+            if !announced.insert(header_id(h)) {
                 return miscoordination(format!(
                     "two AttachmentHeaders name the contentId `{}`",
                     quote(&h.content_id)
@@ -393,7 +398,7 @@ impl Exchange {
                 ));
             }
         }
-        if let Some(h) = headers.iter().find(|h| !present.contains(h.content_id.as_str())) {
+        if let Some(h) = headers.iter().find(|h| !present.contains(header_id(h))) {
             return miscoordination(format!(
                 "AttachmentHeader `{}` has no AttachmentContent with that Id: send the content with the message",
                 quote(&h.content_id)
@@ -511,14 +516,6 @@ fn stored_attachments(contents: Vec<AttachmentContent>) -> Vec<StoredAttachment>
             content: c.content,
         })
         .collect()
-}
-
-/// `value` cut to 100 characters, for quoting peer data in a fault.
-fn quote(value: &str) -> String {
-    match value.char_indices().nth(100) {
-        Some((cut, _)) => format!("{}…", &value[..cut]),
-        None => value.to_owned(),
-    }
 }
 
 pub(super) fn qname_of(content: &MessagePrimaryContent) -> QName {
