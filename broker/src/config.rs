@@ -21,7 +21,10 @@ pub const DEFAULT_CONFIG: &str = r#"# RSMEV node configuration. Every value belo
 listen = "127.0.0.1:7575"
 # URL clients use to reach the node, written into the served WSDL. Empty: derived from `listen`.
 public_url = ""
-# Largest accepted HTTP request body, in bytes.
+# Largest accepted HTTP request body, in bytes: bounds what one request can make the node hold
+# in memory. An MTOM request is its SOAP part plus its attachments plus MIME framing, so keep it
+# above limits.max_envelope_bytes + limits.max_attachment_bytes (JSON: attachments as base64,
+# a third larger).
 max_request_bytes = 16777216
 # Seconds to wait for in-flight requests on shutdown before closing connections.
 shutdown_grace_secs = 30
@@ -86,7 +89,9 @@ key = ""
 cert = ""
 
 [limits]
-# Largest accepted SOAP envelope / JSON request, in bytes.
+# Largest accepted SOAP envelope, in bytes: the SOAP part of an MTOM request (attachment contents
+# sent as MIME parts are not counted here), the whole envelope otherwise (base64 attachment
+# contents inside it included), the envelope a JSON request becomes (its attachments excluded).
 max_envelope_bytes = 8388608
 # Deepest element nesting and most attributes per element accepted in XML.
 max_xml_depth = 128
@@ -104,6 +109,11 @@ max_long_poll_secs = 30
 # Largest business document (MessagePrimaryContent), in bytes, unless its information type sets
 # a smaller one.
 max_payload_bytes = 5242880
+# Largest total size of one message's inline attachments (AttachmentContent), in bytes as
+# decoded (binary, not base64), whether sent as MTOM parts or as base64 text; a larger total is
+# refused with AttachmentSizeLimitExceeded, which names this value. 5 MiB: where SMEV 3 clients
+# commonly switch from MTOM to the file storage (SMEV documents no hard limit).
+max_attachment_bytes = 5242880
 
 [background]
 # How often expired (EOL) messages are looked for, in seconds.
@@ -239,6 +249,7 @@ pub struct LimitsConfig {
     pub lease_secs: u64,
     pub max_long_poll_secs: u64,
     pub max_payload_bytes: usize,
+    pub max_attachment_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -420,6 +431,10 @@ mod tests {
         assert_eq!(c.limits.queue_quota, 1000);
         assert_eq!(c.limits.stale_message_id_secs, 2 * 24 * 3600);
         assert_eq!(c.storage.data_dir, PathBuf::from("./rsmev-data"));
+        assert_eq!(c.limits.max_attachment_bytes, 5 * 1024 * 1024);
+        // The largest legal MTOM request fits in a request body.
+        let largest = c.limits.max_envelope_bytes as u64 + c.limits.max_attachment_bytes;
+        assert!(c.server.max_request_bytes as u64 > largest);
     }
 
     #[test]

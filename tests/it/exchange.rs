@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use rsmev_broker::envelope::{
-    DateTime, FaultDetail, InteractionStatus, MessageId, MessageType, RejectionReasonCode, RequestRejected,
-    RequestStatus, ResponseContent, SignatureFaultReason, StatusParameter,
+    DateTime, Envelope, FaultDetail, InteractionStatus, MessageId, MessageType, RejectionReasonCode,
+    RequestRejected, RequestStatus, ResponseContent, SignatureFaultReason, StatusParameter,
 };
 use rsmev_broker::store::EventKind;
 use rsmev_registry::{InfoType, InfoTypeKind, QName};
@@ -68,6 +68,9 @@ on_every_backend! {
     an_unacknowledged_request_is_redelivered_after_its_lease_and_never_after_ack,
     a_long_poll_returns_a_request_sent_while_it_waits,
     incoming_queue_statistics_count_the_callers_pending_messages_until_acked,
+    attachments_reach_the_provider_and_the_consumer_byte_for_byte_as_mtom_or_inline,
+    an_attachment_header_without_its_content_or_a_content_without_its_header_is_refused,
+    a_7_mib_mtom_attachment_under_the_configured_limit_is_delivered_and_one_over_it_is_refused,
 }
 
 fn signature_reason(answer: &Answer) -> SignatureFaultReason {
@@ -931,4 +934,242 @@ async fn incoming_queue_statistics_count_the_callers_pending_messages_until_acke
         pending(&w.consumer.queue_statistics().await)[0],
         ("MFC/requests".into(), 0)
     );
+}
+
+// ---- attachments ---------------------------------------------------------------------------------
+
+/// Bytes a text-minded transport would damage: every byte value, bare and paired line ends, NUL,
+/// and MIME boundary look-alikes in the middle of a line.
+fn awkward_bytes(len: usize) -> Vec<u8> {
+    let mut b: Vec<u8> = (0..=255).collect();
+    b.extend_from_slice(b"\r\n\n\r\0 x--uuid:5b3e0a1c-client-boundary-- x--MIME\r");
+    b.iter().copied().cycle().take(len).collect()
+}
+
+fn content_ids(r: &rsmev_broker::envelope::Request) -> Vec<&str> {
+    r.sender_provided
+        .attachment_headers
+        .iter()
+        .map(|h| h.content_id.as_str())
+        .collect()
+}
+
+fn same_certificate(answer: &Answer, who: &Client) -> bool {
+    answer.relayed_sender_certificate().to_pem()
+        == rsmev_broker::dsig::Certificate::from_pem(&who.who.cert_pem)
+            .expect("certificate")
+            .to_pem()
+}
+
+async fn attachments_reach_the_provider_and_the_consumer_byte_for_byte_as_mtom_or_inline(backend: Backend) {
+    let w = World::start(NodeOptions {
+        lease_secs: 1,
+        ..NodeOptions::on(backend)
+    })
+    .await;
+    let scan = awkward_bytes(300 * 1024);
+    let note = "примечание к заявлению".as_bytes().to_vec();
+
+    // The consumer sends MTOM, as CXF does: the contents in an order of their own.
+    let request = w.consumer.attached_request(
+        &valid_payload(),
+        vec![
+            attachment_header("scan", "application/pdf"),
+            attachment_header("note", "text/plain"),
+        ],
+        vec![
+            attachment_content("note", &note),
+            attachment_content("scan", &scan),
+        ],
+    );
+    let sent = w.consumer.post_framed(&request, Framing::Mtom).await;
+    let request_id = sent.accepted().message_id.clone().expect("MessageId");
+
+    // A provider polling with MTOM gets MTOM: every content, byte for byte, in the order sent,
+    // beside the signed headers naming them; the consumer's signature over those headers and
+    // the node's over the Request both verify (read_answer checks the node's).
+    let got = w
+        .provider
+        .post_framed(&w.provider.poll_envelope(false), Framing::Mtom)
+        .await;
+    assert!(got.mtom, "an MTOM caller gets attachments as MTOM parts");
+    let delivered_request = delivered(&got);
+    assert_eq!(delivered_request.sender_provided.message_id, request_id);
+    assert_eq!(content_ids(delivered_request), ["scan", "note"]);
+    assert_eq!(
+        delivered_attachments(&got),
+        [
+            attachment_content("note", &note),
+            attachment_content("scan", &scan)
+        ]
+    );
+    assert!(same_certificate(&got, &w.consumer));
+
+    // Not acked: once the lease runs out it is delivered again, to a plain SOAP poll this time,
+    // with the same contents inline as base64.
+    let reply_to = delivered_request.reply_to.clone().expect("ReplyTo");
+    let again = eventually(20, Duration::from_millis(250), || async {
+        let got = w.provider.get_request(None).await;
+        got.request().is_some().then_some(got)
+    })
+    .await
+    .expect("the unacknowledged request is delivered again");
+    assert!(!again.mtom, "a plain caller gets contents inline");
+    assert_eq!(delivered(&again).sender_provided.message_id, request_id);
+    assert_eq!(delivered_attachments(&again), delivered_attachments(&got));
+    assert!(same_certificate(&again, &w.consumer));
+    assert!(
+        w.node
+            .history(request_id.as_str())
+            .await
+            .contains(&EventKind::Redelivered)
+    );
+    w.provider.ack(&request_id).await.expect_ack();
+
+    // The provider answers with an attachment of its own, inline (plain SOAP).
+    let receipt = awkward_bytes(4096);
+    let response = w.provider.attached_response(
+        &reply_to,
+        &inn_response_payload("7707083893"),
+        vec![attachment_header("receipt", "application/pdf")],
+        vec![attachment_content("receipt", &receipt)],
+    );
+    let response_id = w
+        .provider
+        .post_framed(&response, Framing::Plain)
+        .await
+        .accepted()
+        .message_id
+        .clone()
+        .expect("MessageId");
+    w.node.settle_transport().await;
+    // The consumer polls with plain SOAP: the content comes inline, base64.
+    let got = w
+        .consumer
+        .post_framed(&w.consumer.poll_envelope(true), Framing::Plain)
+        .await;
+    assert!(!got.mtom);
+    let delivered = delivered_response(&got);
+    assert_eq!(delivered.sender_provided.message_id, response_id);
+    assert_eq!(
+        delivered_attachments(&got),
+        [attachment_content("receipt", &receipt)]
+    );
+    assert!(same_certificate(&got, &w.provider));
+    w.consumer.ack(&response_id).await.expect_ack();
+    w.node.shutdown().await;
+}
+
+async fn an_attachment_header_without_its_content_or_a_content_without_its_header_is_refused(
+    backend: Backend,
+) {
+    let w = World::start(NodeOptions::on(backend)).await;
+    let scan = awkward_bytes(1024);
+    let cases = [
+        // Announced, not sent.
+        (
+            vec![
+                attachment_header("scan", "application/pdf"),
+                attachment_header("photo", "image/jpeg"),
+            ],
+            vec![attachment_content("scan", &scan)],
+            Framing::Mtom,
+        ),
+        // Sent, not announced (the headers are signed; contents cannot be added to them).
+        (
+            vec![attachment_header("scan", "application/pdf")],
+            vec![
+                attachment_content("scan", &scan),
+                attachment_content("extra", b"unsigned"),
+            ],
+            Framing::Mtom,
+        ),
+        // The same inline.
+        (
+            vec![attachment_header("scan", "application/pdf")],
+            vec![],
+            Framing::Plain,
+        ),
+        (vec![], vec![attachment_content("scan", &scan)], Framing::Plain),
+    ];
+    for (headers, contents, framing) in cases {
+        let request = w.consumer.attached_request(&valid_payload(), headers, contents);
+        let Envelope::SendRequestRequest(r) = &request else {
+            unreachable!("a SendRequestRequest")
+        };
+        let id = r.sender_provided.message_id.clone();
+        w.consumer
+            .post_framed(&request, framing)
+            .await
+            .expect_fault("AttachmentContentMiscoordination");
+        assert_eq!(
+            w.node.history(id.as_str()).await,
+            [EventKind::Received, EventKind::Rejected],
+            "recorded as a rejection"
+        );
+        let events = w.node.store().history(uuid(id.as_str())).await.expect("history");
+        assert!(
+            events[1].detail.starts_with("AttachmentContentMiscoordination"),
+            "{events:?}"
+        );
+    }
+    // Nothing was queued.
+    assert!(w.provider.get_request(None).await.request().is_none());
+    w.node.shutdown().await;
+}
+
+async fn a_7_mib_mtom_attachment_under_the_configured_limit_is_delivered_and_one_over_it_is_refused(
+    backend: Backend,
+) {
+    const LIMIT: u64 = 8 * 1024 * 1024;
+    let node = TestNode::start_tweaked(NodeOptions::on(backend), |c| {
+        c.limits.max_attachment_bytes = LIMIT;
+    })
+    .await;
+    let w = World::around(node, Participant::generate("MFC"), Participant::generate("FNS")).await;
+
+    // 7 MiB of binary: over the envelope limit (8 MiB) as base64, well under it as a part.
+    let large: Vec<u8> = (0..=255).cycle().take(7 * 1024 * 1024).collect();
+    let request = w.consumer.attached_request(
+        &valid_payload(),
+        vec![attachment_header("archive", "application/zip")],
+        vec![attachment_content("archive", &large)],
+    );
+    let sent = w.consumer.post_framed(&request, Framing::Mtom).await;
+    let request_id = sent.accepted().message_id.clone().expect("MessageId");
+    let got = w
+        .provider
+        .post_framed(&w.provider.poll_envelope(false), Framing::Mtom)
+        .await;
+    assert!(got.mtom);
+    assert_eq!(delivered(&got).sender_provided.message_id, request_id);
+    let contents = delivered_attachments(&got);
+    assert_eq!(contents.len(), 1);
+    assert!(contents[0].content == large, "the 7 MiB arrive byte for byte");
+    w.provider.ack(&request_id).await.expect_ack();
+
+    // Over the limit in total (two parts), refused with the permitted and the real size.
+    let half: Vec<u8> = (0..=255).cycle().take(4 * 1024 * 1024 + 1).collect();
+    let request = w.consumer.attached_request(
+        &valid_payload(),
+        vec![
+            attachment_header("a", "application/zip"),
+            attachment_header("b", "application/zip"),
+        ],
+        vec![attachment_content("a", &half), attachment_content("b", &half)],
+    );
+    let answer = w.consumer.post_framed(&request, Framing::Mtom).await;
+    let fault = answer.expect_fault("AttachmentSizeLimitExceeded");
+    let FaultDetail::AttachmentSizeLimitExceeded {
+        permitted_total_attachment_size,
+        real_total_attachment_size,
+        ..
+    } = &fault.detail
+    else {
+        unreachable!("expect_fault checked the element")
+    };
+    assert_eq!(*permitted_total_attachment_size, LIMIT as i64);
+    assert_eq!(*real_total_attachment_size, 2 * half.len() as i64);
+    assert!(w.provider.get_request(None).await.request().is_none());
+    w.node.shutdown().await;
 }

@@ -17,10 +17,10 @@ use rsmev_broker::config::NodeConfig;
 use rsmev_broker::dsig::gost::{GostSigningKey, ParamSet, subject_name};
 use rsmev_broker::dsig::{self, Certificate, SignOptions, SignatureAlgorithm, Signer, VerifierRegistry};
 use rsmev_broker::envelope::{
-    AckRequest, AckTargetMessage, AsyncProcessingStatus, DateTime, Envelope, Fault,
-    GetIncomingQueueStatisticsRequest, GetRequestRequest, GetResponseRequest, GetStatusRequest, InfoTypeName,
-    MessageId, MessageMetadata, MessagePrimaryContent, MessageTypeSelector, Request, Response,
-    ResponseContent, SendRequestRequest, SendResponseRequest, SenderProvidedRequestData,
+    AckRequest, AckTargetMessage, AsyncProcessingStatus, AttachmentContent, AttachmentHeader, DateTime,
+    Envelope, Fault, GetIncomingQueueStatisticsRequest, GetRequestRequest, GetResponseRequest,
+    GetStatusRequest, InfoTypeName, MessageId, MessageMetadata, MessagePrimaryContent, MessageTypeSelector,
+    Request, Response, ResponseContent, SendRequestRequest, SendResponseRequest, SenderProvidedRequestData,
     SenderProvidedResponseData, SignatureRole, Signed, Timestamp, XmlBlock, XmlSignature,
 };
 use rsmev_broker::node::{Node, RunningNode, generate_self_signed};
@@ -96,6 +96,11 @@ pub fn node_config(data_dir: &Path, opts: &NodeOptions) -> NodeConfig {
 
 impl TestNode {
     pub async fn start(opts: NodeOptions) -> TestNode {
+        TestNode::start_tweaked(opts, |_| {}).await
+    }
+
+    /// [`TestNode::start`] with `tweak` changing the configuration last.
+    pub async fn start_tweaked(opts: NodeOptions, tweak: impl FnOnce(&mut NodeConfig)) -> TestNode {
         let production = match opts.backend {
             Backend::Embedded => None,
             Backend::Production => {
@@ -104,7 +109,7 @@ impl TestNode {
                 )))
             }
         };
-        TestNode::start_with(opts, production, |_| {}).await
+        TestNode::start_with(opts, production, tweak).await
     }
 
     /// A node on `production`'s database and queues (which other nodes may share), or embedded
@@ -495,8 +500,12 @@ pub enum Breakage {
 #[derive(Debug)]
 pub struct Answer {
     pub http_status: u16,
+    /// The envelope as text; for an MTOM answer, its root part with every `xop:Include`
+    /// replaced by the base64 of its part (the XOP infoset).
     pub body: String,
     pub envelope: Envelope,
+    /// Whether the answer came as MTOM (`multipart/related`).
+    pub mtom: bool,
 }
 
 impl Answer {
@@ -889,9 +898,112 @@ impl Client {
             request = request.header("SOAPAction", action);
         }
         let response = request.send().await?;
+        self.read_response(response).await
+    }
+
+    /// Reads an HTTP answer: a SOAP envelope, or an MTOM message whose root part is one.
+    async fn read_response(&self, response: reqwest::Response) -> Result<Answer, reqwest::Error> {
         let http_status = response.status().as_u16();
-        let body = response.text().await?;
-        Ok(self.read_answer(http_status, body))
+        let content_type = response
+            .headers()
+            .get("Content-Type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = response.bytes().await?;
+        if !content_type.starts_with("multipart/related") {
+            let body = String::from_utf8(bytes.to_vec()).expect("a SOAP answer is UTF-8");
+            return Ok(self.read_answer(http_status, body));
+        }
+        let root = rsmev_broker::api::mtom::envelope(&content_type, &bytes, &Limits::default())
+            .unwrap_or_else(|e| panic!("the node's MTOM answer cannot be read: {e}"));
+        let body = String::from_utf8(root).expect("the root part is UTF-8");
+        Ok(Answer {
+            mtom: true,
+            ..self.read_answer(http_status, body)
+        })
+    }
+
+    /// POSTs `envelope` framed as `framing` (see [`Framing::Mtom`] for how MTOM is written).
+    pub async fn post_framed(&self, envelope: &Envelope, framing: Framing) -> Answer {
+        let xml = envelope.to_xml();
+        if framing == Framing::Plain {
+            return self.post(&xml).await;
+        }
+        let (content_type, body) = mtom_request(envelope);
+        let mut request = self
+            .http
+            .post(&self.endpoint)
+            .header("Content-Type", content_type)
+            .body(body);
+        if let Some(action) = soap_action(&xml) {
+            request = request.header("SOAPAction", action);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {}: {e}", self.endpoint));
+        self.read_response(response)
+            .await
+            .unwrap_or_else(|e| panic!("POST {}: {e}", self.endpoint))
+    }
+
+    /// A signed SendRequest of `payload` announcing `headers` in its signed data and carrying
+    /// `contents` (which need not match them: tests of the refusal).
+    pub fn attached_request(
+        &self,
+        payload: &str,
+        headers: Vec<AttachmentHeader>,
+        contents: Vec<AttachmentContent>,
+    ) -> Envelope {
+        let mut data = request_data(payload);
+        data.attachment_headers = headers;
+        let (sender_provided, signature) = self.sign(data);
+        Envelope::SendRequestRequest(SendRequestRequest {
+            sender_provided,
+            attachments: contents,
+            caller_signature: Some(signature),
+            routing: None,
+        })
+    }
+
+    /// A signed SendResponse answering `to` with `payload`, announcing `headers` and carrying
+    /// `contents`.
+    pub fn attached_response(
+        &self,
+        to: &str,
+        payload: &str,
+        headers: Vec<AttachmentHeader>,
+        contents: Vec<AttachmentContent>,
+    ) -> Envelope {
+        let content = ResponseContent::Answer {
+            primary_content: primary_content(payload),
+            personal_signature: None,
+            attachment_headers: headers,
+            ref_attachment_headers: Vec::new(),
+        };
+        let (sender_provided, signature) = self.sign(response_data(to, content));
+        Envelope::SendResponseRequest(SendResponseRequest {
+            sender_provided,
+            attachments: contents,
+            caller_signature: Some(signature),
+        })
+    }
+
+    /// A signed GetRequest (`responses` false) or GetResponse for any type.
+    pub fn poll_envelope(&self, responses: bool) -> Envelope {
+        let (selector, signature) = self.selector(None);
+        if responses {
+            Envelope::GetResponseRequest(GetResponseRequest {
+                selector,
+                caller_signature: Some(signature),
+            })
+        } else {
+            Envelope::GetRequestRequest(GetRequestRequest {
+                selector,
+                caller_signature: Some(signature),
+            })
+        }
     }
 
     pub fn read_answer(&self, http_status: u16, body: String) -> Answer {
@@ -925,7 +1037,100 @@ impl Client {
             http_status,
             body,
             envelope: parsed.into_envelope(),
+            mtom: false,
         }
+    }
+}
+
+/// How a [`Client`] frames what it POSTs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `text/xml`: attachment contents are base64 text inside the envelope.
+    Plain,
+    /// MTOM as Apache CXF sends it: `multipart/related`, the envelope as the root part
+    /// (`application/xop+xml`), each attachment content a binary part named by an
+    /// `xop:Include` in its `Content`.
+    Mtom,
+}
+
+/// `(Content-Type, body)` of `envelope` sent as MTOM. Written here, independently of the node's
+/// own MTOM writer: the envelope with empty contents, each `Content` then given its include.
+pub fn mtom_request(envelope: &Envelope) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "uuid:5b3e0a1c-client-boundary";
+    let mut stripped = envelope.clone();
+    let contents = match &mut stripped {
+        Envelope::SendRequestRequest(r) => std::mem::take(&mut r.attachments),
+        Envelope::SendResponseRequest(r) => std::mem::take(&mut r.attachments),
+        _ => Vec::new(),
+    };
+    let mut emptied = contents.clone();
+    for c in &mut emptied {
+        c.content.clear();
+    }
+    match &mut stripped {
+        Envelope::SendRequestRequest(r) => r.attachments = emptied,
+        Envelope::SendResponseRequest(r) => r.attachments = emptied,
+        _ => {}
+    }
+    let mut root = stripped.to_xml();
+    for n in 0..contents.len() {
+        let empty = "<basic:Content></basic:Content>";
+        let at = root.find(empty).expect("an empty Content per attachment");
+        let include = format!(
+            "<basic:Content><xop:Include xmlns:xop=\"http://www.w3.org/2004/08/xop/include\" \
+             href=\"cid:part{n}%40client\"/></basic:Content>"
+        );
+        root.replace_range(at..at + empty.len(), &include);
+    }
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Type: application/xop+xml; charset=UTF-8; type=\"text/xml\"\r\n\
+         Content-Transfer-Encoding: binary\r\nContent-ID: <root.message@cxf.apache.org>\r\n\r\n{root}\r\n"
+    )
+    .into_bytes();
+    for (n, c) in contents.iter().enumerate() {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Type: application/octet-stream\r\n\
+                 Content-Transfer-Encoding: binary\r\nContent-ID: <part{n}@client>\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&c.content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    let content_type = format!(
+        "multipart/related; type=\"application/xop+xml\"; boundary=\"{BOUNDARY}\"; \
+         start=\"<root.message@cxf.apache.org>\"; start-info=\"text/xml\""
+    );
+    (content_type, body)
+}
+
+/// The header announcing an attachment `content_id` of type `mime_type`.
+pub fn attachment_header(content_id: &str, mime_type: &str) -> AttachmentHeader {
+    AttachmentHeader {
+        content_id: content_id.to_owned(),
+        namespace_uri: None,
+        mime_type: mime_type.to_owned(),
+        signature_pkcs7: None,
+        archive: Vec::new(),
+    }
+}
+
+/// The content of attachment `id`.
+pub fn attachment_content(id: &str, content: &[u8]) -> AttachmentContent {
+    AttachmentContent {
+        id: id.to_owned(),
+        content: content.to_vec(),
+    }
+}
+
+/// The attachment contents of a GetRequest/GetResponse answer.
+pub fn delivered_attachments(answer: &Answer) -> &[AttachmentContent] {
+    match &answer.envelope {
+        Envelope::GetRequestResponse(r) => r.message.as_ref().map_or(&[], |m| &m.attachments),
+        Envelope::GetResponseResponse(r) => r.message.as_ref().map_or(&[], |m| &m.attachments),
+        other => panic!("not a GetRequest/GetResponse answer: {}", other.element_name()),
     }
 }
 

@@ -38,12 +38,16 @@ async fn every_answer_of_a_running_node_is_valid_against_the_1_3_schemas() {
         return;
     };
     let schemas = Schemas::load(&reference);
-    let w = World::start(NodeOptions {
+    let opts = NodeOptions {
         queue_quota: 2,
         expiry_interval_secs: 1,
         ..NodeOptions::default()
+    };
+    let node = TestNode::start_tweaked(opts, |c| {
+        c.limits.max_attachment_bytes = ATTACHMENT_LIMIT;
     })
     .await;
+    let w = World::around(node, Participant::generate("MFC"), Participant::generate("FNS")).await;
     exercise(&w).await;
 
     let answers = w.node.answers.lock().expect("answer log").clone();
@@ -72,6 +76,8 @@ async fn every_answer_of_a_running_node_is_valid_against_the_1_3_schemas() {
         "SendRequestResponse",
         "SendResponseResponse",
         "Fault/AccessDenied",
+        "Fault/AttachmentContentMiscoordination",
+        "Fault/AttachmentSizeLimitExceeded",
         "Fault/BusinessDataTypeIsNotSupported",
         "Fault/DestinationOverflow",
         "Fault/EndOfLifeReached",
@@ -94,6 +100,9 @@ async fn every_answer_of_a_running_node_is_valid_against_the_1_3_schemas() {
     );
     w.node.shutdown().await;
 }
+
+/// `limits.max_attachment_bytes` of the node under test.
+const ATTACHMENT_LIMIT: u64 = 64 * 1024;
 
 /// Drives the node through every operation and the faults listed in the test.
 async fn exercise(w: &World) {
@@ -142,6 +151,68 @@ async fn exercise(w: &World) {
             .await
             .expect_ack();
     }
+
+    // Attachments both ways: AttachmentContentList where the schema puts it, inline and as MTOM.
+    let scan: Vec<u8> = (0..=255).collect();
+    let request = w.consumer.attached_request(
+        &payload,
+        vec![attachment_header("scan", "application/pdf")],
+        vec![attachment_content("scan", &scan)],
+    );
+    let id = w
+        .consumer
+        .post_framed(&request, Framing::Mtom)
+        .await
+        .accepted()
+        .message_id
+        .clone()
+        .expect("MessageId");
+    let got = w
+        .provider
+        .post_framed(&w.provider.poll_envelope(false), Framing::Plain)
+        .await;
+    assert_eq!(delivered_attachments(&got), [attachment_content("scan", &scan)]);
+    w.provider.ack(&id).await.expect_ack();
+    let response = w.provider.attached_response(
+        &reply_to,
+        &inn_response_payload("7707083893"),
+        vec![attachment_header("receipt", "application/pdf")],
+        vec![attachment_content("receipt", b"receipt")],
+    );
+    let response_id = w
+        .provider
+        .post_framed(&response, Framing::Plain)
+        .await
+        .accepted()
+        .message_id
+        .clone()
+        .expect("MessageId");
+    let got = w
+        .consumer
+        .post_framed(&w.consumer.poll_envelope(true), Framing::Mtom)
+        .await;
+    assert_eq!(
+        delivered_attachments(&got),
+        [attachment_content("receipt", b"receipt")]
+    );
+    w.consumer.ack(&response_id).await.expect_ack();
+    let unannounced = w
+        .consumer
+        .attached_request(&payload, vec![], vec![attachment_content("scan", &scan)]);
+    w.consumer
+        .post_framed(&unannounced, Framing::Mtom)
+        .await
+        .expect_fault("AttachmentContentMiscoordination");
+    let large = vec![0_u8; ATTACHMENT_LIMIT as usize + 1];
+    let too_large = w.consumer.attached_request(
+        &payload,
+        vec![attachment_header("scan", "application/pdf")],
+        vec![attachment_content("scan", &large)],
+    );
+    w.consumer
+        .post_framed(&too_large, Framing::Mtom)
+        .await
+        .expect_fault("AttachmentSizeLimitExceeded");
 
     // Intake faults.
     for how in [

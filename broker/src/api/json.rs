@@ -13,8 +13,14 @@
 //! - a fault as `{"fault": {"code", "description", "clientAction", "soapFaultCode", "details"}}`
 //!   with an HTTP status that fits ([`fault_status`]).
 //!
-//! A JSON request that cannot become an envelope (not JSON, a block that is not one element) is
-//! answered as an `InvalidContent` fault too, so clients handle one error shape.
+//! Attachment contents travel as `attachments: [{"id", "content"}]` (base64) both ways, outside
+//! the signed blocks as in SOAP. A request's contents are decoded here and handed to the exchange
+//! as the parts of an MTOM request would be: measured as bytes against
+//! `limits.max_attachment_bytes`, not as part of the envelope.
+//!
+//! A JSON request that cannot become an envelope (not JSON, a block that is not one element, an
+//! attachment that is not base64) is answered as an `InvalidContent` fault too, so clients handle
+//! one error shape.
 
 use std::time::Duration;
 
@@ -33,7 +39,7 @@ use super::{ApiError, ApiState, read_json};
 use crate::envelope::{
     AsyncProcessingStatus, AttachmentContent, ClientAction, Envelope, Fault, FaultDetail, MessageMetadata,
     Party, RequestMessage, ResponseContent, ResponseMessage, SOAP_ENV_NS, SmevAsyncProcessingMessage,
-    SmevFaultInfo, TYPES_NS, XmlSignature,
+    SmevFaultInfo, TYPES_NS, XOP_NS, XmlSignature, XopParts,
 };
 use crate::store::{HistoryEvent, StoredMessage, Trace};
 use crate::xml::{RawElement, escape_text};
@@ -202,22 +208,28 @@ pub async fn ack(State(state): State<ApiState>, headers: HeaderMap, body: Body) 
 }
 
 async fn run(state: &ApiState, op: &Operation<'_>, wait: Option<Duration>) -> Response {
-    let envelope = match build_envelope(op, &state.exchange.settings().xml) {
+    let (envelope, parts) = match build_envelope(op, &state.exchange.settings().xml) {
         Ok(e) => e,
         Err(fault) => return fault_response(&fault),
     };
-    let answer = state.exchange.handle(envelope.as_bytes(), wait).await;
+    let answer = state
+        .exchange
+        .handle_parts(envelope.as_bytes(), parts, wait)
+        .await;
     answer_response(answer)
 }
 
-/// The SOAP envelope of `op`. Each block is checked to be one self-contained element first, so
-/// that no text given for one block can end up as part of another.
+/// The SOAP envelope of `op`, with its attachment contents decoded as the parts its
+/// `xop:Include`s name (as an MTOM request would carry them: measured as bytes, outside the
+/// envelope's size limit). Each block is checked to be one self-contained element first, so that
+/// no text given for one block can end up as part of another.
 ///
 /// # Errors
-/// `InvalidContent` naming the JSON field that is not one element.
+/// `InvalidContent` naming the JSON field that is not one element, or the attachment that is not
+/// base64.
 // A `Fault` is the answer, built at most once per request (as in `exchange`).
 #[allow(clippy::result_large_err)]
-fn build_envelope(op: &Operation<'_>, limits: &crate::xml::Limits) -> Result<String, Fault> {
+fn build_envelope(op: &Operation<'_>, limits: &crate::xml::Limits) -> Result<(String, XopParts), Fault> {
     let element = |field: &str, xml: &str| -> Result<RawElement, Fault> {
         RawElement::parse(xml, limits).map_err(|e| {
             Fault::invalid_content(
@@ -232,16 +244,28 @@ fn build_envelope(op: &Operation<'_>, limits: &crate::xml::Limits) -> Result<Str
     for (field, xml) in &op.blocks {
         inner.push_str(element(field, xml)?.as_str());
     }
+    let mut parts = XopParts::new();
     if !op.attachments.is_empty() {
         inner.push_str("<b:AttachmentContentList xmlns:b=\"");
         inner.push_str(crate::envelope::BASIC_NS);
+        inner.push_str("\" xmlns:xop=\"");
+        inner.push_str(XOP_NS);
         inner.push_str("\">");
-        for a in op.attachments {
+        for (i, a) in op.attachments.iter().enumerate() {
+            use base64::Engine as _;
+            let compact: Vec<u8> = a.content.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+            let content = base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .map_err(|e| {
+                    Fault::invalid_content(format!("`attachments[{i}].content` is not base64: {e}"), 0)
+                })?;
+            let cid = format!("json{i}@rsmev");
             inner.push_str("<b:AttachmentContent><b:Id>");
             inner.push_str(&escape_text(&a.id));
-            inner.push_str("</b:Id><b:Content>");
-            inner.push_str(&escape_text(a.content.trim()));
-            inner.push_str("</b:Content></b:AttachmentContent>");
+            inner.push_str("</b:Id><b:Content><xop:Include href=\"cid:");
+            inner.push_str(&cid);
+            inner.push_str("\"/></b:Content></b:AttachmentContent>");
+            parts.insert(cid, content);
         }
         inner.push_str("</b:AttachmentContentList>");
     }
@@ -253,13 +277,14 @@ fn build_envelope(op: &Operation<'_>, limits: &crate::xml::Limits) -> Result<Str
     if let Some((field, xml)) = op.trailer {
         inner.push_str(element(field, xml)?.as_str());
     }
-    Ok(format!(
+    let envelope = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
          <soap:Envelope xmlns:soap=\"{SOAP_ENV_NS}\"><soap:Body>\
          <tns:{el} xmlns:tns=\"{TYPES_NS}\">{inner}</tns:{el}>\
          </soap:Body></soap:Envelope>",
         el = op.element
-    ))
+    );
+    Ok((envelope, parts))
 }
 
 /// The JSON answer for what the exchange answered.

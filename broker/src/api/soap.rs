@@ -1,10 +1,13 @@
 //! `/ws`: the SOAP 1.1 endpoint (SMEV 3 message exchange 1.3) and its service description.
 //!
 //! - `POST /ws`: one envelope, as `text/xml` (the SOAP 1.1 binding) or as MTOM
-//!   (`multipart/related`, root part = envelope, [`super::mtom`]). `SOAPAction` is accepted and
-//!   ignored: the operation is the `Body` element, as in SMEV. Answers are `text/xml;
-//!   charset=utf-8`; faults travel with HTTP 500 (SOAP 1.1 over HTTP), except a body over
-//!   `server.max_request_bytes`, answered 413 with an `InvalidContent` fault.
+//!   (`multipart/related`, root part = envelope, attachment contents as binary parts,
+//!   [`super::mtom`]). `SOAPAction` is accepted and ignored: the operation is the `Body`
+//!   element, as in SMEV. Answers are `text/xml; charset=utf-8`, attachment contents inline as
+//!   base64 — except a GetRequest/GetResponse answer carrying attachments to a request sent as
+//!   MTOM, which goes back as MTOM (contents as binary parts). Faults travel with HTTP 500
+//!   (SOAP 1.1 over HTTP), except a body over `server.max_request_bytes`, answered 413 with an
+//!   `InvalidContent` fault.
 //! - `POST /ws?wait=N`: long-poll extension for GetRequest/GetResponse/GetStatus (seconds, capped
 //!   by `limits.max_long_poll_secs`).
 //! - `GET /ws?wsdl`, `GET /ws?xsd=NAME`: the node's WSDL and schemas ([`super::wsdl`]).
@@ -17,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiState, BodyError, mtom, read_body};
-use crate::envelope::{Envelope, Fault};
+use crate::envelope::{Envelope, Fault, XopParts};
 
 const XML: &str = "text/xml; charset=utf-8";
 
@@ -110,12 +113,16 @@ pub async fn post(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let media = mtom::media_type(content_type).to_ascii_lowercase();
-    let envelope = match media.as_str() {
+    let is_mtom = media == "multipart/related";
+    let request = match media.as_str() {
         // No type, SOAP 1.1's text/xml, plain XML, and SOAP 1.2's type (whose envelope the
         // exchange answers with the fault SOAP 1.1 defines for a version mismatch).
-        "" | "text/xml" | "application/xml" | "application/soap+xml" => bytes.to_vec(),
-        "multipart/related" => match mtom::envelope(content_type, &bytes, &state.exchange.settings().xml) {
-            Ok(envelope) => envelope,
+        "" | "text/xml" | "application/xml" | "application/soap+xml" => mtom::MtomRequest {
+            envelope: bytes.to_vec(),
+            parts: XopParts::new(),
+        },
+        "multipart/related" => match mtom::read(content_type, &bytes, &state.exchange.settings().xml) {
+            Ok(request) => request,
             Err(e) => {
                 return fault(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -136,13 +143,33 @@ pub async fn post(
             );
         }
     };
-    let answer = state.exchange.handle(&envelope, wait).await;
+    // The parts are in `request` now: the body need not stay in memory while the exchange
+    // works (a long-poll may wait).
+    drop(bytes);
+    let answer = state
+        .exchange
+        .handle_parts(&request.envelope, request.parts, wait)
+        .await;
     let status = if matches!(answer, Envelope::Fault(_)) {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
         StatusCode::OK
     };
+    if is_mtom && carries_attachments(&answer) {
+        let (content_type, body) = mtom::write(&answer);
+        return (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    }
     (status, [(header::CONTENT_TYPE, XML)], answer.to_xml()).into_response()
+}
+
+/// Whether an answer carries attachment contents (which go back as MTOM parts to a caller that
+/// sent MTOM).
+fn carries_attachments(answer: &Envelope) -> bool {
+    match answer {
+        Envelope::GetRequestResponse(r) => r.message.as_ref().is_some_and(|m| !m.attachments.is_empty()),
+        Envelope::GetResponseResponse(r) => r.message.as_ref().is_some_and(|m| !m.attachments.is_empty()),
+        _ => false,
+    }
 }
 
 fn fault(status: StatusCode, f: Fault) -> Response {

@@ -619,6 +619,153 @@ async fn json_exchange_round_trip_through_the_same_pipeline() {
     );
 }
 
+/// Registers `CONSUMER` and `PROVIDER` with the request type `{REQ_NS}Req`, granted.
+async fn json_pair(h: &Harness) -> (Identity, Identity) {
+    let consumer = identity("consumer IS");
+    let provider = identity("provider IS");
+    let admin = h.admin();
+    for (m, who) in [("CONSUMER", &consumer), ("PROVIDER", &provider)] {
+        admin
+            .put_participant(&participant(m, who), Mode::Add)
+            .await
+            .expect("participant");
+    }
+    let qname = QName::new(REQ_NS, "Req");
+    admin
+        .put_infotype(
+            &InfoType {
+                qname: qname.clone(),
+                version: "1.0".into(),
+                kind: InfoTypeKind::Request,
+                provider: Mnemonic::new("PROVIDER").expect("m"),
+                xsd: None,
+                transaction_code_required: false,
+                max_size: None,
+                description: String::new(),
+            },
+            Mode::Add,
+        )
+        .await
+        .expect("infotype");
+    admin
+        .grant(&Grant {
+            consumer: Mnemonic::new("CONSUMER").expect("m"),
+            infotype: qname,
+        })
+        .await
+        .expect("grant");
+    (consumer, provider)
+}
+
+/// JSON attachments: base64 in, the same bytes out to the provider; a header without its
+/// content is refused; attachments are measured as bytes, not as the envelope.
+#[tokio::test]
+async fn json_attachments_reach_the_provider_as_sent_and_must_match_their_headers() {
+    use base64::Engine as _;
+    // An envelope limit smaller than the attachment's base64: it does not apply to attachments.
+    let h = harness_with(|c| c.limits.max_envelope_bytes = 32 * 1024).await;
+    let (consumer, provider) = json_pair(&h).await;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let scan: Vec<u8> = (0..64 * 1024_u32).map(|i| (i * 7 % 256) as u8).collect();
+    let sprd = |message_id: &str, headers: &[&str]| {
+        let headers: String = headers
+            .iter()
+            .map(|id| {
+                format!("<b:AttachmentHeader><b:contentId>{id}</b:contentId><b:MimeType>application/pdf</b:MimeType></b:AttachmentHeader>")
+            })
+            .collect();
+        format!(
+            "<tns:SenderProvidedRequestData xmlns:tns=\"{TYPES_NS}\" xmlns:b=\"{BASIC_NS}\" Id=\"SIGNED_BY_CONSUMER\">\
+             <tns:MessageID>{message_id}</tns:MessageID>\
+             <b:MessagePrimaryContent><r:Req xmlns:r=\"{REQ_NS}\">скан</r:Req></b:MessagePrimaryContent>\
+             <b:AttachmentHeaderList>{headers}</b:AttachmentHeaderList>\
+             </tns:SenderProvidedRequestData>"
+        )
+    };
+    let send = |data: String, attachments: Value| {
+        json!({
+            "senderProvidedRequestData": data,
+            "callerSignature": sign(&data, "SIGNED_BY_CONSUMER", &consumer),
+            "attachments": attachments,
+        })
+    };
+
+    // A header without its content, and a content without its header.
+    for (headers, attachments) in [
+        (
+            &["scan", "photo"][..],
+            json!([{"id": "scan", "content": b64(&scan)}]),
+        ),
+        (
+            &["scan"][..],
+            json!([{"id": "scan", "content": b64(&scan)}, {"id": "extra", "content": "AA=="}]),
+        ),
+    ] {
+        let id = uuid::Uuid::now_v1(&[1, 2, 3, 4, 5, 6]).to_string();
+        let (status, v) = h
+            .json(
+                Method::POST,
+                routes::SEND_REQUEST,
+                Some(send(sprd(&id, headers), attachments)),
+                false,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(json_str(&v, "/fault/code"), "AttachmentContentMiscoordination");
+    }
+    // Content that is not base64.
+    let id = uuid::Uuid::now_v1(&[1, 2, 3, 4, 5, 6]).to_string();
+    let (status, v) = h
+        .json(
+            Method::POST,
+            routes::SEND_REQUEST,
+            Some(send(
+                sprd(&id, &["scan"]),
+                json!([{"id": "scan", "content": "not base64!"}]),
+            )),
+            false,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(json_str(&v, "/fault/code"), "InvalidContent");
+    assert!(
+        json_str(&v, "/fault/description").contains("attachments[0]"),
+        "{v}"
+    );
+
+    // Matching headers and contents (in another order; a contentId, an xs:string, with
+    // whitespace around it) are accepted and delivered as sent.
+    let id = uuid::Uuid::now_v1(&[1, 2, 3, 4, 5, 6]).to_string();
+    let attachments = json!([
+        {"id": "photo", "content": b64(b"\x89PNG")},
+        {"id": "scan", "content": b64(&scan)},
+    ]);
+    let (status, v) = h
+        .json(
+            Method::POST,
+            routes::SEND_REQUEST,
+            Some(send(sprd(&id, &["scan", " photo\n"]), attachments.clone())),
+            false,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let sel = selector("SIGNED_BY_PROVIDER");
+    let get =
+        json!({"messageTypeSelector": sel, "callerSignature": sign(&sel, "SIGNED_BY_PROVIDER", &provider)});
+    let (status, v) = h.json(Method::POST, routes::GET_REQUEST, Some(get), false).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(json_str(&v, "/message/messageMetadata/messageId"), id);
+    assert_eq!(v["message"]["attachments"], attachments);
+    assert!(signature_verifies(
+        json_str(&v, "/message/senderProvidedRequestData"),
+        json_str(&v, "/message/senderSignature")
+    ));
+    assert!(signature_verifies(
+        json_str(&v, "/message/request"),
+        json_str(&v, "/message/smevSignature")
+    ));
+}
+
 // ---- admin API ---------------------------------------------------------------------------------
 
 #[tokio::test]

@@ -32,6 +32,7 @@ mod parse;
 pub mod types;
 pub mod values;
 mod write;
+mod xop;
 
 #[cfg(test)]
 mod tests;
@@ -39,12 +40,14 @@ mod tests;
 use crate::xml::{Document, Limits, NodeId};
 
 pub use error::EnvelopeError;
+pub(crate) use error::quote;
 pub use fault::{ClientAction, Fault, FaultDetail, SignatureFaultReason, SoapFaultCode, ValidationError};
 pub use types::*;
 pub use values::{
     DateTime, InteractionStatus, InvalidDateTime, InvalidMessageId, MessageId, MessageType,
     RejectionReasonCode,
 };
+pub use xop::{XOP_NS, XopParts, content_id};
 
 /// SOAP 1.1 envelope namespace.
 pub const SOAP_ENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -173,13 +176,35 @@ impl Envelope {
     /// # Errors
     /// [`EnvelopeError`] naming what is wrong; [`EnvelopeError::fault`] is the answer to send.
     pub fn parse(input: &[u8], limits: &Limits) -> Result<ParsedEnvelope, EnvelopeError> {
+        Envelope::parse_with_parts(input, XopParts::new(), limits)
+    }
+
+    /// [`Envelope::parse`] of the root part of an MTOM message: `AttachmentContent/Content`
+    /// may be an `xop:Include` naming one of `parts` (each part can be named once), which
+    /// becomes that attachment's content. `limits` apply to `input` only, not to the parts.
+    ///
+    /// # Errors
+    /// As [`Envelope::parse`]; an `xop:Include` naming no part (or one used already) is an
+    /// [`EnvelopeError::InvalidValue`].
+    pub fn parse_with_parts(
+        input: &[u8],
+        parts: XopParts,
+        limits: &Limits,
+    ) -> Result<ParsedEnvelope, EnvelopeError> {
         let document = Document::parse(input, limits)?;
-        parse::parse_document(document)
+        parse::parse_document(document, parts)
     }
 
     /// The SOAP 1.1 envelope, UTF-8, with an XML declaration.
     pub fn to_xml(&self) -> String {
         write::envelope(self)
+    }
+
+    /// The envelope as the root part of an MTOM message: like [`Envelope::to_xml`], except that
+    /// each `AttachmentContent/Content` is an `xop:Include`, and the parts those name, by
+    /// Content-ID, in order (empty when the message carries no attachment contents).
+    pub fn to_xop(&self) -> (String, Vec<(String, &[u8])>) {
+        write::xop_envelope(self)
     }
 
     /// The operation this message belongs to; `None` for a fault.

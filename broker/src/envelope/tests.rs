@@ -2602,3 +2602,115 @@ fn incoming_queue_statistics_round_trip() {
         Err(EnvelopeError::InvalidValue { .. })
     ));
 }
+
+// ---- XOP: attachment contents as MTOM parts --------------------------------------------------
+
+/// The parts of [`Envelope::to_xop`] as a reader receives them.
+fn xop_parts(parts: &[(String, &[u8])]) -> XopParts {
+    let mut out = XopParts::new();
+    for (id, content) in parts {
+        assert!(out.insert(id.clone(), content.to_vec()), "part ids are unique");
+    }
+    out
+}
+
+#[test]
+fn every_kind_reads_back_from_its_xop_form_with_the_contents_as_parts() {
+    let mut all = fixtures::all();
+    // Every byte value, line ends, something that looks like a MIME boundary, nothing at all.
+    let binary = vec![
+        AttachmentContent {
+            id: "bin".into(),
+            content: (0..=255).chain(*b"\r\n--uuid:boundary--\r\n").collect(),
+        },
+        AttachmentContent {
+            id: "empty".into(),
+            content: Vec::new(),
+        },
+    ];
+    let Envelope::SendRequestRequest(sent) = &all[0] else {
+        panic!("fixture 0 is a SendRequestRequest")
+    };
+    let pdf = sent.attachments.clone();
+    if let Envelope::GetRequestResponse(GetRequestResponse { message: Some(m) }) = &mut all[5] {
+        m.attachments = pdf;
+    }
+    if let Envelope::GetResponseResponse(GetResponseResponse { message: Some(m) }) = &mut all[7] {
+        m.attachments = binary;
+    }
+    let mut with_parts = 0;
+    for msg in &all {
+        let (root, parts) = msg.to_xop();
+        with_parts += usize::from(!parts.is_empty());
+        // `%PDF-1.4` in base64: the contents are parts, not text of the root part.
+        assert!(!root.contains("JVBERi0xLjQ"), "{root}");
+        let back = Envelope::parse_with_parts(root.as_bytes(), xop_parts(&parts), &Limits::default())
+            .unwrap_or_else(|e| panic!("refused: {e}\n{root}"));
+        assert_eq!(back.envelope(), msg);
+    }
+    assert_eq!(with_parts, 3, "the fixtures carry contents in three kinds");
+}
+
+#[test]
+fn an_xop_include_must_name_an_unused_part() {
+    let include = |href: &str| {
+        format!(
+            r#"<basic:AttachmentContent><basic:Id>a{href}</basic:Id><basic:Content><xop:Include xmlns:xop="{XOP_NS}" href="{href}"/></basic:Content></basic:AttachmentContent>"#
+        )
+    };
+    let request = |contents: &str| {
+        let msg = &fixtures::all()[0];
+        let xml = msg.to_xml();
+        let start = xml.find("<basic:AttachmentContentList>").expect("a list");
+        let end = xml.find("</basic:AttachmentContentList>").expect("its end");
+        format!(
+            "{}<basic:AttachmentContentList>{contents}{}",
+            &xml[..start],
+            &xml[end..]
+        )
+    };
+    let parts = || {
+        let mut p = XopParts::new();
+        p.insert("part@1", b"one".to_vec());
+        p
+    };
+    let read = |xml: &str| Envelope::parse_with_parts(xml.as_bytes(), parts(), &Limits::default());
+
+    // The part named, percent-escaped as a cid: URL may be.
+    let ok = read(&request(&include("cid:part%401"))).expect("named part");
+    let Envelope::SendRequestRequest(r) = ok.envelope() else {
+        panic!("a SendRequestRequest")
+    };
+    assert_eq!(r.attachments[0].content, b"one");
+
+    for (contents, what) in [
+        (include("cid:other@1"), "cid:other@1"),
+        (include("http://example/part@1"), "http://example/part@1"),
+        (
+            format!("{}{}", include("cid:part@1"), include("cid:part%401")),
+            "cid:part%401",
+        ),
+    ] {
+        let e = read(&request(&contents)).expect_err(what);
+        assert!(
+            matches!(&e, EnvelopeError::InvalidValue { element: "xop:Include", value, .. } if value == what),
+            "{e}"
+        );
+        assert_eq!(e.fault().detail.element_name(), Some("InvalidContent"));
+    }
+    // Without parts (a plain SOAP request) an include names nothing.
+    let e = Envelope::parse(request(&include("cid:part@1")).as_bytes(), &Limits::default())
+        .expect_err("no parts");
+    assert!(matches!(e, EnvelopeError::InvalidValue { .. }), "{e}");
+    // An include is the whole content: no text beside it, no href missing.
+    let mixed = request(&include("cid:part@1").replace("<xop:Include", "AAAA<xop:Include"));
+    assert!(matches!(read(&mixed), Err(EnvelopeError::UnexpectedText { .. })));
+    let no_href = request(&include("cid:part@1").replace("href=", "ref="));
+    assert!(matches!(
+        read(&no_href),
+        Err(EnvelopeError::MissingAttribute {
+            attribute: "href",
+            ..
+        })
+    ));
+}

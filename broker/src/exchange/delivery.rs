@@ -9,14 +9,29 @@ use uuid::Uuid;
 use super::metadata::{NODE_SIGNED_ID, datetime, party};
 use super::{Caller, Exchange};
 use crate::envelope::{
-    AckTargetMessage, AsyncProcessingStatus, AsyncProcessingStatusData, Envelope, Fault, FaultDetail,
-    GetIncomingQueueStatisticsResponse, GetRequestResponse, GetResponseResponse, GetStatusResponse,
-    InteractionStatus, MessageId, MessageMetadata, MessageType, MessageTypeSelector, QueueStatistics,
-    Request, RequestMessage, Response, ResponseContent, ResponseMessage, SenderProvidedResponseData, Signed,
-    SmevAsyncProcessingMessage, SmevFaultInfo, XmlSignature,
+    AckTargetMessage, AsyncProcessingStatus, AsyncProcessingStatusData, AttachmentContent, Envelope, Fault,
+    FaultDetail, GetIncomingQueueStatisticsResponse, GetRequestResponse, GetResponseResponse,
+    GetStatusResponse, InteractionStatus, MessageId, MessageMetadata, MessageType, MessageTypeSelector,
+    QueueStatistics, Request, RequestMessage, Response, ResponseContent, ResponseMessage,
+    SenderProvidedResponseData, Signed, SmevAsyncProcessingMessage, SmevFaultInfo, XmlSignature,
 };
-use crate::store::{AckTarget, Delivery, Expiring, Leased, MessageKind, NewMessage, QueueKind, StoreError};
+use crate::store::{
+    AckTarget, Delivery, Expiring, Leased, MessageKind, NewMessage, QueueKind, StoreError, StoredAttachment,
+};
 use crate::xml::RawElement;
+
+/// The stored contents of a leased message as its `AttachmentContentList` (moved, not copied).
+/// They sit next to the `Request`/`Response` the node signs, outside it, as the schema places
+/// them; the headers naming them are inside the sender's signed data.
+fn attachment_contents(stored: Vec<StoredAttachment>) -> Vec<AttachmentContent> {
+    stored
+        .into_iter()
+        .map(|a| AttachmentContent {
+            id: a.id,
+            content: a.content,
+        })
+        .collect()
+}
 
 /// Longest single sleep of a long-poll between looks at the queue: a lease that runs out
 /// (redelivery) wakes nobody, so waiting readers look again at least this often.
@@ -80,7 +95,7 @@ impl Exchange {
                 Ok(Envelope::GetRequestResponse(GetRequestResponse {
                     message: Some(RequestMessage {
                         request,
-                        attachments: vec![],
+                        attachments: attachment_contents(l.attachments),
                         smev_signature: Some(smev_signature),
                     }),
                 }))
@@ -94,7 +109,7 @@ impl Exchange {
                 Ok(Envelope::GetResponseResponse(GetResponseResponse {
                     message: Some(ResponseMessage {
                         response,
-                        attachments: vec![],
+                        attachments: attachment_contents(l.attachments),
                         smev_signature: Some(smev_signature),
                     }),
                 }))
@@ -438,6 +453,7 @@ impl Exchange {
             content: Signed::sealed(data).xml(),
             sender_signature: None,
             reply_to: None,
+            attachments: Vec::new(),
         };
         let delivery = Delivery {
             owner: sender,

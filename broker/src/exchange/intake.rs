@@ -1,5 +1,7 @@
 //! SendRequest and SendResponse: the checks of step 4 and the accepting commit.
 
+use std::collections::HashSet;
+
 use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -7,12 +9,15 @@ use uuid::Uuid;
 use super::metadata::{NODE_SIGNED_ID, datetime, party};
 use super::policy::{self, MessageIdProblem};
 use super::{Caller, Exchange};
+use crate::envelope::quote;
 use crate::envelope::{
-    DateTime, Envelope, Fault, FaultDetail, InteractionStatus, MessageMetadata, MessagePrimaryContent,
-    MessageType, ResponseContent, SendRequestRequest, SendRequestResponse, SendResponseRequest,
-    SendResponseResponse, SmevFaultInfo, ValidationError,
+    AttachmentContent, AttachmentHeader, DateTime, Envelope, Fault, FaultDetail, InteractionStatus,
+    MessageMetadata, MessagePrimaryContent, MessageType, ResponseContent, SendRequestRequest,
+    SendRequestResponse, SendResponseRequest, SendResponseResponse, SmevFaultInfo, ValidationError,
 };
-use crate::store::{AcceptLimits, AcceptOutcome, Delivery, MessageKind, NewMessage, QueueKind};
+use crate::store::{
+    AcceptLimits, AcceptOutcome, Delivery, MessageKind, NewMessage, QueueKind, StoredAttachment,
+};
 
 impl Exchange {
     pub(super) async fn send_request(
@@ -24,7 +29,7 @@ impl Exchange {
         let data = request.sender_provided.value();
         let sender = caller.participant.mnemonic.clone();
         let message_id = self.check_message_id(data.message_id.as_str(), now)?;
-        let result = self.send_request_checked(caller, &request, message_id, now).await;
+        let result = self.send_request_checked(caller, request, message_id, now).await;
         if let Err(fault) = &result {
             self.record_rejection(message_id, sender.as_str(), fault).await;
         }
@@ -34,13 +39,14 @@ impl Exchange {
     async fn send_request_checked(
         &self,
         caller: &Caller,
-        request: &SendRequestRequest,
+        mut request: SendRequestRequest,
         message_id: Uuid,
         now: OffsetDateTime,
     ) -> Result<Envelope, Fault> {
         let data = request.sender_provided.value();
         let sender = &caller.participant.mnemonic;
         self.check_not_sent(message_id).await?;
+        self.check_attachments(&data.attachment_headers, &request.attachments)?;
         let view = &caller.view;
         let qname = qname_of(&data.primary_content);
         let infotype = view
@@ -130,6 +136,7 @@ impl Exchange {
                 .as_ref()
                 .map(|s| s.element().as_str().to_owned()),
             reply_to,
+            attachments: stored_attachments(std::mem::take(&mut request.attachments)),
         };
         let deliveries: Vec<Delivery> = recipients
             .iter()
@@ -180,7 +187,7 @@ impl Exchange {
         let sender = caller.participant.mnemonic.clone();
         let message_id = self.check_message_id(response.sender_provided.value().message_id.as_str(), now)?;
         let result = self
-            .send_response_checked(caller, &response, message_id, now)
+            .send_response_checked(caller, response, message_id, now)
             .await;
         if let Err(fault) = &result {
             self.record_rejection(message_id, sender.as_str(), fault).await;
@@ -191,13 +198,21 @@ impl Exchange {
     async fn send_response_checked(
         &self,
         caller: &Caller,
-        response: &SendResponseRequest,
+        mut response: SendResponseRequest,
         message_id: Uuid,
         now: OffsetDateTime,
     ) -> Result<Envelope, Fault> {
         let data = response.sender_provided.value();
         let sender = &caller.participant.mnemonic;
         self.check_not_sent(message_id).await?;
+        let headers: &[AttachmentHeader] = match &data.content {
+            ResponseContent::Answer {
+                attachment_headers, ..
+            } => attachment_headers,
+            // Rejections and statuses have no place for headers: any content is unannounced.
+            _ => &[],
+        };
+        self.check_attachments(headers, &response.attachments)?;
         // The request this answers, found by the opaque ReplyTo the provider copied into To.
         let unknown = || {
             Fault::new(
@@ -268,6 +283,7 @@ impl Exchange {
                 .as_ref()
                 .map(|s| s.element().as_str().to_owned()),
             reply_to: None,
+            attachments: stored_attachments(std::mem::take(&mut response.attachments)),
         };
         let delivery = Delivery {
             owner: requester.clone(),
@@ -338,6 +354,71 @@ impl Exchange {
                 ),
             )),
         }
+    }
+
+    /// Every `AttachmentHeader` has its `AttachmentContent` and every content its header, one
+    /// to one by `contentId`/`Id` (in any order); else `AttachmentContentMiscoordination`. The
+    /// contents' total size (binary) is within `max_attachment_bytes`; else
+    /// `AttachmentSizeLimitExceeded` with the permitted and the real total.
+    fn check_attachments(
+        &self,
+        headers: &[AttachmentHeader],
+        contents: &[AttachmentContent],
+    ) -> Result<(), Fault> {
+        let miscoordination = |description: String| {
+            Err(Fault::new(
+                FaultDetail::AttachmentContentMiscoordination,
+                description,
+            ))
+        };
+        // `contentId` is an xs:string, `Id` an xs:ID (whitespace collapsed): compare them trimmed.
+        fn header_id(h: &AttachmentHeader) -> &str {
+            h.content_id.trim_matches([' ', '\t', '\n', '\r'])
+        }
+        let mut announced = HashSet::with_capacity(headers.len());
+        for h in headers {
+            if !announced.insert(header_id(h)) {
+                return miscoordination(format!(
+                    "two AttachmentHeaders name the contentId `{}`",
+                    quote(&h.content_id)
+                ));
+            }
+        }
+        let mut present = HashSet::with_capacity(contents.len());
+        for c in contents {
+            if !present.insert(c.id.as_str()) {
+                return miscoordination(format!("two AttachmentContents have the Id `{}`", quote(&c.id)));
+            }
+            if !announced.contains(c.id.as_str()) {
+                return miscoordination(format!(
+                    "AttachmentContent `{}` has no AttachmentHeader with that contentId in the signed data",
+                    quote(&c.id)
+                ));
+            }
+        }
+        if let Some(h) = headers.iter().find(|h| !present.contains(header_id(h))) {
+            return miscoordination(format!(
+                "AttachmentHeader `{}` has no AttachmentContent with that Id: send the content with the message",
+                quote(&h.content_id)
+            ));
+        }
+        let total: u64 = contents.iter().map(|c| c.content.len() as u64).sum();
+        let permitted = self.inner.settings.max_attachment_bytes;
+        if total > permitted {
+            let long = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            return Err(Fault::new(
+                FaultDetail::AttachmentSizeLimitExceeded {
+                    info: SmevFaultInfo::default(),
+                    permitted_total_attachment_size: long(permitted),
+                    real_total_attachment_size: long(total),
+                },
+                format!(
+                    "the attachments total {total} bytes; this node accepts at most {permitted} bytes \
+                     of attachments per message"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn check_message_id(&self, text: &str, now: OffsetDateTime) -> Result<Uuid, Fault> {
@@ -423,6 +504,17 @@ impl Exchange {
 
 /// Business documents up to this size are validated on the request's own task.
 const INLINE_VALIDATION_BYTES: usize = 64 * 1024;
+
+/// The contents as the store keeps them (moved, not copied).
+fn stored_attachments(contents: Vec<AttachmentContent>) -> Vec<StoredAttachment> {
+    contents
+        .into_iter()
+        .map(|c| StoredAttachment {
+            id: c.id,
+            content: c.content,
+        })
+        .collect()
+}
 
 pub(super) fn qname_of(content: &MessagePrimaryContent) -> QName {
     QName::new(content.namespace(), content.local_name())

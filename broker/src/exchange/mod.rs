@@ -12,7 +12,9 @@
 //!    unexpired certificate (`SignatureVerificationFault` and its reason);
 //! 3. the certificate registered to an active participant (`SenderIsNotRegistered`);
 //! 4. for sends: MessageID a lower-case UUID v1 (`InvalidMessageIdFormat`), not stale
-//!    (`StaleMessageId`), not accepted before (`MessageIsAlreadySent`); information type registered
+//!    (`StaleMessageId`), not accepted before (`MessageIsAlreadySent`); every attachment header
+//!    with its content and every content with its header (`AttachmentContentMiscoordination`),
+//!    their binary total within the limit (`AttachmentSizeLimitExceeded`); information type registered
 //!    (`BusinessDataTypeIsNotSupported`); sender allowed (`AccessDenied`); transaction code when
 //!    required (`TransactionCodeInvalid`); size and XSD (`InvalidContent`, every violation); EOL
 //!    not passed (`EndOfLifeReached`); recipient known (`RecipientIsNotFound`) and its queue under
@@ -46,6 +48,7 @@ use crate::config::NodeConfig;
 use crate::dsig::{self, SignOptions, SignatureFailure, Signer, TransformChain, VerifierRegistry};
 use crate::envelope::{
     Envelope, Fault, FaultDetail, Operation, ParsedEnvelope, SignatureFaultReason, XmlBlock, XmlSignature,
+    XopParts,
 };
 use crate::schema::{SchemaCache, SchemaSet, write_xsd_set};
 use crate::store::{QueueKind, Rejection, Store, StoreError};
@@ -64,6 +67,8 @@ pub struct ExchangeSettings {
     pub lease: time::Duration,
     pub max_long_poll: Duration,
     pub max_payload_bytes: usize,
+    /// Largest total size of one message's attachment contents, in bytes (binary).
+    pub max_attachment_bytes: u64,
     /// Where XSD sets stored in the registry are written out for the XSD engine.
     pub xsd_dir: PathBuf,
 }
@@ -79,6 +84,7 @@ impl ExchangeSettings {
             lease: secs(c.limits.lease_secs),
             max_long_poll: Duration::from_secs(c.limits.max_long_poll_secs),
             max_payload_bytes: c.limits.max_payload_bytes,
+            max_attachment_bytes: c.limits.max_attachment_bytes,
             xsd_dir: c.storage.data_dir.join("xsd"),
         }
     }
@@ -186,19 +192,31 @@ impl Exchange {
     /// Answers one SOAP request. `wait` asks GetRequest/GetResponse/GetStatus to wait up to that
     /// long for a message when the queue is empty (an RSMEV extension; capped by the settings).
     pub async fn handle(&self, body: &[u8], wait: Option<Duration>) -> Envelope {
-        self.handle_checked(body, wait, None).await
+        self.handle_checked(body, XopParts::new(), wait, None).await
+    }
+
+    /// [`Exchange::handle`] of the root part of an MTOM request whose attachment contents are
+    /// `parts` (named by `xop:Include`s in `AttachmentContent/Content`; see [`crate::api::mtom`]).
+    pub async fn handle_parts(&self, body: &[u8], parts: XopParts, wait: Option<Duration>) -> Envelope {
+        self.handle_checked(body, parts, wait, None).await
     }
 
     /// [`Exchange::handle`] for a channel that already knows who its peer is (the AMQP gateway:
     /// the RabbitMQ user the message came from): a request signed by anyone but `peer` is
     /// refused with `AccessDenied` before anything is done.
     pub async fn handle_from(&self, body: &[u8], peer: &Mnemonic) -> Envelope {
-        self.handle_checked(body, None, Some(peer)).await
+        self.handle_checked(body, XopParts::new(), None, Some(peer)).await
     }
 
-    async fn handle_checked(&self, body: &[u8], wait: Option<Duration>, peer: Option<&Mnemonic>) -> Envelope {
+    async fn handle_checked(
+        &self,
+        body: &[u8],
+        parts: XopParts,
+        wait: Option<Duration>,
+        peer: Option<&Mnemonic>,
+    ) -> Envelope {
         let started = Instant::now();
-        let (operation, answer) = match Envelope::parse(body, &self.inner.settings.xml) {
+        let (operation, answer) = match Envelope::parse_with_parts(body, parts, &self.inner.settings.xml) {
             Err(e) => (None, Err(e.fault())),
             Ok(parsed) => {
                 let op = parsed.envelope().operation();

@@ -122,6 +122,30 @@ pub struct NewMessage {
     pub sender_signature: Option<String>,
     /// For requests: the opaque token a response must carry in `To`.
     pub reply_to: Option<String>,
+    /// The contents of the inline attachments (`AttachmentContentList`), in the order received.
+    /// Stored in the accepting transaction and handed out with every lease ([`Leased`]): the
+    /// headers inside `content` name them, so a message is never queued without them.
+    pub attachments: Vec<StoredAttachment>,
+}
+
+/// The content of one inline attachment (`basic:AttachmentContent`). It travels outside the
+/// signed data; its `AttachmentHeader` (MIME type, PKCS#7 signature) is inside the stored
+/// `content` and names it by `id`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    /// `AttachmentContent/Id`, the `contentId` of its header.
+    pub id: String,
+    /// The attachment's bytes (decoded: binary, not base64).
+    pub content: Vec<u8>,
+}
+
+impl std::fmt::Debug for StoredAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredAttachment")
+            .field("id", &self.id)
+            .field("content_len", &self.content.len())
+            .finish()
+    }
 }
 
 /// One queue a new message goes to.
@@ -180,6 +204,10 @@ pub struct Leased {
     /// 1 on first delivery, more on redelivery.
     pub attempt: u32,
     pub lease_until: OffsetDateTime,
+    /// The message's attachment contents, in the order received. Only a lease reads them (the
+    /// delivery needs them); the other reads of a message ([`Store::message`], traces, expiry)
+    /// leave them in the store.
+    pub attachments: Vec<StoredAttachment>,
 }
 
 /// How an Ack names its target.
@@ -376,9 +404,9 @@ pub trait Store: Queries {
 
     // ---- intake ---------------------------------------------------------------------------
 
-    /// Stores `msg` and queues it to every delivery, in one transaction, with history events
-    /// (received, accepted, one queued per delivery; for a response also `response-accepted` on
-    /// the request) and the accounting counter. Checks, inside the transaction, that the
+    /// Stores `msg` (with its attachment contents) and queues it to every delivery, in one
+    /// transaction, with history events (received, accepted, one queued per delivery; for a
+    /// response also `response-accepted` on the request) and the accounting counter. Checks, inside the transaction, that the
     /// MessageID is new and that no destination queue is at its quota.
     async fn accept(
         &self,
@@ -396,6 +424,7 @@ pub trait Store: Queries {
     /// Leases the first entry (FIFO) of `owner`'s `queue` that is not leased (or whose lease ran
     /// out before `now`), not past its EOL, and matches `selector` (`None` matches any). Sets
     /// the lease until `now + lease_for`, counts the attempt, records `leased` (or `redelivered`).
+    /// The message comes with its attachment contents.
     async fn lease(
         &self,
         owner: &Mnemonic,

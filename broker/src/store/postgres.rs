@@ -218,6 +218,13 @@ fn migrator() -> Migrator {
             include_str!("../../migrations/postgres/0002_transport.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            3,
+            "attachments".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0003_attachments.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

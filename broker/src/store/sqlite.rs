@@ -155,13 +155,22 @@ impl std::fmt::Debug for SqliteStore {
 /// The schema, embedded at compile time; applied and recorded by sqlx's migrator
 /// (`_sqlx_migrations`).
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "initial".into(),
-        MigrationType::Simple,
-        include_str!("../../migrations/sqlite/0001_initial.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "initial".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/sqlite/0001_initial.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "attachments".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/sqlite/0002_attachments.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 impl SqliteStore {

@@ -38,6 +38,8 @@ macro_rules! contract_tests {
             times_keep_their_instant_and_absurd_eols_are_clamped_not_fatal,
             lease_hands_out_entries_in_fifo_order,
             lease_returns_the_message_and_records_the_attempt,
+            attachments_are_stored_with_the_message_and_leased_with_it_every_time,
+            a_refused_message_leaves_no_attachments_behind,
             a_live_lease_hides_the_entry_and_an_expired_one_redelivers_it,
             entries_past_their_eol_are_not_leased,
             a_selector_matches_only_its_entries_and_none_matches_all,
@@ -109,6 +111,7 @@ fn request(n: u128, sender: &str, qname: Option<QName>) -> NewMessage {
         content: format!("<SenderProvidedRequestData Id=\"m{n}\"/>"),
         sender_signature: Some("<ds:Signature/>".into()),
         reply_to: Some(format!("reply-{n}")),
+        attachments: Vec::new(),
     }
 }
 
@@ -448,6 +451,112 @@ async fn lease_returns_the_message_and_records_the_attempt(store: Arc<dyn Store>
     assert_eq!(last.detail, "FNS/requests attempt 1");
 }
 
+fn attachment(id: &str, content: &[u8]) -> StoredAttachment {
+    StoredAttachment {
+        id: id.into(),
+        content: content.to_vec(),
+    }
+}
+
+async fn attachments_are_stored_with_the_message_and_leased_with_it_every_time(store: Arc<dyn Store>) {
+    // Every byte value, a large one, and an empty one; in an order that is not the ids' order.
+    let every_byte: Vec<u8> = (0..=255).collect();
+    let large: Vec<u8> = (0..3 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
+    let mut msg = request(1, "MFC", Some(qa()));
+    msg.attachments = vec![
+        attachment("zeta", &every_byte),
+        attachment("alpha", &large),
+        attachment("empty", b""),
+    ];
+    send(&*store, &msg, t(0)).await;
+    send(&*store, &request(2, "MFC", Some(qa())), t(0)).await;
+
+    let first = store
+        .lease(&m("FNS"), QueueKind::Requests, None, t(1), LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.message.message_id, id(1));
+    assert_eq!(first.attachments, msg.attachments);
+    // A message without attachments has none.
+    let other = store
+        .lease(&m("FNS"), QueueKind::Requests, None, t(1), LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((other.message.message_id, other.attachments), (id(2), vec![]));
+
+    // A redelivery carries them again, as does a lease by selector.
+    let again = store
+        .lease(&m("FNS"), QueueKind::Requests, Some(&qa()), t(61), LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.message.message_id, again.attempt), (id(1), 2));
+    assert_eq!(again.attachments, msg.attachments);
+
+    // A duplicate changes nothing, its attachments included.
+    let mut duplicate = request(1, "MFC", Some(qa()));
+    duplicate.attachments = vec![attachment("zeta", b"other")];
+    let outcome = store
+        .accept(&duplicate, &[to("MVD", QueueKind::Requests, None)], LIMITS, t(62))
+        .await
+        .unwrap();
+    assert_eq!(outcome, AcceptOutcome::Duplicate);
+    let third = store
+        .lease(&m("FNS"), QueueKind::Requests, None, t(200), LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.attachments, msg.attachments);
+}
+
+async fn a_refused_message_leaves_no_attachments_behind(store: Arc<dyn Store>) {
+    let quota = AcceptLimits { queue_quota: 1 };
+    let fill = request(1, "MFC", None);
+    let outcome = store
+        .accept(&fill, &[to("FNS", QueueKind::Requests, None)], quota, t(0))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, AcceptOutcome::Accepted { .. }));
+
+    let mut msg = request(2, "MFC", None);
+    msg.attachments = vec![attachment("a", b"refused")];
+    let outcome = store
+        .accept(&msg, &[to("FNS", QueueKind::Requests, None)], quota, t(1))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, AcceptOutcome::Overflow { .. }));
+
+    // Once there is room, the same MessageID is accepted with the attachments it has now.
+    assert_eq!(lease_id(&*store, "FNS", None, t(2)).await, Some(id(1)));
+    assert!(
+        store
+            .ack(
+                &m("FNS"),
+                AckTarget {
+                    message_id: id(1),
+                    accepted: true
+                },
+                t(3)
+            )
+            .await
+            .unwrap()
+    );
+    msg.attachments = vec![attachment("b", b"accepted")];
+    let outcome = store
+        .accept(&msg, &[to("FNS", QueueKind::Requests, None)], quota, t(4))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, AcceptOutcome::Accepted { .. }));
+    let leased = store
+        .lease(&m("FNS"), QueueKind::Requests, None, t(5), LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(leased.attachments, msg.attachments);
+}
+
 async fn a_live_lease_hides_the_entry_and_an_expired_one_redelivers_it(store: Arc<dyn Store>) {
     send(&*store, &request(1, "MFC", None), t(0)).await;
     send(&*store, &request(2, "MFC", None), t(0)).await;
@@ -597,6 +706,7 @@ fn eol_status(n: u128, request: u128) -> NewMessage {
         content: "<AsyncProcessingStatus/>".into(),
         sender_signature: None,
         reply_to: None,
+        attachments: Vec::new(),
     }
 }
 

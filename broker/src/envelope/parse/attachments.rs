@@ -2,10 +2,11 @@
 //! the `FSAttachmentsList` of delivered messages.
 
 use crate::envelope::types::*;
+use crate::envelope::xop::XOP_NS;
 use crate::envelope::{BASIC_NS, EnvelopeError};
 use crate::xml::NodeId;
 
-use super::{Parser, Result, trim_xml};
+use super::{Parser, Result, is_xml_whitespace, trim_xml};
 
 impl<'d> Parser<'d> {
     pub(super) fn attachment_headers(&self, list: Option<NodeId>) -> Result<Vec<AttachmentHeader>> {
@@ -93,7 +94,7 @@ impl<'d> Parser<'d> {
             .collect()
     }
 
-    pub(super) fn attachment_contents(&self, list: Option<NodeId>) -> Result<Vec<AttachmentContent>> {
+    pub(super) fn attachment_contents(&mut self, list: Option<NodeId>) -> Result<Vec<AttachmentContent>> {
         let Some(list) = list else { return Ok(Vec::new()) };
         let mut seq = self.seq(list, "AttachmentContentList")?;
         let items = seq.some(BASIC_NS, "AttachmentContent")?;
@@ -107,10 +108,42 @@ impl<'d> Parser<'d> {
                 s.end()?;
                 Ok(AttachmentContent {
                     id: trim_xml(&self.text(id, "Id")?).to_owned(),
-                    content: self.base64(content, "Content")?,
+                    content: self.binary_content(content)?,
                 })
             })
             .collect()
+    }
+
+    /// `AttachmentContent/Content`: base64 text, or (MTOM) one `xop:Include` naming a part.
+    fn binary_content(&mut self, id: NodeId) -> Result<Vec<u8>> {
+        let mut elements = self.doc.child_elements(id);
+        let (Some(include), None) = (elements.next(), elements.next()) else {
+            return self.base64(id, "Content");
+        };
+        if !self.doc.element(include).is_some_and(|e| e.is(XOP_NS, "Include")) {
+            return self.base64(id, "Content");
+        }
+        if !is_xml_whitespace(&self.doc.text(id)) {
+            return Err(EnvelopeError::UnexpectedText {
+                element: "Content",
+                position: self.pos(id),
+            });
+        }
+        let Some(href) = self.attr(include, "href") else {
+            return Err(EnvelopeError::MissingAttribute {
+                element: "xop:Include",
+                attribute: "href",
+                position: self.pos(include),
+            });
+        };
+        self.parts.take(&href).ok_or_else(|| {
+            self.invalid(
+                include,
+                "xop:Include",
+                &href,
+                "a cid: URL naming an unused part of the MTOM message",
+            )
+        })
     }
 
     pub(super) fn fs_attachments(&self, list: Option<NodeId>) -> Result<Vec<FsAttachment>> {

@@ -22,6 +22,7 @@ mod values;
 use crate::xml::{Document, Limits, NodeId, NodeKind};
 
 use super::types::*;
+use super::xop::XopParts;
 use super::{EnvelopeError, ParsedEnvelope, SOAP_ENV_NS, SignatureRole, SignatureSite, TYPES_NS};
 
 type Result<T> = std::result::Result<T, EnvelopeError>;
@@ -29,7 +30,7 @@ type Result<T> = std::result::Result<T, EnvelopeError>;
 /// Matches elements without a namespace (the children of `soap:Fault`).
 const NO_NS: &str = "";
 
-pub(super) fn parse_document(doc: Document) -> Result<ParsedEnvelope> {
+pub(super) fn parse_document(doc: Document, parts: XopParts) -> Result<ParsedEnvelope> {
     let root = doc.root();
     let is_envelope = doc.element(root).is_some_and(|e| e.is(SOAP_ENV_NS, "Envelope"));
     if !is_envelope {
@@ -71,6 +72,7 @@ pub(super) fn parse_document(doc: Document) -> Result<ParsedEnvelope> {
     let mut p = Parser {
         doc: &doc,
         sites: Vec::new(),
+        parts,
     };
     let envelope = p.operation(operation)?;
     let sites = p.sites;
@@ -91,6 +93,7 @@ pub(super) fn stored_request_data(xml: &str, limits: &Limits) -> Result<Signed<S
     let mut p = Parser {
         doc: &doc,
         sites: Vec::new(),
+        parts: XopParts::new(),
     };
     let value = p.request_data(root)?;
     Ok(p.signed(root, value))
@@ -104,6 +107,7 @@ pub(super) fn stored_response_data(xml: &str, limits: &Limits) -> Result<Signed<
     let mut p = Parser {
         doc: &doc,
         sites: Vec::new(),
+        parts: XopParts::new(),
     };
     let value = p.response_data(root)?;
     Ok(p.signed(root, value))
@@ -149,6 +153,9 @@ fn expanded_name(doc: &Document, id: NodeId) -> String {
 struct Parser<'d> {
     doc: &'d Document,
     sites: Vec<SignatureSite>,
+    /// The MTOM parts `AttachmentContent/Content` may name with `xop:Include`; each is taken
+    /// (moved into its [`AttachmentContent`]) where it is named.
+    parts: XopParts,
 }
 
 impl<'d> Parser<'d> {

@@ -6,7 +6,7 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use crate::store::encoding::MessageColumns;
-use crate::store::{StoreError, StoredMessage};
+use crate::store::{StoreError, StoredAttachment, StoredMessage};
 
 /// The columns of a stored message, read from `messages` aliased as `m`, in the order
 /// [`message_from_row`] reads them.
@@ -18,6 +18,41 @@ macro_rules! message_columns {
     };
 }
 pub(super) use message_columns;
+
+/// How many columns [`message_columns!`] names.
+pub(super) const MESSAGE_COLUMNS: usize = 13;
+
+/// The attachment contents of the message aliased `m`, as two arrays in list order (`NULL` when
+/// it has none), for [`attachments_from_row`]. Part of the leasing statements, so that a lease
+/// stays one round trip.
+macro_rules! attachment_columns {
+    () => {
+        "(SELECT array_agg(a.content_id ORDER BY a.position) FROM message_attachments a \
+           WHERE a.message_id = m.message_id), \
+         (SELECT array_agg(a.content ORDER BY a.position) FROM message_attachments a \
+           WHERE a.message_id = m.message_id)"
+    };
+}
+pub(super) use attachment_columns;
+
+/// Reads the two columns of [`attachment_columns!`], starting at column `at`.
+pub(super) fn attachments_from_row(row: &PgRow, at: usize) -> Result<Vec<StoredAttachment>, StoreError> {
+    let ids: Option<Vec<String>> = row.try_get(at)?;
+    let contents: Option<Vec<Vec<u8>>> = row.try_get(at + 1)?;
+    let (ids, contents) = (ids.unwrap_or_default(), contents.unwrap_or_default());
+    if ids.len() != contents.len() {
+        return Err(StoreError::Corrupt(format!(
+            "{} attachment ids for {} contents",
+            ids.len(),
+            contents.len()
+        )));
+    }
+    Ok(ids
+        .into_iter()
+        .zip(contents)
+        .map(|(id, content)| StoredAttachment { id, content })
+        .collect())
+}
 
 /// Reads the columns of [`message_columns!`], starting at column `at`.
 pub(super) fn message_from_row(row: &PgRow, at: usize) -> Result<StoredMessage, StoreError> {

@@ -7,7 +7,9 @@ use sqlx::postgres::PgConnection;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
-use super::codec::{message_columns, message_from_row};
+use super::codec::{
+    MESSAGE_COLUMNS, attachment_columns, attachments_from_row, message_columns, message_from_row,
+};
 use crate::store::encoding::{NODE, encode_time, participant_status_str, qname_key, queue_label, utc_day};
 use crate::store::{
     AcceptLimits, AcceptOutcome, AckTarget, Delivery, EventKind, Expiring, Leased, MessageKind, NewMessage,
@@ -147,6 +149,23 @@ pub(super) async fn accept(
         }
     }
 
+    if !msg.attachments.is_empty() {
+        // A statement of its own, only for messages that have attachments: the others pay
+        // nothing for them.
+        let ids: Vec<&str> = msg.attachments.iter().map(|a| a.id.as_str()).collect();
+        let contents: Vec<&[u8]> = msg.attachments.iter().map(|a| a.content.as_slice()).collect();
+        sqlx::query(
+            "INSERT INTO message_attachments (message_id, position, content_id, content) \
+             SELECT $1, a.n - 1, a.id, a.content \
+             FROM unnest($2::text[], $3::bytea[]) WITH ORDINALITY AS a (id, content, n)",
+        )
+        .bind(msg.message_id)
+        .bind(&ids)
+        .bind(&contents)
+        .execute(&mut *conn)
+        .await?;
+    }
+
     let owners: Vec<&str> = targets.iter().map(|d| d.owner.as_str()).collect();
     let queues: Vec<&str> = targets.iter().map(|d| d.queue.as_str()).collect();
     let selector_ns: Vec<Option<&str>> = targets
@@ -256,6 +275,8 @@ macro_rules! lease_sql {
             lease_history!("$3", "$1", "$5", "$6", "$7"),
             "SELECT leased.attempts, ",
             message_columns!(),
+            ", ",
+            attachment_columns!(),
             " FROM leased JOIN messages m ON m.message_id = leased.message_id"
         )
     };
@@ -333,6 +354,7 @@ pub(super) fn leased_from_row(
 ) -> Result<Leased, StoreError> {
     let attempts: i32 = row.try_get(0)?;
     let message = message_from_row(row, 1)?;
+    let attachments = attachments_from_row(row, 1 + MESSAGE_COLUMNS)?;
     let attempt = u32::try_from(attempts)
         .map_err(|_| StoreError::Corrupt(format!("{} has {attempts} attempts", message.message_id)))?;
     Ok(Leased {
@@ -341,6 +363,7 @@ pub(super) fn leased_from_row(
         queue,
         attempt,
         lease_until,
+        attachments,
     })
 }
 

@@ -14,7 +14,7 @@ use sqlx::postgres::PgConnection;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
-use super::codec::message_columns;
+use super::codec::{attachment_columns, message_columns};
 use super::ops::lease_history;
 use crate::store::encoding::{decode_mnemonic, decode_queue, decode_time, encode_time, queue_label};
 use crate::store::{EventKind, Leased, QueueKind, StoreError};
@@ -126,6 +126,8 @@ pub(super) async fn take_copy(
         lease_history!("$3", "$4", "$5", "$6", "$7"),
         "SELECT leased.attempts, ",
         message_columns!(),
+        ", ",
+        attachment_columns!(),
         " FROM leased JOIN messages m ON m.message_id = leased.message_id"
     ))
     .bind(seq)

@@ -10,7 +10,7 @@ use super::codec::{self, encode_id, encode_time, message_columns, message_from_r
 use crate::store::encoding::{NODE, queue_label};
 use crate::store::{
     AcceptLimits, AcceptOutcome, AckTarget, Delivery, EventKind, Expiring, Leased, MessageKind, NewMessage,
-    QueueKind, Rejection, StoreError, XsdSet,
+    QueueKind, Rejection, StoreError, StoredAttachment, XsdSet,
 };
 
 type Conn = Connection;
@@ -96,6 +96,12 @@ pub(super) fn accept(
         msg.reply_to.as_deref(),
         at,
     ])?;
+    let mut attach = conn.prepare_cached(
+        "INSERT INTO message_attachments (message_id, position, content_id, content) VALUES (?, ?, ?, ?)",
+    )?;
+    for (position, a) in (0_i64..).zip(&msg.attachments) {
+        attach.execute(params![id, position, a.id.as_str(), a.content.as_slice()])?;
+    }
     history(conn, &id, &at, EventKind::Received, actor, "")?;
     history(conn, &id, &at, EventKind::Accepted, actor, kind)?;
     conn.prepare_cached(
@@ -232,12 +238,25 @@ pub(super) fn lease(
         &format!("{} attempt {attempt}", queue_label(owner, queue)),
     )?;
 
+    let attachments = conn
+        .prepare_cached(
+            "SELECT content_id, content FROM message_attachments WHERE message_id = ? ORDER BY position",
+        )?
+        .query_map([encode_id(message.message_id)], |r| {
+            Ok(StoredAttachment {
+                id: r.get(0)?,
+                content: r.get(1)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+
     Ok(Some(Leased {
         message,
         owner: owner.clone(),
         queue,
         attempt,
         lease_until,
+        attachments,
     }))
 }
 
