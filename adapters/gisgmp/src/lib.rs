@@ -5,11 +5,24 @@
 //! format control against the official XSD package; this crate holds what an XSD cannot say.
 //!
 //! Layout:
+//! - [`protocol`]: how a refusal is reported ([`Code`]: a GIS GMP protocol code, a schema
+//!   refusal, or a rule the formats do not list), the [`Refusal`] trait every error here
+//!   implements, and the `ImportProtocol` entry built from one.
+//! - [`package`]: a package's limits: 1 to 100 entities, each `Id` an `xs:ID` of at most 50
+//!   characters, unique.
+//! - [`urn`]: the participant's УРН (6 hex digits) and its decimal form.
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN) and its check digit.
 //!
 //! The crate does no IO and has no knowledge of queues or transport: the adapter that exchanges
 //! messages with GIS GMP builds on it.
+mod lexical;
+pub mod package;
+pub mod protocol;
 pub mod uin;
+pub mod urn;
 
+pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check_package};
+pub use protocol::{Code, ImportProtocol, Refusal};
 pub use uin::{Uin, UinError, UinKind};
+pub use urn::{Urn, UrnError};
