@@ -19,10 +19,12 @@
 mod lexical;
 pub mod package;
 pub mod protocol;
+#[cfg(test)]
+mod reference;
 pub mod uin;
 pub mod urn;
 
 pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check_package};
 pub use protocol::{Code, ImportProtocol, Refusal};
-pub use uin::{Uin, UinError, UinKind};
+pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};
