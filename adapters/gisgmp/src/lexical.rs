@@ -33,10 +33,15 @@ pub(crate) fn all_ascii_digits(s: &str) -> bool {
 
 /// The first character of `s` that `ok` refuses, with its 1-based position in characters.
 pub(crate) fn first_bad(s: &str, ok: impl Fn(char) -> bool) -> Option<(usize, char)> {
+    first_bad_indexed(s, |_, c| ok(c))
+}
+
+/// The first character of `s` that `ok` refuses given its 1-based position, with that position.
+pub(crate) fn first_bad_indexed(s: &str, ok: impl Fn(usize, char) -> bool) -> Option<(usize, char)> {
     s.chars()
         .enumerate()
-        .find(|&(_, c)| !ok(c))
         .map(|(i, c)| (i + 1, c))
+        .find(|&(position, c)| !ok(position, c))
 }
 
 #[cfg(test)]

@@ -11,11 +11,16 @@
 //! - [`package`]: a package's limits: 1 to 100 entities, each `Id` an `xs:ID` of at most 50
 //!   characters, unique.
 //! - [`urn`]: the participant's УРН (6 hex digits) and its decimal form.
+//! - [`inn`], [`kpp`], [`bik`]: an organisation's ИНН (10 or 12 digits; its check digits are a
+//!   separate, unlisted check), КПП and a bank's БИК.
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN) and its check digit.
 //!
 //! The crate does no IO and has no knowledge of queues or transport: the adapter that exchanges
 //! messages with GIS GMP builds on it.
+pub mod bik;
+pub mod inn;
+pub mod kpp;
 mod lexical;
 pub mod package;
 pub mod protocol;
@@ -24,6 +29,9 @@ mod reference;
 pub mod uin;
 pub mod urn;
 
+pub use bik::{Bik, BikError};
+pub use inn::{Inn, InnCheckDigitError, InnError, InnKind};
+pub use kpp::{Kpp, KppError};
 pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check_package};
 pub use protocol::{Code, ImportProtocol, Refusal};
 pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
