@@ -13,11 +13,14 @@
 //! - [`urn`]: the participant's УРН (6 hex digits) and its decimal form.
 //! - [`inn`], [`kpp`], [`bik`]: an organisation's ИНН (10 or 12 digits; its check digits are a
 //!   separate, unlisted check), КПП and a bank's БИК.
+//! - [`account`]: account numbers, their control key with a BIK (credit institution or Bank of
+//!   Russia placement), and the payee-account checks (codes 332, 240).
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN) and its check digit.
 //!
 //! The crate does no IO and has no knowledge of queues or transport: the adapter that exchanges
 //! messages with GIS GMP builds on it.
+pub mod account;
 pub mod bik;
 pub mod inn;
 pub mod kpp;
@@ -29,6 +32,10 @@ mod reference;
 pub mod uin;
 pub mod urn;
 
+pub use account::{
+    AccountKeyError, AccountNumber, AccountNumberError, BankAccountError, PayeeAccountError, Placement,
+    check_bank_account,
+};
 pub use bik::{Bik, BikError};
 pub use inn::{Inn, InnCheckDigitError, InnError, InnKind};
 pub use kpp::{Kpp, KppError};
