@@ -15,6 +15,8 @@
 //!   separate, unlisted check), КПП and a bank's БИК.
 //! - [`account`]: account numbers, their control key with a BIK (credit institution or Bank of
 //!   Russia placement), and the payee-account checks (codes 332, 240).
+//! - [`oktmo`], [`kbk`]: the territory and budget classification codes (codes 232/335 for
+//!   11-digit OKTMO, 233 for an all-zero KBK); their field value `0` reads as `None`.
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN) and its check digit.
 //!
@@ -23,8 +25,10 @@
 pub mod account;
 pub mod bik;
 pub mod inn;
+pub mod kbk;
 pub mod kpp;
 mod lexical;
+pub mod oktmo;
 pub mod package;
 pub mod protocol;
 #[cfg(test)]
@@ -38,7 +42,9 @@ pub use account::{
 };
 pub use bik::{Bik, BikError};
 pub use inn::{Inn, InnCheckDigitError, InnError, InnKind};
+pub use kbk::{Kbk, KbkError};
 pub use kpp::{Kpp, KppError};
+pub use oktmo::{ChargeOktmoError, Oktmo, OktmoError, PaymentOktmoError};
 pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check_package};
 pub use protocol::{Code, ImportProtocol, Refusal};
 pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
