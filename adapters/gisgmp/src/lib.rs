@@ -17,12 +17,15 @@
 //!   Russia placement), and the payee-account checks (codes 332, 240).
 //! - [`oktmo`], [`kbk`]: the territory and budget classification codes (codes 232/335 for
 //!   11-digit OKTMO, 233 for an all-zero KBK); their field value `0` reads as `None`.
+//! - [`amount`]: [`Kopecks`], read as `xsd:unsignedLong` without floats, and the amount checks of
+//!   charges (40) and payments (32).
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN) and its check digit.
 //!
 //! The crate does no IO and has no knowledge of queues or transport: the adapter that exchanges
 //! messages with GIS GMP builds on it.
 pub mod account;
+pub mod amount;
 pub mod bik;
 pub mod inn;
 pub mod kbk;
@@ -39,6 +42,10 @@ pub mod urn;
 pub use account::{
     AccountKeyError, AccountNumber, AccountNumberError, BankAccountError, PayeeAccountError, Placement,
     check_bank_account,
+};
+pub use amount::{
+    AmountError, ChargeAmountError, ChargeOrigin, Kopecks, PaymentAmountError, check_charge_amount,
+    check_payment_amount,
 };
 pub use bik::{Bik, BikError};
 pub use inn::{Inn, InnCheckDigitError, InnError, InnKind};
