@@ -19,6 +19,8 @@
 //!   11-digit OKTMO, 233 for an all-zero KBK); their field value `0` reads as `None`.
 //! - [`amount`]: [`Kopecks`], read as `xsd:unsignedLong` without floats, and the amount checks of
 //!   charges (40) and payments (32).
+//! - [`payer`]: the payer identifier (22 characters: person by document, legal entity, non-resident,
+//!   sole proprietor), document type codes, check 236.
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN) and its check digit.
 //!
@@ -33,6 +35,7 @@ pub mod kpp;
 mod lexical;
 pub mod oktmo;
 pub mod package;
+pub mod payer;
 pub mod protocol;
 #[cfg(test)]
 mod reference;
@@ -53,6 +56,7 @@ pub use kbk::{Kbk, KbkError};
 pub use kpp::{Kpp, KppError};
 pub use oktmo::{ChargeOktmoError, Oktmo, OktmoError, PaymentOktmoError};
 pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check_package};
+pub use payer::{DocumentType, PayerIdentifier, PayerIdentifierError, PayerKind};
 pub use protocol::{Code, ImportProtocol, Refusal};
 pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};
