@@ -21,6 +21,8 @@
 //!   charges (40) and payments (32).
 //! - [`payer`]: the payer identifier (22 characters: person by document, legal entity, non-resident,
 //!   sole proprietor), document type codes, check 236.
+//! - [`payment_id`]: the УПНО (УИП): three structures with an acceptance date, legacy forms
+//!   (codes 336, 55, 235).
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN) and its check digit.
 //!
@@ -36,6 +38,7 @@ mod lexical;
 pub mod oktmo;
 pub mod package;
 pub mod payer;
+pub mod payment_id;
 pub mod protocol;
 #[cfg(test)]
 mod reference;
@@ -57,6 +60,7 @@ pub use kpp::{Kpp, KppError};
 pub use oktmo::{ChargeOktmoError, Oktmo, OktmoError, PaymentOktmoError};
 pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check_package};
 pub use payer::{DocumentType, PayerIdentifier, PayerIdentifierError, PayerKind};
+pub use payment_id::{PaymentId, PaymentIdAcceptorError, PaymentIdDateError, PaymentIdError, PaymentIdKind};
 pub use protocol::{Code, ImportProtocol, Refusal};
 pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};
