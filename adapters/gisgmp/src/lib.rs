@@ -23,6 +23,8 @@
 //!   sole proprietor), document type codes, check 236.
 //! - [`payment_id`]: the УПНО (УИП): three structures with an acceptance date, legacy forms
 //!   (codes 336, 55, 235).
+//! - [`notice_id`]: the ids of refund (УИВ), credit (УИЗ), clarification (УВПП) and renouncement
+//!   (УИВИП) notices with their dates.
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN) and its check digit.
 //!
@@ -35,6 +37,7 @@ pub mod inn;
 pub mod kbk;
 pub mod kpp;
 mod lexical;
+pub mod notice_id;
 pub mod oktmo;
 pub mod package;
 pub mod payer;
@@ -57,6 +60,7 @@ pub use bik::{Bik, BikError};
 pub use inn::{Inn, InnCheckDigitError, InnError, InnKind};
 pub use kbk::{Kbk, KbkError};
 pub use kpp::{Kpp, KppError};
+pub use notice_id::{ClarificationId, IncomeId, NoticeIdError, NoticeKind, RefundId, RenouncementId};
 pub use oktmo::{ChargeOktmoError, Oktmo, OktmoError, PaymentOktmoError};
 pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check_package};
 pub use payer::{DocumentType, PayerIdentifier, PayerIdentifierError, PayerKind};

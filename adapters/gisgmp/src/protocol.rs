@@ -52,7 +52,8 @@ pub trait Refusal: std::error::Error {
 
 /// GIS GMP's descriptions of the codes this crate reports, word for word from the checks tables
 /// (§4.5) of the 2.4.0 user guides: «Прием начисления» (charges) and «Прием информации об уплате»
-/// (payments), in the official package mirrored as `MrGreen-git/GisGmpDocuments` (see
+/// (payments), and for 321 and 350 «Прием информации о возврате» and «Прием информации об
+/// уточнении вида и принадлежности платежа», in the official package mirrored as `MrGreen-git/GisGmpDocuments` (see
 /// `reference/gisgmp/SOURCES.md`; NOTES.md §8 lists the codes).
 pub mod text {
     /// 10, charges: the first 8 digits of a 25-digit UIN are not the participant's URN.
@@ -81,6 +82,10 @@ pub mod text {
     pub const UIN_LETTERS: &str = "Наличие букв в УИН недопустимо";
     /// 240: the payee's bank account (field 15) does not fit the payee's account.
     pub const BANK_ACCOUNT: &str = "Некорректное значение счета банка получателя средств";
+    /// 321, refunds: the date in a refund id (УИВ) is not a date.
+    pub const REFUND_ID_FORMAT: &str = "Некорректный формат УИВ";
+    /// 350, clarifications: the date in a clarification id (УВПП) is not a date.
+    pub const CLARIFICATION_ID_FORMAT: &str = "Некорректный формат УВПП";
     /// 332, charges: the payee's account does not meet the conditions for sending to GIS GMP.
     pub const PAYEE_ACCOUNT: &str = "Указан некорректный счет получателя средств";
     /// 335, payments: an 11-digit OKTMO in a payment dated 25.04.2017 or later.

@@ -77,6 +77,8 @@ fn gis_gmp_texts_fit_the_description_limit() {
         text::PAYEE_ACCOUNT,
         text::PAYMENT_OKTMO,
         text::PAYMENT_ID_FORMAT,
+        text::REFUND_ID_FORMAT,
+        text::CLARIFICATION_ID_FORMAT,
         text::ACCEPTED,
     ] {
         assert!(t.chars().count() <= MAX_DESCRIPTION_CHARS, "{t}");
