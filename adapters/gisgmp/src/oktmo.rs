@@ -10,7 +10,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use time::{Date, Month};
+use time::Date;
+use time::macros::date;
 
 use crate::lexical;
 use crate::protocol::{Code, Refusal, text};
@@ -45,7 +46,7 @@ pub struct PaymentOktmoError {
 }
 
 /// The first payment date from which 11-digit OKTMO codes are refused (code 335).
-const PAYMENT_EIGHT_DIGITS_FROM: (i32, Month, u8) = (2017, Month::April, 25);
+const PAYMENT_EIGHT_DIGITS_FROM: Date = date!(2017 - 04 - 25);
 
 impl Oktmo {
     /// Parses 8 or 11 digits.
@@ -103,9 +104,7 @@ impl Oktmo {
     /// # Errors
     /// [`PaymentOktmoError`] (code 335).
     pub fn check_for_payment(&self, payment_date: Date) -> Result<(), PaymentOktmoError> {
-        let (year, month, day) = PAYMENT_EIGHT_DIGITS_FROM;
-        let from = Date::from_calendar_date(year, month, day).unwrap_or(Date::MIN);
-        if self.0.len() == 8 || payment_date < from {
+        if self.0.len() == 8 || payment_date < PAYMENT_EIGHT_DIGITS_FROM {
             Ok(())
         } else {
             Err(PaymentOktmoError { oktmo: self.clone() })
