@@ -4,12 +4,77 @@
 //! GIS GMP messages travel as SMEV 3 business content, so their format is checked by the broker's
 //! format control against the official XSD package; this crate holds what an XSD cannot say.
 //!
-//! Layout:
+//! Layout, one module per concern:
+//! - [`protocol`]: how a refusal is reported ([`Code`]: a GIS GMP protocol code, a schema
+//!   refusal, or a rule the formats do not list), the [`Refusal`] trait every error here
+//!   implements, and the [`ImportProtocol`] entry (`entityID`, `code`, `description`) built from
+//!   one.
+//! - [`package`]: a package's limits: 1 to 100 entities, each `Id` an `xs:ID` of at most 50
+//!   characters, unique; every problem reported per entity.
+//! - [`urn`]: the participant's УРН (6 hex digits) and its decimal form.
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
-//!   led by the KBK chapter, 25 led by the participant's URN) and its check digit.
+//!   led by the KBK chapter, 25 led by the participant's URN), its check digit (234), letters
+//!   (238), the participant's structure (51) and URN (10).
+//! - [`payment_id`]: the УПНО (УИП): three structures with an acceptance date, legacy forms
+//!   (codes 336, 55, 235).
+//! - [`payer`]: the payer identifier (22 characters: person by document, legal entity,
+//!   non-resident, sole proprietor), document type codes, check 236.
+//! - [`inn`], [`kpp`], [`bik`]: an organisation's ИНН (10 or 12 digits; its check digits are a
+//!   separate, unlisted check), КПП and a bank's БИК.
+//! - [`account`]: account numbers, their control key with a BIK (credit institution or Bank of
+//!   Russia placement), and the payee-account checks (codes 332, 240).
+//! - [`oktmo`], [`kbk`]: the territory and budget classification codes (codes 232/335 for
+//!   11-digit OKTMO, 233 for an all-zero KBK); their field value `0` reads as `None`.
+//! - [`amount`]: [`Kopecks`], read as `xsd:unsignedLong` without floats, and the amount checks of
+//!   charges (40) and payments (32).
+//! - [`notice_id`]: the ids of refund (УИВ), credit (УИЗ), clarification (УВПП) and renouncement
+//!   (УИВИП) notices with their dates.
+//!
+//! Conventions: a type's `parse` checks what the XSD and GIS GMP say about the value alone;
+//! checks that need more (the sender's URN, the payment's date, the account's BIK) are `check_*`
+//! functions returning a typed error. Every error implements [`Refusal`]: its code (and so
+//! whether an `ImportProtocol` entry can report it) and its Russian description, GIS GMP's own
+//! text for a protocol code; its `Display` is the English one. Tests sit beside each module
+//! (`<module>/tests.rs`); with `RSMEV_REFERENCE` set they also check the shared test vectors and
+//! every identifier in the reference samples.
 //!
 //! The crate does no IO and has no knowledge of queues or transport: the adapter that exchanges
 //! messages with GIS GMP builds on it.
+pub mod account;
+pub mod amount;
+pub mod bik;
+pub mod inn;
+pub mod kbk;
+pub mod kpp;
+mod lexical;
+pub mod notice_id;
+pub mod oktmo;
+pub mod package;
+pub mod payer;
+pub mod payment_id;
+pub mod protocol;
+#[cfg(test)]
+mod reference;
 pub mod uin;
+pub mod urn;
 
-pub use uin::{Uin, UinError, UinKind};
+pub use account::{
+    AccountKeyError, AccountNumber, AccountNumberError, BankAccountError, PayeeAccountError, Placement,
+    check_bank_account,
+};
+pub use amount::{
+    AmountError, ChargeAmountError, ChargeOrigin, Kopecks, PaymentAmountError, check_charge_amount,
+    check_payment_amount,
+};
+pub use bik::{Bik, BikError};
+pub use inn::{Inn, InnCheckDigitError, InnError, InnKind};
+pub use kbk::{Kbk, KbkError};
+pub use kpp::{Kpp, KppError};
+pub use notice_id::{ClarificationId, IncomeId, NoticeIdError, NoticeKind, RefundId, RenouncementId};
+pub use oktmo::{ChargeOktmoError, Oktmo, OktmoError, PaymentOktmoError};
+pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check_package};
+pub use payer::{DocumentType, PayerIdentifier, PayerIdentifierError, PayerKind};
+pub use payment_id::{PaymentId, PaymentIdAcceptorError, PaymentIdDateError, PaymentIdError, PaymentIdKind};
+pub use protocol::{Code, ImportProtocol, Refusal};
+pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
+pub use urn::{Urn, UrnError};

@@ -10,13 +10,56 @@
 //! The XSD (`com:SupplierBillIDType`) admits `\w{20}` for legacy identifiers, but GIS GMP rejects a
 //! new 20-character UIN holding a letter (code 238) and a wrong check digit (code 234), so
 //! [`Uin::parse`] accepts digits only. Legacy letter forms stay plain strings in the XML model.
+//!
+//! Two checks need to know who formed the charge: [`Uin::check_kind`] (the structure must be the
+//! participant's, code 51) and [`Uin::check_urn`] (a 25-digit UIN must start with that
+//! participant's URN, code 10).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
+
+use crate::lexical;
+use crate::protocol::{Code, Refusal, text};
+use crate::urn::Urn;
 
 /// A UIN: 20 or 25 ASCII digits whose last digit is the check digit of the others.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Uin(String);
+
+/// A 25-digit UIN that does not start with the URN of the participant that formed the charge
+/// (code 10).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("UIN {uin} starts with {}, not with the URN {expected} ({})", found_text(.found), .expected.decimal8())]
+pub struct UinUrnError {
+    pub uin: Uin,
+    pub expected: Urn,
+    /// The URN the UIN's first 8 digits name; `None` when they exceed `ffffff`.
+    pub found: Option<Urn>,
+}
+
+/// A UIN whose structure is not the one the participant forms (code 51): federal bodies and
+/// state off-budget funds form 20 digits, everyone else 25.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("UIN {uin} has {} digits; this participant forms UINs of {} digits", .uin.as_str().len(), kind_length(*.expected))]
+pub struct UinKindError {
+    pub uin: Uin,
+    pub expected: UinKind,
+}
+
+fn found_text(found: &Option<Urn>) -> String {
+    match found {
+        Some(urn) => format!("the URN {urn}"),
+        None => "digits that name no URN".to_owned(),
+    }
+}
+
+fn kind_length(kind: UinKind) -> usize {
+    match kind {
+        UinKind::KbkChapter => 20,
+        UinKind::Urn => 25,
+    }
+}
 
 /// Which of the two structures a UIN has, named after what its first digits hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,6 +84,15 @@ pub enum UinError {
         position: usize,
         found: char,
     },
+    /// A 20-character UIN with a character the XSD's `\w{20}` admits but a new UIN may not
+    /// hold (code 238). Other characters, and any non-digit in 25 characters, are
+    /// [`UinError::NonDigit`]: the XSD refuses those itself.
+    #[error("UIN character {position} is {found:?}; a new 20-character UIN holds no letters")]
+    Letter {
+        /// 1-based position, in characters.
+        position: usize,
+        found: char,
+    },
     #[error("UIN check digit is {found}, expected {expected}")]
     CheckDigit { expected: u8, found: u8 },
 }
@@ -49,14 +101,20 @@ impl Uin {
     /// Parses a UIN: 20 or 25 ASCII digits, the last being the check digit of the others.
     ///
     /// # Errors
-    /// [`UinError::Length`], then [`UinError::NonDigit`] for the first character that is not a
-    /// digit, then [`UinError::CheckDigit`] with the digit the body calls for.
+    /// [`UinError::Length`], then [`UinError::Letter`] or [`UinError::NonDigit`] for the first
+    /// character that is not a digit, then [`UinError::CheckDigit`] with the digit the body calls
+    /// for.
     pub fn parse(s: &str) -> Result<Uin, UinError> {
         let length = s.chars().count();
         if length != 20 && length != 25 {
             return Err(UinError::Length { length });
         }
-        let digits = digits(s)?;
+        let digits = digits(s).map_err(|e| match e {
+            UinError::NonDigit { position, found } if length == 20 && lexical::is_xsd_word(found) => {
+                UinError::Letter { position, found }
+            }
+            e => e,
+        })?;
         let (body, control) = digits.split_at(digits.len() - 1);
         let expected = control_of(body);
         let found = control[0];
@@ -117,15 +175,60 @@ impl Uin {
         }
     }
 
-    /// The URN (6 lowercase hex digits) a 25-digit UIN starts with, decoded from its first 8
-    /// decimal digits: `11145652…` → `aa11b4`. `None` for a 20-digit UIN, or when those digits
-    /// exceed `ffffff` and so name no URN (GIS GMP refuses such a UIN with code 10).
-    pub fn urn(&self) -> Option<String> {
-        if self.kind() != UinKind::Urn {
-            return None;
+    /// The URN a 25-digit UIN starts with, decoded from its first 8 decimal digits:
+    /// `11145652…` → `aa11b4`. `None` for a 20-digit UIN, or when those digits exceed `ffffff`
+    /// and so name no URN (GIS GMP refuses such a UIN with code 10).
+    pub fn urn(&self) -> Option<Urn> {
+        match self.kind() {
+            UinKind::Urn => Urn::from_decimal8(self.0.get(..8)?),
+            UinKind::KbkChapter => None,
         }
-        let value: u32 = self.0.get(..8)?.parse().ok()?;
-        (value <= 0xff_ffff).then(|| format!("{value:06x}"))
+    }
+
+    /// The participant's 16-digit unique number of the charge, between the prefix and the check
+    /// digit.
+    pub fn unique_number(&self) -> &str {
+        let start = self.0.len() - 17;
+        self.0.get(start..self.0.len() - 1).unwrap_or_default()
+    }
+
+    /// Checks that the UIN has the structure of the participant that formed the charge: 20
+    /// digits for federal bodies and state off-budget funds ([`UinKind::KbkChapter`]), 25 for
+    /// everyone else ([`UinKind::Urn`]) (§5.2.1, §5.2.2).
+    ///
+    /// # Errors
+    /// [`UinKindError`] (code 51).
+    pub fn check_kind(&self, expected: UinKind) -> Result<(), UinKindError> {
+        if self.kind() == expected {
+            Ok(())
+        } else {
+            Err(UinKindError {
+                uin: self.clone(),
+                expected,
+            })
+        }
+    }
+
+    /// Checks that a 25-digit UIN starts with `urn` in decimal: the URN of the participant that
+    /// formed the charge, that is the package's `originatorId` when there is one, else the
+    /// request's `senderIdentifier`. A 20-digit UIN carries no URN and passes.
+    ///
+    /// # Errors
+    /// [`UinUrnError`] (code 10).
+    pub fn check_urn(&self, urn: &Urn) -> Result<(), UinUrnError> {
+        if self.kind() == UinKind::KbkChapter {
+            return Ok(());
+        }
+        let found = self.urn();
+        if found.as_ref() == Some(urn) {
+            Ok(())
+        } else {
+            Err(UinUrnError {
+                uin: self.clone(),
+                expected: urn.clone(),
+                found,
+            })
+        }
     }
 }
 
@@ -181,6 +284,53 @@ impl FromStr for Uin {
 impl AsRef<str> for Uin {
     fn as_ref(&self) -> &str {
         &self.0
+    }
+}
+
+impl Refusal for UinError {
+    fn code(&self) -> Code {
+        match self {
+            UinError::Letter { .. } => Code::Protocol(238),
+            UinError::CheckDigit { .. } => Code::Protocol(234),
+            UinError::Length { .. } | UinError::BodyLength { .. } | UinError::NonDigit { .. } => Code::Schema,
+        }
+    }
+
+    fn description_ru(&self) -> Cow<'static, str> {
+        match self {
+            UinError::Letter { .. } => text::UIN_LETTERS.into(),
+            UinError::CheckDigit { .. } => text::UIN_CHECK_DIGIT.into(),
+            UinError::Length { length } => {
+                format!("УИН состоит из 20 или 25 цифр, указано символов: {length}").into()
+            }
+            UinError::BodyLength { length } => {
+                format!("Для расчета контрольного разряда нужны 19 или 24 цифры, указано символов: {length}")
+                    .into()
+            }
+            UinError::NonDigit { position, found } => {
+                format!("Символ {found:?} в позиции {position} УИН не является цифрой").into()
+            }
+        }
+    }
+}
+
+impl Refusal for UinUrnError {
+    fn code(&self) -> Code {
+        Code::Protocol(10)
+    }
+
+    fn description_ru(&self) -> Cow<'static, str> {
+        text::URN_IN_UIN.into()
+    }
+}
+
+impl Refusal for UinKindError {
+    fn code(&self) -> Code {
+        Code::Protocol(51)
+    }
+
+    fn description_ru(&self) -> Cow<'static, str> {
+        text::UIN_LENGTH.into()
     }
 }
 
