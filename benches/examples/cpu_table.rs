@@ -6,6 +6,9 @@
 //!
 //! `cargo run --release -p rsmev-benches --example cpu_table [SECONDS_PER_ROW]`
 
+// Benchmark and profiling programs print their figures.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use std::hint::black_box;
 
 use rsmev_broker::dsig::{self, SignOptions, VerifierRegistry};

@@ -8,6 +8,9 @@
 //! The package's library (`lib.rs`) holds `workload`, the traffic `rsmev bench` measures its
 //! floor with, which the criterion benches share.
 
+// The rsmev binary's job is to talk to a terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 /// `print!` to standard output that does not panic when the reader has gone (`rsmev … | head`):
 /// the process exits at once with status 141, as a program killed by SIGPIPE does.
 macro_rules! out {

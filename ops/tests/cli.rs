@@ -1,6 +1,9 @@
 //! The `rsmev` binary, run as an operator runs it: in temporary directories, checked by its exit
 //! code and what it prints.
 
+// Test code: unwrap and print freely (helpers outside #[test] are not covered by clippy.toml).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

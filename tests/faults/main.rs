@@ -19,6 +19,9 @@
 //! `RSMEV_TEST_START_POSTGRES` (`.ci/run` sets them); a test whose command is unset is skipped
 //! with a message. Servers: see `backend.rs`.
 
+// Test code: unwrap and print freely (helpers outside #[test] are not covered by clippy.toml).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "../it/backend.rs"]
 mod backend;
 #[allow(

@@ -28,6 +28,9 @@
 //! Tests that read the public SMEV 3 / GIS GMP reference files run only when `RSMEV_REFERENCE`
 //! points at them (`.ci/run` sets it); when it is set but unreadable they fail loudly.
 
+// Test code: unwrap and print freely (helpers outside #[test] are not covered by clippy.toml).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 mod amqp;
 mod backend;
 mod conformance;
