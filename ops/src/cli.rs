@@ -13,13 +13,13 @@ use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
     version,
     about = "RSMEV: a regional interagency electronic exchange node (SMEV 3 compatible)"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the node: the SOAP endpoint /ws, queues, history, EOL expiry.
     Serve(ServeArgs),
     /// Start a throw-away node and run a signed request/response exchange through it, step by
@@ -64,13 +64,13 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum KeysCommand {
+pub(crate) enum KeysCommand {
     /// Generate a private key (PKCS#8 PEM) and a self-signed X.509 certificate (PEM).
     Generate(KeysGenerateArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KeyAlgorithm {
+pub(crate) enum KeyAlgorithm {
     /// ECDSA on P-256 with SHA-256.
     EcdsaP256,
     /// Ed25519.
@@ -81,7 +81,7 @@ pub enum KeyAlgorithm {
 }
 
 #[derive(Debug, Args)]
-pub struct KeysGenerateArgs {
+pub(crate) struct KeysGenerateArgs {
     /// Signature algorithm of the key.
     #[arg(long, value_enum, default_value_t = KeyAlgorithm::EcdsaP256)]
     pub algorithm: KeyAlgorithm,
@@ -110,7 +110,7 @@ pub struct KeysGenerateArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum EnvelopeCommand {
+pub(crate) enum EnvelopeCommand {
     /// Report every signature in a message; exit status 1 when any check fails.
     Verify(EnvelopeVerifyArgs),
     /// Print the canonical bytes a signature over the element with this Id hashes.
@@ -120,13 +120,13 @@ pub enum EnvelopeCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct EnvelopeVerifyArgs {
+pub(crate) struct EnvelopeVerifyArgs {
     /// The message (XML file; `-` for standard input).
     pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]
-pub struct EnvelopeC14nArgs {
+pub(crate) struct EnvelopeC14nArgs {
     /// The message (XML file; `-` for standard input).
     pub file: PathBuf,
     /// The Id attribute value of the element.
@@ -138,7 +138,7 @@ pub struct EnvelopeC14nArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct EnvelopeSignArgs {
+pub(crate) struct EnvelopeSignArgs {
     /// The message (XML file; `-` for standard input).
     pub file: PathBuf,
     /// The Id attribute value of the element to sign.
@@ -159,7 +159,7 @@ pub struct EnvelopeSignArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Print the default configuration, with a comment on every value.
     Default,
     /// Print the configuration in force (defaults, then FILE, then RSMEV_* variables).
@@ -172,7 +172,7 @@ pub enum ConfigCommand {
 /// Where the node's configuration and data are: the same layering as `rsmev serve` (defaults,
 /// then FILE, then `RSMEV_*` variables, then these flags).
 #[derive(Debug, Clone, Args)]
-pub struct DataArgs {
+pub(crate) struct DataArgs {
     /// Configuration file (TOML).
     #[arg(long, value_name = "FILE", env = "RSMEV_CONFIG")]
     pub config: Option<PathBuf>,
@@ -190,13 +190,13 @@ pub struct DataArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormatArg {
+pub(crate) enum LogFormatArg {
     Text,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Address to listen on (overrides server.listen), e.g. 0.0.0.0:7575.
@@ -211,7 +211,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BenchStore {
+pub(crate) enum BenchStore {
     /// The embedded SQLite store in a temporary data directory.
     Sqlite,
     /// A fresh PostgreSQL database (see --postgres), dropped at the end.
@@ -222,7 +222,7 @@ pub enum BenchStore {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BenchPayload {
+pub(crate) enum BenchPayload {
     /// A business document of about 1 KiB.
     #[value(name = "1k")]
     K1,
@@ -232,7 +232,7 @@ pub enum BenchPayload {
 }
 
 impl BenchPayload {
-    pub fn bytes(self) -> usize {
+    pub(crate) fn bytes(self) -> usize {
         match self {
             BenchPayload::K1 => 1024,
             BenchPayload::K16 => 16 * 1024,
@@ -241,13 +241,13 @@ impl BenchPayload {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BenchFormat {
+pub(crate) enum BenchFormat {
     Table,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// Consumer/provider pairs exchanging in parallel (one registered pair each).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub pairs: u16,
@@ -316,7 +316,7 @@ pub struct BenchArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Configuration file (TOML) for the demo node.
     #[arg(long, value_name = "FILE", env = "RSMEV_CONFIG")]
     pub config: Option<PathBuf>,
@@ -332,7 +332,7 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ParticipantCommand {
+pub(crate) enum ParticipantCommand {
     /// Register a participant.
     Add(ParticipantArgs),
     /// Change a registered participant. Options not given keep their values.
@@ -349,7 +349,7 @@ pub enum ParticipantCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct AmqpSetupArgs {
+pub(crate) struct AmqpSetupArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// The participant's mnemonic (registered on the node).
@@ -384,7 +384,7 @@ pub struct AmqpSetupArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ParticipantArgs {
+pub(crate) struct ParticipantArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Mnemonic: the participant's short unique name (ASCII letters, digits, `_`, `-`).
@@ -403,7 +403,7 @@ pub struct ParticipantArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ParticipantRef {
+pub(crate) struct ParticipantRef {
     #[command(flatten)]
     pub data: DataArgs,
     /// The participant's mnemonic.
@@ -412,7 +412,7 @@ pub struct ParticipantRef {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum InfotypeCommand {
+pub(crate) enum InfotypeCommand {
     /// Register an information type.
     Add(InfotypeArgs),
     /// Replace a registered information type with the values given (omitted options take their
@@ -443,7 +443,7 @@ impl From<InfoTypeKindArg> for InfoTypeKind {
 }
 
 #[derive(Debug, Args)]
-pub struct InfotypeArgs {
+pub(crate) struct InfotypeArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Namespace URI of the business document's root element.
@@ -481,7 +481,7 @@ pub struct InfotypeArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum XsdCommand {
+pub(crate) enum XsdCommand {
     /// Store a folder of XSD files as a named set, after checking that it compiles.
     ///
     /// Each `.xsd` directly in DIR is an entry point, one per target namespace; schemas they
@@ -492,7 +492,7 @@ pub enum XsdCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct XsdAddArgs {
+pub(crate) struct XsdAddArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Name of the set, as information types name it in --xsd.
@@ -504,7 +504,7 @@ pub struct XsdAddArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ServiceCommand {
+pub(crate) enum ServiceCommand {
     /// Register an electronic service.
     Add(ServiceArgs),
     /// Replace a registered service with the values given.
@@ -514,7 +514,7 @@ pub enum ServiceCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ServiceArgs {
+pub(crate) struct ServiceArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Unique code of the service, e.g. `fns-inn`.
@@ -530,7 +530,7 @@ pub struct ServiceArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum GrantCommand {
+pub(crate) enum GrantCommand {
     /// Allow a consumer to send requests of an information type (or receive a broadcast type).
     Add(GrantArgs),
     /// Withdraw a grant.
@@ -540,7 +540,7 @@ pub enum GrantCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct GrantArgs {
+pub(crate) struct GrantArgs {
     #[command(flatten)]
     pub data: DataArgs,
     #[arg(long, value_parser = parse_mnemonic)]
@@ -551,7 +551,7 @@ pub struct GrantArgs {
 
 /// An information type named either as `--infotype '{ns}local'` or as `--namespace` + `--root`.
 #[derive(Debug, Args)]
-pub struct InfoTypeRef {
+pub(crate) struct InfoTypeRef {
     /// The information type, as `{namespace}local`.
     #[arg(
         long,
@@ -570,7 +570,7 @@ pub struct InfoTypeRef {
 }
 
 impl InfoTypeRef {
-    pub fn qname(&self) -> QName {
+    pub(crate) fn qname(&self) -> QName {
         match (&self.infotype, &self.namespace, &self.root) {
             (Some(q), _, _) => q.clone(),
             (None, ns, root) => QName::new(ns.clone().unwrap_or_default(), root.clone().unwrap_or_default()),
@@ -579,7 +579,7 @@ impl InfoTypeRef {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RegistryCommand {
+pub(crate) enum RegistryCommand {
     /// Write registry.toml and xsd/<set>/ files into DIR.
     Export(RegistryDirArgs),
     /// Replace the whole registry with the one in DIR, after checking all of it.
@@ -587,7 +587,7 @@ pub enum RegistryCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct RegistryDirArgs {
+pub(crate) struct RegistryDirArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// The registry folder.
@@ -595,13 +595,13 @@ pub struct RegistryDirArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TraceFormat {
+pub(crate) enum TraceFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct TraceArgs {
+pub(crate) struct TraceArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// The MessageID of a request (or of any message).
@@ -611,20 +611,20 @@ pub struct TraceArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ReportCommand {
+pub(crate) enum ReportCommand {
     /// Messages accepted per participant × information type × kind × day.
     Usage(UsageArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
+pub(crate) enum ReportFormat {
     Table,
     Csv,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct UsageArgs {
+pub(crate) struct UsageArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// First day (UTC), YYYY-MM-DD.
@@ -642,7 +642,7 @@ fn parse_mnemonic(s: &str) -> Result<Mnemonic, String> {
 }
 
 /// Reads `{namespace}local` (Clark notation), as `rsmev … list` prints information types.
-pub fn parse_qname(s: &str) -> Result<QName, String> {
+pub(crate) fn parse_qname(s: &str) -> Result<QName, String> {
     let bad = || format!("`{s}` is not `{{namespace}}local`, e.g. '{{urn://example/1.0}}Request'");
     let rest = s.strip_prefix('{').ok_or_else(bad)?;
     let (ns, local) = rest.split_once('}').ok_or_else(bad)?;

@@ -23,7 +23,7 @@ const CALLER_ID: &str = "SIGNED_BY_CALLER";
 
 /// One participant talking to one node.
 #[derive(Debug)]
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     /// `<url>/ws`.
     endpoint: String,
@@ -37,7 +37,7 @@ pub struct Client {
 /// The node answered with a SOAP fault: the error of a call, findable with
 /// `anyhow::Error::downcast_ref`.
 #[derive(Debug, Clone)]
-pub struct NodeFault {
+pub(crate) struct NodeFault {
     pub operation: &'static str,
     /// The fault's detail element name (e.g. `AccessDenied`), `Fault` when it has none.
     pub name: String,
@@ -58,21 +58,21 @@ impl std::error::Error for NodeFault {}
 
 /// An answer of the node with the signatures found in it, all verified.
 #[derive(Debug)]
-pub struct Answer<T> {
+pub(crate) struct Answer<T> {
     pub value: T,
     pub signatures: Vec<CheckedSignature>,
 }
 
 /// A signature of an answer that verified: whose it is and the certificate subject.
 #[derive(Debug, Clone)]
-pub struct CheckedSignature {
+pub(crate) struct CheckedSignature {
     pub role: SignatureRole,
     pub subject: String,
 }
 
 impl CheckedSignature {
     /// E.g. `node CN=RSMEV`: the role and the certificate's common name (or whole subject).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let role = match self.role {
             SignatureRole::Smev => "node",
             SignatureRole::Sender => "sender",
@@ -91,7 +91,7 @@ impl CheckedSignature {
 
 impl Client {
     /// A client of the node at `base_url` (without `/ws`) signing with `signer`.
-    pub fn new(base_url: &str, signer: RingSigner) -> Client {
+    pub(crate) fn new(base_url: &str, signer: RingSigner) -> Client {
         let random = uuid::Uuid::new_v4();
         let mut uuid_node = [0u8; 6];
         uuid_node.copy_from_slice(&random.as_bytes()[..6]);
@@ -106,13 +106,13 @@ impl Client {
 
     /// The same client, not verifying the signatures of the node's answers: a load generator
     /// that spends its CPU on sending. Answers then list no signatures.
-    pub fn without_answer_checks(mut self) -> Client {
+    pub(crate) fn without_answer_checks(mut self) -> Client {
         self.check_answers = false;
         self
     }
 
     /// A new MessageID: a lower-case time-based (version 1) UUID, as SMEV requires.
-    pub fn new_message_id(&self) -> MessageId {
+    pub(crate) fn new_message_id(&self) -> MessageId {
         MessageId::new_v1(&self.uuid_node)
     }
 
@@ -121,7 +121,7 @@ impl Client {
     ///
     /// # Errors
     /// The document is not acceptable XML, the exchange fails, or the node answers with a fault.
-    pub async fn send_request(
+    pub(crate) async fn send_request(
         &self,
         message_id: MessageId,
         document: &str,
@@ -162,7 +162,7 @@ impl Client {
     ///
     /// # Errors
     /// The exchange fails, or the node answers with a fault.
-    pub async fn get_request(
+    pub(crate) async fn get_request(
         &self,
         info_type: Option<InfoTypeName>,
         wait_secs: Option<u64>,
@@ -186,7 +186,7 @@ impl Client {
     ///
     /// # Errors
     /// The exchange fails, or the node answers with a fault.
-    pub async fn get_response(
+    pub(crate) async fn get_response(
         &self,
         info_type: Option<InfoTypeName>,
         wait_secs: Option<u64>,
@@ -210,7 +210,7 @@ impl Client {
     ///
     /// # Errors
     /// The exchange fails, or the node answers with a fault (`TargetMessageIsNotFound`…).
-    pub async fn ack(&self, message_id: &MessageId) -> anyhow::Result<()> {
+    pub(crate) async fn ack(&self, message_id: &MessageId) -> anyhow::Result<()> {
         let (target, signature) = self.seal_and_sign(AckTargetMessage {
             id: CALLER_ID.into(),
             accepted: Some(true),
@@ -230,7 +230,7 @@ impl Client {
     ///
     /// # Errors
     /// The document is not acceptable XML, the exchange fails, or the node answers with a fault.
-    pub async fn send_response(
+    pub(crate) async fn send_response(
         &self,
         message_id: MessageId,
         to: &str,

@@ -13,7 +13,7 @@ use tracing_subscriber::fmt::MakeWriter;
 ///
 /// # Errors
 /// When the filter does not parse.
-pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+pub(crate) fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
     install(format, filter, LogGate::default())
 }
 
@@ -22,7 +22,7 @@ pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When the filter does not parse.
-pub fn init_held(format: LogFormat, filter: &str) -> anyhow::Result<LogGate> {
+pub(crate) fn init_held(format: LogFormat, filter: &str) -> anyhow::Result<LogGate> {
     let gate = LogGate(Arc::new(Mutex::new(Some(Vec::new()))));
     install(format, filter, gate.clone())?;
     Ok(gate)
@@ -45,11 +45,11 @@ fn install(format: LogFormat, filter: &str, gate: LogGate) -> anyhow::Result<()>
 
 /// Standard error, or a buffer holding the log until released.
 #[derive(Debug, Clone, Default)]
-pub struct LogGate(Arc<Mutex<Option<Vec<u8>>>>);
+pub(crate) struct LogGate(Arc<Mutex<Option<Vec<u8>>>>);
 
 impl LogGate {
     /// Writes what was held and lets the log through from now on.
-    pub fn release(&self) {
+    pub(crate) fn release(&self) {
         // The lock is held while writing, so nothing logged meanwhile overtakes the backlog.
         let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(backlog) = held.take() {

@@ -8,7 +8,7 @@ use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
 use rsmev_broker::config::NodeConfig;
 
 /// The adapters `config` asks for, in start order: the AMQP gateway when `[rabbitmq] url` is set.
-pub fn adapters(config: &NodeConfig) -> Vec<Arc<dyn Adapter>> {
+pub(crate) fn adapters(config: &NodeConfig) -> Vec<Arc<dyn Adapter>> {
     let mut adapters: Vec<Arc<dyn Adapter>> = Vec::new();
     if let Some(gateway) = AmqpGateway::from_config(config) {
         adapters.push(Arc::new(gateway));

@@ -19,13 +19,13 @@ use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
 /// Where the tests look for PostgreSQL when `RSMEV_TEST_POSTGRES` is unset.
-pub const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub(crate) const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Where the tests look for RabbitMQ when `RSMEV_TEST_RABBITMQ` is unset.
-pub const DEFAULT_RABBITMQ: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+pub(crate) const DEFAULT_RABBITMQ: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 /// Which store and queues a test node runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Embedded,
     Production,
 }
@@ -33,7 +33,7 @@ pub enum Backend {
 impl Backend {
     /// Whether the servers this backend needs answer. Panics when they were named in the
     /// environment and do not answer; prints why when the test is skipped.
-    pub async fn available(self) -> bool {
+    pub(crate) async fn available(self) -> bool {
         match self {
             Backend::Embedded => true,
             Backend::Production => postgres_server().await.is_some() && rabbitmq_server().await.is_some(),
@@ -42,7 +42,7 @@ impl Backend {
 }
 
 /// The PostgreSQL server URL, if one answers (see the module docs).
-pub async fn postgres_server() -> Option<String> {
+pub(crate) async fn postgres_server() -> Option<String> {
     let (url, required) = match std::env::var("RSMEV_TEST_POSTGRES") {
         Ok(url) => (url, true),
         Err(_) => (DEFAULT_POSTGRES.to_owned(), false),
@@ -61,7 +61,7 @@ pub async fn postgres_server() -> Option<String> {
 }
 
 /// The RabbitMQ URL, if one answers (see the module docs).
-pub async fn rabbitmq_server() -> Option<String> {
+pub(crate) async fn rabbitmq_server() -> Option<String> {
     let (url, required) = match std::env::var("RSMEV_TEST_RABBITMQ") {
         Ok(url) => (url, true),
         Err(_) => (DEFAULT_RABBITMQ.to_owned(), false),
@@ -110,7 +110,7 @@ where
 /// A database created for one test, dropped (its connections closed first) when this is dropped,
 /// also when the test panics.
 #[derive(Debug)]
-pub struct TestDatabase {
+pub(crate) struct TestDatabase {
     _scratch: ScratchDatabase,
     pub url: String,
 }
@@ -118,7 +118,7 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Creates `rsmev_test_<random>`. `None`, after saying so, when no server answers and
     /// `RSMEV_TEST_POSTGRES` is unset.
-    pub async fn create() -> Option<TestDatabase> {
+    pub(crate) async fn create() -> Option<TestDatabase> {
         let admin_url = postgres_server().await?;
         let scratch = ScratchDatabase::create(&admin_url, "rsmev_test")
             .await
@@ -133,7 +133,7 @@ impl TestDatabase {
 /// The servers of one production-backed test: a database and a RabbitMQ name prefix. Dropping
 /// it deletes the queues of every participant registered in the database, then the database.
 #[derive(Debug)]
-pub struct Production {
+pub(crate) struct Production {
     pub rabbitmq_url: String,
     pub prefix: String,
     // Dropped last (after the queues, whose names it lists).
@@ -142,7 +142,7 @@ pub struct Production {
 
 impl Production {
     /// `None` when a server is missing and the test is skipped.
-    pub async fn create() -> Option<Production> {
+    pub(crate) async fn create() -> Option<Production> {
         let rabbitmq_url = rabbitmq_server().await?;
         let database = TestDatabase::create().await?;
         let prefix = format!("rsmev-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
@@ -154,7 +154,7 @@ impl Production {
     }
 
     /// Points `config` at this database and RabbitMQ.
-    pub fn configure(&self, config: &mut NodeConfig) {
+    pub(crate) fn configure(&self, config: &mut NodeConfig) {
         config.storage.database = self.database.url.clone();
         config.storage.max_connections = 4;
         config.rabbitmq.url = rsmev_broker::config::Secret::new(self.rabbitmq_url.clone());

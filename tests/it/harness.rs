@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rsmev_broker::admin::{Admin, Mode};
 
-pub use crate::backend::{Backend, Production, TestDatabase};
+pub(crate) use crate::backend::{Backend, Production, TestDatabase};
 use rsmev_broker::config::NodeConfig;
 use rsmev_broker::dsig::gost::{GostSigningKey, ParamSet, subject_name};
 use rsmev_broker::dsig::{self, Certificate, SignOptions, SignatureAlgorithm, Signer, VerifierRegistry};
@@ -30,11 +30,11 @@ use rsmev_registry::{Grant, InfoType, InfoTypeKind, Mnemonic, ParticipantStatus,
 use time::OffsetDateTime;
 
 /// The `Id` the test clients give the element they sign.
-pub const SIGNED_ID: &str = "SIGNED_BY_CONSUMER";
+pub(crate) const SIGNED_ID: &str = "SIGNED_BY_CONSUMER";
 
 /// What differs between the nodes of the tests; everything else is the default configuration.
 #[derive(Debug, Clone)]
-pub struct NodeOptions {
+pub(crate) struct NodeOptions {
     pub lease_secs: u64,
     pub expiry_interval_secs: u64,
     pub queue_quota: u32,
@@ -46,7 +46,7 @@ pub struct NodeOptions {
 
 impl NodeOptions {
     /// The defaults, on `backend`.
-    pub fn on(backend: Backend) -> NodeOptions {
+    pub(crate) fn on(backend: Backend) -> NodeOptions {
         NodeOptions {
             backend,
             ..NodeOptions::default()
@@ -68,7 +68,7 @@ impl Default for NodeOptions {
 
 /// A node running in this process, its directory, and the log of every answer it gave.
 #[derive(Debug)]
-pub struct TestNode {
+pub(crate) struct TestNode {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub url: String,
     pub node: RunningNode,
@@ -83,7 +83,7 @@ pub struct TestNode {
 }
 
 /// The configuration the tests give a node with data in `data_dir`.
-pub fn node_config(data_dir: &Path, opts: &NodeOptions) -> NodeConfig {
+pub(crate) fn node_config(data_dir: &Path, opts: &NodeOptions) -> NodeConfig {
     let mut c = NodeConfig::default();
     c.server.listen = "127.0.0.1:0".parse().expect("socket address");
     c.server.shutdown_grace_secs = 5;
@@ -95,12 +95,12 @@ pub fn node_config(data_dir: &Path, opts: &NodeOptions) -> NodeConfig {
 }
 
 impl TestNode {
-    pub async fn start(opts: NodeOptions) -> TestNode {
+    pub(crate) async fn start(opts: NodeOptions) -> TestNode {
         TestNode::start_tweaked(opts, |_| {}).await
     }
 
     /// [`TestNode::start`] with `tweak` changing the configuration last.
-    pub async fn start_tweaked(opts: NodeOptions, tweak: impl FnOnce(&mut NodeConfig)) -> TestNode {
+    pub(crate) async fn start_tweaked(opts: NodeOptions, tweak: impl FnOnce(&mut NodeConfig)) -> TestNode {
         let production = match opts.backend {
             Backend::Embedded => None,
             Backend::Production => {
@@ -114,7 +114,7 @@ impl TestNode {
 
     /// A node on `production`'s database and queues (which other nodes may share), or embedded
     /// when `None`; `tweak` changes its configuration last.
-    pub async fn start_with(
+    pub(crate) async fn start_with(
         opts: NodeOptions,
         production: Option<Arc<Production>>,
         tweak: impl FnOnce(&mut NodeConfig),
@@ -147,7 +147,7 @@ impl TestNode {
 
     /// On the production backend: waits (up to 10 s) until the outbox is empty, so every copy
     /// is in RabbitMQ and the next lease takes it from there. Nothing to wait for otherwise.
-    pub async fn settle_transport(&self) {
+    pub(crate) async fn settle_transport(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while let Some(t) = self.store().transport_stats().await {
             if t.outbox == 0 {
@@ -161,32 +161,32 @@ impl TestNode {
         }
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
         self.node.exchange.store()
     }
 
-    pub fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
-    pub fn admin(&self) -> Admin<'_> {
+    pub(crate) fn admin(&self) -> Admin<'_> {
         Admin::new(self.store().as_ref(), self.data_dir().join("xsd"))
     }
 
     /// A participant with a new key, registered and active.
-    pub async fn participant(&self, mnemonic: &str) -> Participant {
+    pub(crate) async fn participant(&self, mnemonic: &str) -> Participant {
         let p = Participant::generate(mnemonic);
         self.register(&p).await;
         p
     }
 
     /// Registers `p` (its mnemonic and certificate) as an active participant.
-    pub async fn register(&self, p: &Participant) {
+    pub(crate) async fn register(&self, p: &Participant) {
         register(&self.admin(), p).await;
     }
 
     /// Blocks a registered participant: it stays known, but the node refuses it.
-    pub async fn block(&self, p: &Participant) {
+    pub(crate) async fn block(&self, p: &Participant) {
         let entry = rsmev_registry::Participant {
             status: ParticipantStatus::Blocked,
             ..registry_entry(p)
@@ -198,7 +198,7 @@ impl TestNode {
     }
 
     /// Stores the XSD set `name` made of `files` (relative name, content).
-    pub async fn xsd_set(&self, name: &str, files: &[(&str, &str)]) {
+    pub(crate) async fn xsd_set(&self, name: &str, files: &[(&str, &str)]) {
         let dir = self.dir.path().join("xsd-src").join(name);
         for (file, content) in files {
             std::fs::create_dir_all(&dir).expect("xsd folder");
@@ -211,7 +211,7 @@ impl TestNode {
     }
 
     /// Registers an information type.
-    pub async fn infotype(&self, t: InfoType) {
+    pub(crate) async fn infotype(&self, t: InfoType) {
         self.admin()
             .put_infotype(&t, Mode::Add)
             .await
@@ -219,12 +219,12 @@ impl TestNode {
     }
 
     /// Grants `consumer` the information type `q`.
-    pub async fn grant(&self, consumer: &Participant, q: &QName) {
+    pub(crate) async fn grant(&self, consumer: &Participant, q: &QName) {
         grant(&self.admin(), consumer, q).await;
     }
 
     /// A SOAP client signing as `who`.
-    pub fn client(&self, who: &Participant) -> Client {
+    pub(crate) fn client(&self, who: &Participant) -> Client {
         Client::new(
             &self.url,
             who.clone(),
@@ -234,12 +234,12 @@ impl TestNode {
     }
 
     /// The kinds of the history events of message `id`, in order.
-    pub async fn history(&self, id: &str) -> Vec<EventKind> {
+    pub(crate) async fn history(&self, id: &str) -> Vec<EventKind> {
         let events = self.store().history(uuid(id)).await.expect("history readable");
         kinds(&events)
     }
 
-    pub async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         self.node.shutdown().await.expect("clean shutdown");
     }
 }
@@ -256,7 +256,7 @@ fn registry_entry(p: &Participant) -> rsmev_registry::Participant {
 }
 
 /// Registers `p` through `admin`.
-pub async fn register(admin: &Admin<'_>, p: &Participant) {
+pub(crate) async fn register(admin: &Admin<'_>, p: &Participant) {
     admin
         .put_participant(&registry_entry(p), Mode::Add)
         .await
@@ -264,7 +264,7 @@ pub async fn register(admin: &Admin<'_>, p: &Participant) {
 }
 
 /// Grants `consumer` the information type `q` through `admin`.
-pub async fn grant(admin: &Admin<'_>, consumer: &Participant, q: &QName) {
+pub(crate) async fn grant(admin: &Admin<'_>, consumer: &Participant, q: &QName) {
     admin
         .grant(&Grant {
             consumer: consumer.mnemonic.clone(),
@@ -278,7 +278,7 @@ pub async fn grant(admin: &Admin<'_>, consumer: &Participant, q: &QName) {
 /// Registers `consumer` and `provider`, the request type `InnRequest` (no format control)
 /// served by the provider, and the consumer's grant, through `admin`: the registry of the tests
 /// that drive a node process they start themselves.
-pub async fn register_inn_pair(admin: &Admin<'_>, consumer: &Participant, provider: &Participant) {
+pub(crate) async fn register_inn_pair(admin: &Admin<'_>, consumer: &Participant, provider: &Participant) {
     register(admin, consumer).await;
     register(admin, provider).await;
     admin
@@ -291,7 +291,7 @@ pub async fn register_inn_pair(admin: &Admin<'_>, consumer: &Participant, provid
     grant(admin, consumer, &inn_request()).await;
 }
 
-pub fn infotype(q: &QName, kind: InfoTypeKind, provider: &Participant) -> InfoType {
+pub(crate) fn infotype(q: &QName, kind: InfoTypeKind, provider: &Participant) -> InfoType {
     InfoType {
         qname: q.clone(),
         version: "1.0.0".into(),
@@ -304,17 +304,17 @@ pub fn infotype(q: &QName, kind: InfoTypeKind, provider: &Participant) -> InfoTy
     }
 }
 
-pub fn kinds(events: &[HistoryEvent]) -> Vec<EventKind> {
+pub(crate) fn kinds(events: &[HistoryEvent]) -> Vec<EventKind> {
     events.iter().map(|e| e.event).collect()
 }
 
-pub fn uuid(id: &str) -> uuid::Uuid {
+pub(crate) fn uuid(id: &str) -> uuid::Uuid {
     uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("`{id}` is not a UUID: {e}"))
 }
 
 /// An information system: its mnemonic, key and certificate.
 #[derive(Clone)]
-pub struct Participant {
+pub(crate) struct Participant {
     pub mnemonic: Mnemonic,
     pub signer: Arc<dyn Signer>,
     pub cert_pem: String,
@@ -333,7 +333,7 @@ impl std::fmt::Debug for Participant {
 
 /// A new GOST R 34.10-2012 (256) key on `param_set` and a self-signed certificate for it valid
 /// for a year, as PEM (key, certificate).
-pub fn gost_key_pem(cn: &str, param_set: ParamSet) -> (String, String) {
+pub(crate) fn gost_key_pem(cn: &str, param_set: ParamSet) -> (String, String) {
     let key = GostSigningKey::generate(SignatureAlgorithm::Gost2012_256, param_set).expect("GOST key");
     let now = OffsetDateTime::now_utc();
     let cert = key
@@ -352,19 +352,19 @@ pub fn gost_key_pem(cn: &str, param_set: ParamSet) -> (String, String) {
 impl Participant {
     /// A new GOST R 34.10-2012 (256) key on `param_set` with a self-signed certificate valid for
     /// a year. Not registered.
-    pub fn with_gost_key(mnemonic: &str, param_set: ParamSet) -> Participant {
+    pub(crate) fn with_gost_key(mnemonic: &str, param_set: ParamSet) -> Participant {
         let (key_pem, cert_pem) = gost_key_pem(mnemonic, param_set);
         Participant::from_pem(mnemonic, &key_pem, cert_pem)
     }
 
     /// A new ECDSA P-256 key with a self-signed certificate valid for a year. Not registered.
-    pub fn generate(mnemonic: &str) -> Participant {
+    pub(crate) fn generate(mnemonic: &str) -> Participant {
         let (key_pem, cert_pem) = generate_self_signed(mnemonic, "RSMEV tests", 365).expect("key generation");
         Participant::from_pem(mnemonic, &key_pem, cert_pem)
     }
 
     /// A key whose certificate expired yesterday. Not registered.
-    pub fn with_expired_certificate(mnemonic: &str) -> Participant {
+    pub(crate) fn with_expired_certificate(mnemonic: &str) -> Participant {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
         params
@@ -379,7 +379,7 @@ impl Participant {
 
     /// An RSA-2048 key (the dsig unit tests' test-only key) with a new self-signed certificate
     /// valid for a year. Not registered.
-    pub fn with_rsa_key(mnemonic: &str) -> Participant {
+    pub(crate) fn with_rsa_key(mnemonic: &str) -> Participant {
         const RSA_2048_PKCS8: &str = include_str!("../../broker/src/dsig/testdata/rsa2048.pk8.pem");
         let key = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(RSA_2048_PKCS8, &rcgen::PKCS_RSA_SHA256)
             .expect("RSA key");
@@ -407,12 +407,12 @@ impl Participant {
 }
 
 /// A new sender MessageID: a lower-case time-based (version 1) UUID.
-pub fn new_message_id() -> MessageId {
+pub(crate) fn new_message_id() -> MessageId {
     MessageId::from_uuid(uuid::Uuid::now_v1(&[0x02, 0x72, 0x73, 0x6d, 0x65, 0x76]))
 }
 
 /// A version 1 MessageID whose timestamp is `age` in the past.
-pub fn message_id_of_age(age: time::Duration) -> MessageId {
+pub(crate) fn message_id_of_age(age: time::Duration) -> MessageId {
     let then = OffsetDateTime::now_utc() - age;
     let ts = uuid::Timestamp::from_unix(
         uuid::NoContext,
@@ -422,20 +422,20 @@ pub fn message_id_of_age(age: time::Duration) -> MessageId {
     MessageId::from_uuid(uuid::Uuid::new_v1(ts, &[0x02, 0, 0, 0, 0, 1]))
 }
 
-pub fn now() -> DateTime {
+pub(crate) fn now() -> DateTime {
     DateTime::new(OffsetDateTime::now_utc()).expect("now is in range")
 }
 
-pub fn raw(xml: &str) -> RawElement {
+pub(crate) fn raw(xml: &str) -> RawElement {
     RawElement::parse(xml, &Limits::default()).unwrap_or_else(|e| panic!("test XML: {e}\n{xml}"))
 }
 
-pub fn primary_content(xml: &str) -> MessagePrimaryContent {
+pub(crate) fn primary_content(xml: &str) -> MessagePrimaryContent {
     MessagePrimaryContent::new(raw(xml)).expect("a qualified business element")
 }
 
 /// A request's `SenderProvidedRequestData` with a new MessageID and nothing optional.
-pub fn request_data(payload: &str) -> SenderProvidedRequestData {
+pub(crate) fn request_data(payload: &str) -> SenderProvidedRequestData {
     SenderProvidedRequestData {
         id: Some(SIGNED_ID.into()),
         message_id: new_message_id(),
@@ -453,7 +453,7 @@ pub fn request_data(payload: &str) -> SenderProvidedRequestData {
 }
 
 /// A response's `SenderProvidedResponseData` with a new MessageID.
-pub fn response_data(to: &str, content: ResponseContent) -> SenderProvidedResponseData {
+pub(crate) fn response_data(to: &str, content: ResponseContent) -> SenderProvidedResponseData {
     SenderProvidedResponseData {
         id: Some(SIGNED_ID.into()),
         message_id: new_message_id(),
@@ -463,7 +463,7 @@ pub fn response_data(to: &str, content: ResponseContent) -> SenderProvidedRespon
 }
 
 /// The business answer branch of a response.
-pub fn answer(payload: &str) -> ResponseContent {
+pub(crate) fn answer(payload: &str) -> ResponseContent {
     ResponseContent::Answer {
         primary_content: primary_content(payload),
         personal_signature: None,
@@ -473,7 +473,7 @@ pub fn answer(payload: &str) -> ResponseContent {
 }
 
 /// Seals `value` and signs it with `signer` (exc-c14n + SMEV transform, as participants do).
-pub fn seal_and_sign<T: XmlBlock>(signer: &dyn Signer, value: T) -> (Signed<T>, XmlSignature) {
+pub(crate) fn seal_and_sign<T: XmlBlock>(signer: &dyn Signer, value: T) -> (Signed<T>, XmlSignature) {
     let sealed = Signed::sealed(value);
     let xml = sealed.xml();
     let doc = Document::parse(xml.as_bytes(), &Limits::default()).expect("sealed block parses");
@@ -484,7 +484,7 @@ pub fn seal_and_sign<T: XmlBlock>(signer: &dyn Signer, value: T) -> (Signed<T>, 
 
 /// How [`Client::broken_send_request`] spoils an otherwise correct SendRequest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Breakage {
+pub(crate) enum Breakage {
     /// No `CallerInformationSystemSignature` at all.
     NoSignature,
     /// A valid signature, but over the business element (given an `Id`) instead of
@@ -498,7 +498,7 @@ pub enum Breakage {
 
 /// The node's answer to one SOAP call.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub http_status: u16,
     /// The envelope as text; for an MTOM answer, its root part with every `xop:Include`
     /// replaced by the base64 of its part (the XOP infoset).
@@ -510,7 +510,7 @@ pub struct Answer {
 
 impl Answer {
     /// The fault; panics (showing the answer) when the call succeeded.
-    pub fn fault(&self) -> &Fault {
+    pub(crate) fn fault(&self) -> &Fault {
         match &self.envelope {
             Envelope::Fault(f) => f,
             other => panic!("expected a fault, got {}:\n{}", other.element_name(), self.body),
@@ -519,7 +519,7 @@ impl Answer {
 
     /// Checks that the call failed with the 1.3 fault element `name` (and HTTP 500, as SOAP 1.1
     /// over HTTP requires); returns the fault.
-    pub fn expect_fault(&self, name: &str) -> &Fault {
+    pub(crate) fn expect_fault(&self, name: &str) -> &Fault {
         let fault = self.fault();
         assert_eq!(
             fault.detail.element_name(),
@@ -545,7 +545,7 @@ impl Answer {
     }
 
     /// The metadata of an accepted SendRequest/SendResponse.
-    pub fn accepted(&self) -> &MessageMetadata {
+    pub(crate) fn accepted(&self) -> &MessageMetadata {
         self.expect_success();
         match &self.envelope {
             Envelope::SendRequestResponse(r) => &r.metadata,
@@ -555,7 +555,7 @@ impl Answer {
     }
 
     /// The request of a GetRequest answer; `None` when the queue was empty.
-    pub fn request(&self) -> Option<&Request> {
+    pub(crate) fn request(&self) -> Option<&Request> {
         self.expect_success();
         match &self.envelope {
             Envelope::GetRequestResponse(r) => r.message.as_ref().map(|m| m.request.value()),
@@ -564,7 +564,7 @@ impl Answer {
     }
 
     /// The response of a GetResponse answer; `None` when the queue was empty.
-    pub fn response(&self) -> Option<&Response> {
+    pub(crate) fn response(&self) -> Option<&Response> {
         self.expect_success();
         match &self.envelope {
             Envelope::GetResponseResponse(r) => r.message.as_ref().map(|m| m.response.value()),
@@ -573,7 +573,7 @@ impl Answer {
     }
 
     /// The status of a GetStatus answer; `None` when there was none.
-    pub fn status(&self) -> Option<&AsyncProcessingStatus> {
+    pub(crate) fn status(&self) -> Option<&AsyncProcessingStatus> {
         self.expect_success();
         match &self.envelope {
             Envelope::GetStatusResponse(r) => r.message.as_ref().map(|m| &m.data.value().status),
@@ -581,7 +581,7 @@ impl Answer {
         }
     }
 
-    pub fn expect_ack(&self) {
+    pub(crate) fn expect_ack(&self) {
         self.expect_success();
         assert!(
             matches!(self.envelope, Envelope::AckResponse),
@@ -592,14 +592,14 @@ impl Answer {
 }
 
 /// The request a GetRequest handed out, or a panic naming the empty queue.
-pub fn delivered(answer: &Answer) -> &Request {
+pub(crate) fn delivered(answer: &Answer) -> &Request {
     answer
         .request()
         .unwrap_or_else(|| panic!("the request queue was empty:\n{}", answer.body))
 }
 
 /// The response a GetResponse handed out, or a panic naming the empty queue.
-pub fn delivered_response(answer: &Answer) -> &Response {
+pub(crate) fn delivered_response(answer: &Answer) -> &Response {
     answer
         .response()
         .unwrap_or_else(|| panic!("the response queue was empty:\n{}", answer.body))
@@ -607,7 +607,7 @@ pub fn delivered_response(answer: &Answer) -> &Response {
 
 /// A SOAP 1.1 client of one node, signing as one participant.
 #[derive(Debug, Clone)]
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     endpoint: String,
     pub who: Participant,
@@ -617,7 +617,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(
+    pub(crate) fn new(
         url: &str,
         who: Participant,
         answers: Arc<Mutex<Vec<String>>>,
@@ -638,7 +638,7 @@ impl Client {
     }
 
     /// The same client signing as someone else.
-    pub fn as_participant(&self, who: &Participant) -> Client {
+    pub(crate) fn as_participant(&self, who: &Participant) -> Client {
         Client {
             who: who.clone(),
             ..self.clone()
@@ -646,7 +646,7 @@ impl Client {
     }
 
     /// The same participant talking to another node address (a restarted node).
-    pub fn at(&self, url: &str) -> Client {
+    pub(crate) fn at(&self, url: &str) -> Client {
         Client {
             endpoint: format!("{url}/ws"),
             ..self.clone()
@@ -660,7 +660,7 @@ impl Client {
     // ---- envelopes ---------------------------------------------------------------------------
 
     /// A signed SendRequest of `payload`; `edit` may change the data before it is signed.
-    pub fn send_request_xml(
+    pub(crate) fn send_request_xml(
         &self,
         payload: &str,
         edit: impl FnOnce(&mut SenderProvidedRequestData),
@@ -678,7 +678,7 @@ impl Client {
     }
 
     /// A signed SendResponse answering the request whose `ReplyTo` is `to`.
-    pub fn send_response_xml(
+    pub(crate) fn send_response_xml(
         &self,
         to: &str,
         content: ResponseContent,
@@ -708,7 +708,7 @@ impl Client {
     }
 
     /// A SendRequest that is wrong in the way `how` says.
-    pub fn broken_send_request(&self, payload: &str, how: Breakage) -> String {
+    pub(crate) fn broken_send_request(&self, payload: &str, how: Breakage) -> String {
         match how {
             Breakage::NoSignature => Envelope::SendRequestRequest(SendRequestRequest {
                 sender_provided: Signed::sealed(request_data(payload)),
@@ -769,11 +769,11 @@ impl Client {
 
     // ---- operations --------------------------------------------------------------------------
 
-    pub async fn send_request(&self, payload: &str) -> Answer {
+    pub(crate) async fn send_request(&self, payload: &str) -> Answer {
         self.post(&self.send_request_xml(payload, |_| {})).await
     }
 
-    pub async fn send_request_with(
+    pub(crate) async fn send_request_with(
         &self,
         payload: &str,
         edit: impl FnOnce(&mut SenderProvidedRequestData),
@@ -781,22 +781,22 @@ impl Client {
         self.post(&self.send_request_xml(payload, edit)).await
     }
 
-    pub async fn send_response(&self, to: &str, content: ResponseContent) -> Answer {
+    pub(crate) async fn send_response(&self, to: &str, content: ResponseContent) -> Answer {
         self.post(&self.send_response_xml(to, content, |_| {})).await
     }
 
     /// GetRequest, for any type (`None`) or the type `q`.
-    pub async fn get_request(&self, q: Option<&QName>) -> Answer {
+    pub(crate) async fn get_request(&self, q: Option<&QName>) -> Answer {
         self.get_request_waiting(q, None).await
     }
 
     /// GetRequest with the long-poll extension `?wait=SECS`.
-    pub async fn get_request_waiting(&self, q: Option<&QName>, wait_secs: Option<u64>) -> Answer {
+    pub(crate) async fn get_request_waiting(&self, q: Option<&QName>, wait_secs: Option<u64>) -> Answer {
         self.post_to(&self.get_request_xml(q), wait_secs).await
     }
 
     /// A signed GetRequest for any type (`None`) or the type `q`.
-    pub fn get_request_xml(&self, q: Option<&QName>) -> String {
+    pub(crate) fn get_request_xml(&self, q: Option<&QName>) -> String {
         let (selector, signature) = self.selector(q);
         Envelope::GetRequestRequest(GetRequestRequest {
             selector,
@@ -805,11 +805,11 @@ impl Client {
         .to_xml()
     }
 
-    pub async fn get_response(&self, q: Option<&QName>) -> Answer {
+    pub(crate) async fn get_response(&self, q: Option<&QName>) -> Answer {
         self.get_response_waiting(q, None).await
     }
 
-    pub async fn get_response_waiting(&self, q: Option<&QName>, wait_secs: Option<u64>) -> Answer {
+    pub(crate) async fn get_response_waiting(&self, q: Option<&QName>, wait_secs: Option<u64>) -> Answer {
         let (selector, signature) = self.selector(q);
         let xml = Envelope::GetResponseRequest(GetResponseRequest {
             selector,
@@ -819,7 +819,7 @@ impl Client {
         self.post_to(&xml, wait_secs).await
     }
 
-    pub async fn get_status(&self) -> Answer {
+    pub(crate) async fn get_status(&self) -> Answer {
         let (timestamp, signature) = self.sign(Timestamp {
             id: Some(SIGNED_ID.into()),
             value: now(),
@@ -833,7 +833,7 @@ impl Client {
     }
 
     /// GetIncomingQueueStatistics (RSMEV extension), signed over its Timestamp.
-    pub async fn queue_statistics(&self) -> Answer {
+    pub(crate) async fn queue_statistics(&self) -> Answer {
         let (timestamp, signature) = self.sign(Timestamp {
             id: Some(SIGNED_ID.into()),
             value: now(),
@@ -848,12 +848,12 @@ impl Client {
     }
 
     /// Ack of the message `message_id` (`accepted="true"`).
-    pub async fn ack(&self, message_id: &MessageId) -> Answer {
+    pub(crate) async fn ack(&self, message_id: &MessageId) -> Answer {
         self.post(&self.ack_xml(message_id)).await
     }
 
     /// A signed Ack of `message_id` (accepted).
-    pub fn ack_xml(&self, message_id: &MessageId) -> String {
+    pub(crate) fn ack_xml(&self, message_id: &MessageId) -> String {
         let (target, signature) = self.sign(AckTargetMessage {
             id: SIGNED_ID.into(),
             accepted: Some(true),
@@ -867,7 +867,7 @@ impl Client {
     }
 
     /// POSTs a SOAP envelope to `/ws` and reads the answer.
-    pub async fn post(&self, xml: &str) -> Answer {
+    pub(crate) async fn post(&self, xml: &str) -> Answer {
         self.post_to(xml, None).await
     }
 
@@ -883,7 +883,7 @@ impl Client {
     ///
     /// # Errors
     /// The transport error.
-    pub async fn try_post(&self, xml: &str, wait_secs: Option<u64>) -> Result<Answer, reqwest::Error> {
+    pub(crate) async fn try_post(&self, xml: &str, wait_secs: Option<u64>) -> Result<Answer, reqwest::Error> {
         let url = match wait_secs {
             Some(w) => format!("{}?wait={w}", self.endpoint),
             None => self.endpoint.clone(),
@@ -925,7 +925,7 @@ impl Client {
     }
 
     /// POSTs `envelope` framed as `framing` (see [`Framing::Mtom`] for how MTOM is written).
-    pub async fn post_framed(&self, envelope: &Envelope, framing: Framing) -> Answer {
+    pub(crate) async fn post_framed(&self, envelope: &Envelope, framing: Framing) -> Answer {
         let xml = envelope.to_xml();
         if framing == Framing::Plain {
             return self.post(&xml).await;
@@ -950,7 +950,7 @@ impl Client {
 
     /// A signed SendRequest of `payload` announcing `headers` in its signed data and carrying
     /// `contents` (which need not match them: tests of the refusal).
-    pub fn attached_request(
+    pub(crate) fn attached_request(
         &self,
         payload: &str,
         headers: Vec<AttachmentHeader>,
@@ -969,7 +969,7 @@ impl Client {
 
     /// A signed SendResponse answering `to` with `payload`, announcing `headers` and carrying
     /// `contents`.
-    pub fn attached_response(
+    pub(crate) fn attached_response(
         &self,
         to: &str,
         payload: &str,
@@ -991,7 +991,7 @@ impl Client {
     }
 
     /// A signed GetRequest (`responses` false) or GetResponse for any type.
-    pub fn poll_envelope(&self, responses: bool) -> Envelope {
+    pub(crate) fn poll_envelope(&self, responses: bool) -> Envelope {
         let (selector, signature) = self.selector(None);
         if responses {
             Envelope::GetResponseRequest(GetResponseRequest {
@@ -1006,7 +1006,7 @@ impl Client {
         }
     }
 
-    pub fn read_answer(&self, http_status: u16, body: String) -> Answer {
+    pub(crate) fn read_answer(&self, http_status: u16, body: String) -> Answer {
         self.answers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -1044,7 +1044,7 @@ impl Client {
 
 /// How a [`Client`] frames what it POSTs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
+pub(crate) enum Framing {
     /// `text/xml`: attachment contents are base64 text inside the envelope.
     Plain,
     /// MTOM as Apache CXF sends it: `multipart/related`, the envelope as the root part
@@ -1055,7 +1055,7 @@ pub enum Framing {
 
 /// `(Content-Type, body)` of `envelope` sent as MTOM. Written here, independently of the node's
 /// own MTOM writer: the envelope with empty contents, each `Content` then given its include.
-pub fn mtom_request(envelope: &Envelope) -> (String, Vec<u8>) {
+pub(crate) fn mtom_request(envelope: &Envelope) -> (String, Vec<u8>) {
     const BOUNDARY: &str = "uuid:5b3e0a1c-client-boundary";
     let mut stripped = envelope.clone();
     let contents = match &mut stripped {
@@ -1107,7 +1107,7 @@ pub fn mtom_request(envelope: &Envelope) -> (String, Vec<u8>) {
 }
 
 /// The header announcing an attachment `content_id` of type `mime_type`.
-pub fn attachment_header(content_id: &str, mime_type: &str) -> AttachmentHeader {
+pub(crate) fn attachment_header(content_id: &str, mime_type: &str) -> AttachmentHeader {
     AttachmentHeader {
         content_id: content_id.to_owned(),
         namespace_uri: None,
@@ -1118,7 +1118,7 @@ pub fn attachment_header(content_id: &str, mime_type: &str) -> AttachmentHeader 
 }
 
 /// The content of attachment `id`.
-pub fn attachment_content(id: &str, content: &[u8]) -> AttachmentContent {
+pub(crate) fn attachment_content(id: &str, content: &[u8]) -> AttachmentContent {
     AttachmentContent {
         id: id.to_owned(),
         content: content.to_vec(),
@@ -1126,7 +1126,7 @@ pub fn attachment_content(id: &str, content: &[u8]) -> AttachmentContent {
 }
 
 /// The attachment contents of a GetRequest/GetResponse answer.
-pub fn delivered_attachments(answer: &Answer) -> &[AttachmentContent] {
+pub(crate) fn delivered_attachments(answer: &Answer) -> &[AttachmentContent] {
     match &answer.envelope {
         Envelope::GetRequestResponse(r) => r.message.as_ref().map_or(&[], |m| &m.attachments),
         Envelope::GetResponseResponse(r) => r.message.as_ref().map_or(&[], |m| &m.attachments),
@@ -1169,7 +1169,7 @@ fn text_span(haystack: &str, needle: &str) -> (usize, usize) {
 /// Polls `check` up to `attempts` times, sleeping `every` between attempts, until it returns
 /// `Some`. For waiting on background work (a lease running out, an expiry pass): the test
 /// asserts on what happened, never on how long it took.
-pub async fn eventually<T, F, Fut>(attempts: u32, every: Duration, mut check: F) -> Option<T>
+pub(crate) async fn eventually<T, F, Fut>(attempts: u32, every: Duration, mut check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -1187,7 +1187,7 @@ impl Answer {
     /// Verifies the original sender's signature relayed in a delivered `Request`/`Response`
     /// (`SenderInformationSystemSignature` over the sender's block, byte for byte as signed)
     /// and returns the certificate it was made with.
-    pub fn relayed_sender_certificate(&self) -> Certificate {
+    pub(crate) fn relayed_sender_certificate(&self) -> Certificate {
         let parsed = Envelope::parse(self.body.as_bytes(), &Limits::default()).expect("answer parses");
         let site = parsed
             .site(SignatureRole::Sender)
@@ -1210,10 +1210,10 @@ impl Answer {
 }
 
 /// The business namespace of the test information types.
-pub const INN_NS: &str = "urn://rsmev/test/inn/1.0.0";
+pub(crate) const INN_NS: &str = "urn://rsmev/test/inn/1.0.0";
 
 /// Format control of the test types: two typed fields in the request, one in the response.
-pub const INN_XSD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+pub(crate) const INN_XSD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn://rsmev/test/inn/1.0.0"
            elementFormDefault="qualified">
   <xs:element name="InnRequest">
@@ -1234,47 +1234,51 @@ pub const INN_XSD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </xs:schema>
 "#;
 
-pub fn inn_request() -> QName {
+pub(crate) fn inn_request() -> QName {
     QName::new(INN_NS, "InnRequest")
 }
 
-pub fn inn_response() -> QName {
+pub(crate) fn inn_response() -> QName {
     QName::new(INN_NS, "InnResponse")
 }
 
 /// An `InnRequest` business document (valid when the values are an integer and a date).
-pub fn inn_request_payload(person_id: &str, birth_date: &str) -> String {
+pub(crate) fn inn_request_payload(person_id: &str, birth_date: &str) -> String {
     format!(
         r#"<t:InnRequest xmlns:t="{INN_NS}"><t:PersonId>{person_id}</t:PersonId><t:BirthDate>{birth_date}</t:BirthDate></t:InnRequest>"#
     )
 }
 
 /// An `InnResponse` business document.
-pub fn inn_response_payload(inn: &str) -> String {
+pub(crate) fn inn_response_payload(inn: &str) -> String {
     format!(r#"<t:InnResponse xmlns:t="{INN_NS}"><t:Inn>{inn}</t:Inn></t:InnResponse>"#)
 }
 
 /// The registry most tests need: a consumer `MFC` granted `InnRequest`, which the provider `FNS`
 /// serves and answers with `InnResponse`, both under format control.
 #[derive(Debug)]
-pub struct World {
+pub(crate) struct World {
     pub node: TestNode,
     pub consumer: Client,
     pub provider: Client,
 }
 
 impl World {
-    pub async fn start(opts: NodeOptions) -> World {
+    pub(crate) async fn start(opts: NodeOptions) -> World {
         World::with_participants(opts, Participant::generate("MFC"), Participant::generate("FNS")).await
     }
 
     /// [`World::start`] with the consumer and the provider given (their keys of any algorithm).
-    pub async fn with_participants(opts: NodeOptions, consumer: Participant, provider: Participant) -> World {
+    pub(crate) async fn with_participants(
+        opts: NodeOptions,
+        consumer: Participant,
+        provider: Participant,
+    ) -> World {
         World::around(TestNode::start(opts).await, consumer, provider).await
     }
 
     /// The registry of [`World::start`] on `node`, through it.
-    pub async fn around(node: TestNode, consumer: Participant, provider: Participant) -> World {
+    pub(crate) async fn around(node: TestNode, consumer: Participant, provider: Participant) -> World {
         node.register(&consumer).await;
         node.register(&provider).await;
         node.xsd_set("inn", &[("inn.xsd", INN_XSD)]).await;
@@ -1297,7 +1301,7 @@ impl World {
     }
 
     /// The consumer sends a valid `InnRequest`; returns its MessageID (accepted).
-    pub async fn request(&self) -> MessageId {
+    pub(crate) async fn request(&self) -> MessageId {
         let answer = self
             .consumer
             .send_request(&inn_request_payload("12345678901", "1990-01-02"))
@@ -1310,7 +1314,7 @@ impl World {
     }
 
     /// The provider takes the next request; returns it (with the answer it came in).
-    pub async fn provider_takes(&self) -> Answer {
+    pub(crate) async fn provider_takes(&self) -> Answer {
         let answer = self.provider.get_request(None).await;
         delivered(&answer);
         answer
@@ -1319,7 +1323,7 @@ impl World {
 
 /// The adapters `rsmev serve` wires for `config` (ops/src/wiring.rs): the AMQP gateway when
 /// RabbitMQ is configured.
-pub fn wired_adapters(config: &NodeConfig) -> Vec<std::sync::Arc<dyn rsmev_broker::adapter::Adapter>> {
+pub(crate) fn wired_adapters(config: &NodeConfig) -> Vec<std::sync::Arc<dyn rsmev_broker::adapter::Adapter>> {
     use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
     AmqpGateway::from_config(config)
         .map(|g| std::sync::Arc::new(g) as std::sync::Arc<dyn rsmev_broker::adapter::Adapter>)

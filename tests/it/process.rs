@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// The `rsmev` binary to run.
-pub fn rsmev_binary() -> PathBuf {
+pub(crate) fn rsmev_binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("RSMEV_BIN") {
         let bin = PathBuf::from(bin);
         assert!(serves(&bin), "RSMEV_BIN={} cannot run `serve`", bin.display());
@@ -68,7 +68,7 @@ fn serves(bin: &Path) -> bool {
 
 /// A running `rsmev serve` child. Dropping it kills it, so a failing test leaves no server
 /// behind.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub url: String,
     pub log: PathBuf,
@@ -76,12 +76,12 @@ pub struct Server {
 
 impl Server {
     /// Starts `bin serve` on a free port over `data` and waits until it accepts connections.
-    pub fn start(bin: &Path, data: &Path, log_dir: &Path, generation: u32) -> Server {
+    pub(crate) fn start(bin: &Path, data: &Path, log_dir: &Path, generation: u32) -> Server {
         Server::start_with_env(bin, data, log_dir, generation, &[])
     }
 
     /// [`Server::start`] with extra environment variables (`RSMEV_*` configuration).
-    pub fn start_with_env(
+    pub(crate) fn start_with_env(
         bin: &Path,
         data: &Path,
         log_dir: &Path,
@@ -149,7 +149,7 @@ impl Server {
     }
 
     /// SIGKILL (what `Child::kill` sends on Unix): no shutdown, no flush.
-    pub fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().expect("SIGKILL the node");
         self.child.wait().expect("reap the node");
     }

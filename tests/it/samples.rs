@@ -183,7 +183,7 @@ fn every_listed_sample_digest_reproduces_and_the_known_bad_one_does_not() {
 
 /// The ZAGS captures were re-indented after signing (GOST.md): whitespace-only text inside their
 /// `ds:SignedInfo` is covered by exclusive c14n.
-pub fn is_reindented(file: &str) -> bool {
+pub(crate) fn is_reindented(file: &str) -> bool {
     file.contains("zags")
 }
 

@@ -22,7 +22,7 @@ use super::{DsigError, base64_encode};
 
 /// Most reference digests [`inspect`] computes for one document; each costs a pass over the
 /// referenced content, and a hostile document can point many references at its root.
-pub const MAX_DIGESTS_PER_INSPECTION: usize = 256;
+pub(super) const MAX_DIGESTS_PER_INSPECTION: usize = 256;
 
 /// The element a reference names.
 #[derive(Debug, Clone, PartialEq, Eq)]

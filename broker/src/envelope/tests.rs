@@ -47,22 +47,22 @@ mod fixtures {
     //! One complete message of every kind.
     use super::*;
 
-    pub fn time() -> DateTime {
+    pub(super) fn time() -> DateTime {
         DateTime::new(datetime!(2024-03-01 10:15:30.125 +03:00)).expect("in range")
     }
 
-    pub fn payload() -> MessagePrimaryContent {
+    pub(super) fn payload() -> MessagePrimaryContent {
         MessagePrimaryContent::new(raw(
             r#"<req:Query xmlns:req="urn://example/query/1.0.0" Id="PERSONAL_SIGNATURE"><req:Inn>7707083893</req:Inn></req:Query>"#,
         ))
         .expect("qualified payload")
     }
 
-    pub fn signature() -> XmlSignature {
+    pub(super) fn signature() -> XmlSignature {
         XmlSignature::new(raw(&signature_xml("c2lnbmF0dXJl"))).expect("ds element")
     }
 
-    pub fn request_data() -> SenderProvidedRequestData {
+    pub(super) fn request_data() -> SenderProvidedRequestData {
         SenderProvidedRequestData {
             id: Some("SIGNED_BY_CONSUMER".into()),
             message_id: id("db0486d0-3c08-11e5-95e2-d4c9eff07b77"),
@@ -96,7 +96,7 @@ mod fixtures {
         }
     }
 
-    pub fn metadata() -> MessageMetadata {
+    pub(super) fn metadata() -> MessageMetadata {
         MessageMetadata {
             id: Some("SIGNED_BY_SMEV".into()),
             message_id: Some(id("db0486d0-3c08-11e5-95e2-d4c9eff07b77")),
@@ -115,7 +115,7 @@ mod fixtures {
         }
     }
 
-    pub fn response_data(content: ResponseContent) -> SenderProvidedResponseData {
+    pub(super) fn response_data(content: ResponseContent) -> SenderProvidedResponseData {
         SenderProvidedResponseData {
             id: Some("SIGNED_BY_CALLER".into()),
             message_id: id("661d07ef-a9ea-11e8-b37a-000c29a449ef"),
@@ -124,7 +124,7 @@ mod fixtures {
         }
     }
 
-    pub fn async_status() -> AsyncProcessingStatus {
+    pub(super) fn async_status() -> AsyncProcessingStatus {
         AsyncProcessingStatus {
             original_message_id: id("db0486d0-3c08-11e5-95e2-d4c9eff07b77"),
             category: InteractionStatus::RequestIsRejectedBySmev,
@@ -137,7 +137,7 @@ mod fixtures {
         }
     }
 
-    pub fn selector() -> MessageTypeSelector {
+    pub(super) fn selector() -> MessageTypeSelector {
         MessageTypeSelector {
             id: Some("SIGNED_BY_CALLER".into()),
             info_type: Some(InfoTypeName {
@@ -150,7 +150,7 @@ mod fixtures {
     }
 
     /// Every message kind, each with its optional parts present.
-    pub fn all() -> Vec<Envelope> {
+    pub(super) fn all() -> Vec<Envelope> {
         let answer = ResponseContent::Answer {
             primary_content: payload(),
             personal_signature: None,
@@ -1835,20 +1835,20 @@ mod strategies {
     }
 
     /// Any text XML can carry, special characters and non-ASCII included.
-    pub fn text(max: usize) -> impl Strategy<Value = String> {
+    pub(super) fn text(max: usize) -> impl Strategy<Value = String> {
         vec(xml_char(), 0..=max).prop_map(|v| v.into_iter().collect())
     }
 
     /// Values of collapsing types (NCName, anyURI, xs:ID) in tests: no surrounding whitespace.
-    pub fn token() -> BoxedStrategy<String> {
+    pub(super) fn token() -> BoxedStrategy<String> {
         "[A-Za-z_][A-Za-z0-9_.-]{0,15}".boxed()
     }
 
-    pub fn message_id() -> impl Strategy<Value = MessageId> {
+    pub(super) fn message_id() -> impl Strategy<Value = MessageId> {
         any::<u128>().prop_map(|n| MessageId::from_uuid(uuid::Uuid::from_u128(n)))
     }
 
-    pub fn date_time() -> impl Strategy<Value = DateTime> {
+    pub(super) fn date_time() -> impl Strategy<Value = DateTime> {
         (
             1i32..=9999,
             1u8..=12,
@@ -1879,7 +1879,7 @@ mod strategies {
         crate::xml::escape_text(s)
     }
 
-    pub fn payload() -> impl Strategy<Value = MessagePrimaryContent> {
+    pub(super) fn payload() -> impl Strategy<Value = MessagePrimaryContent> {
         (token(), text(20), text(20), 0u8..3).prop_map(|(name, attr, body, style)| {
             let name = format!("n{name}");
             let xml = match style {
@@ -1895,11 +1895,11 @@ mod strategies {
         })
     }
 
-    pub fn signature() -> impl Strategy<Value = XmlSignature> {
+    pub(super) fn signature() -> impl Strategy<Value = XmlSignature> {
         "[A-Za-z0-9+/]{0,40}".prop_map(|v| XmlSignature::new(raw(&signature_xml(&v))).expect("ds"))
     }
 
-    pub fn raw_any() -> impl Strategy<Value = RawElement> {
+    pub(super) fn raw_any() -> impl Strategy<Value = RawElement> {
         (token(), text(10)).prop_map(|(name, body)| {
             raw(&format!(
                 r#"<m:{name} xmlns:m="urn://test/meta">{}</m:{name}>"#,
@@ -1973,7 +1973,7 @@ mod strategies {
         )
     }
 
-    pub fn contents() -> impl Strategy<Value = Vec<AttachmentContent>> {
+    pub(super) fn contents() -> impl Strategy<Value = Vec<AttachmentContent>> {
         vec(
             (token(), bytes()).prop_map(|(id, content)| AttachmentContent { id, content }),
             0..3,
@@ -1998,7 +1998,7 @@ mod strategies {
         option::of(token())
     }
 
-    pub fn request_data() -> impl Strategy<Value = SenderProvidedRequestData> {
+    pub(super) fn request_data() -> impl Strategy<Value = SenderProvidedRequestData> {
         (
             (
                 id_attr(),
@@ -2106,7 +2106,7 @@ mod strategies {
         ]
     }
 
-    pub fn response_data() -> impl Strategy<Value = SenderProvidedResponseData> {
+    pub(super) fn response_data() -> impl Strategy<Value = SenderProvidedResponseData> {
         (id_attr(), message_id(), text(60), response_content()).prop_map(|(id, message_id, to, content)| {
             SenderProvidedResponseData {
                 id,
@@ -2124,7 +2124,7 @@ mod strategies {
         })
     }
 
-    pub fn metadata() -> impl Strategy<Value = MessageMetadata> {
+    pub(super) fn metadata() -> impl Strategy<Value = MessageMetadata> {
         (
             id_attr(),
             option::of(message_id()),
@@ -2187,7 +2187,7 @@ mod strategies {
         (s, any::<bool>()).prop_map(|(v, seal)| if seal { Signed::sealed(v) } else { Signed::new(v) })
     }
 
-    pub fn routing() -> impl Strategy<Value = RawElement> {
+    pub(super) fn routing() -> impl Strategy<Value = RawElement> {
         (message_id(), token()).prop_map(|(mid, id)| {
             raw(&format!(
                 r#"<rout:Routing xmlns:rout="{ROUTING_NS}"><rout:RoutingInformation Id="{id}"><rout:MessageID>{mid}</rout:MessageID></rout:RoutingInformation><rout:RoutingSignature>{}</rout:RoutingSignature></rout:Routing>"#,
@@ -2269,7 +2269,7 @@ mod strategies {
             .prop_map(|(code, string, detail)| Fault { code, string, detail })
     }
 
-    pub fn envelope() -> impl Strategy<Value = Envelope> {
+    pub(super) fn envelope() -> impl Strategy<Value = Envelope> {
         let request = (
             id_attr(),
             signed(request_data()),

@@ -93,7 +93,7 @@ impl RegistryView {
     }
 }
 
-pub fn fingerprint(der: &[u8]) -> [u8; 32] {
+pub(super) fn fingerprint(der: &[u8]) -> [u8; 32] {
     let d = ring::digest::digest(&ring::digest::SHA256, der);
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());

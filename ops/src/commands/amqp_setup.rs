@@ -42,7 +42,7 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-pub async fn run(args: AmqpSetupArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: AmqpSetupArgs) -> anyhow::Result<ExitCode> {
     LocalStore::with(&args.data, Open::Existing, async |local| {
         let url = local.config.rabbitmq.url.expose().trim().to_owned();
         if url.is_empty() {

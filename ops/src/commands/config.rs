@@ -7,7 +7,7 @@ use rsmev_broker::config::{DEFAULT_CONFIG, NodeConfig};
 
 use crate::cli::ConfigCommand;
 
-pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ConfigCommand::Default => out!("{DEFAULT_CONFIG}"),
         ConfigCommand::Show { config } => {

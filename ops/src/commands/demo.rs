@@ -61,7 +61,7 @@ const DEMO_XSD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </xs:schema>
 "#;
 
-pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // The node's own log stays quiet unless something goes wrong.
     crate::logging::init(LogFormat::Text, "warn")?;
     let mut config =

@@ -13,7 +13,7 @@ use rsmev_broker::xml::{Document, Limits, NodeId};
 
 use crate::cli::{EnvelopeC14nArgs, EnvelopeCommand, EnvelopeSignArgs, EnvelopeVerifyArgs};
 
-pub fn run(cmd: EnvelopeCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(cmd: EnvelopeCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         EnvelopeCommand::Verify(args) => verify(&args),
         EnvelopeCommand::C14n(args) => c14n(&args),

@@ -8,7 +8,7 @@ use super::store::{LocalStore, Open};
 use crate::cli::{GrantArgs, GrantCommand};
 use crate::table::Table;
 
-pub async fn run(cmd: GrantCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cmd: GrantCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         GrantCommand::Add(args) => change(&args, Change::Add).await,
         GrantCommand::Remove(args) => change(&args, Change::Remove).await,

@@ -10,7 +10,7 @@ use super::store::{LocalStore, Open};
 use crate::cli::{InfotypeArgs, InfotypeCommand};
 use crate::table::Table;
 
-pub async fn run(cmd: InfotypeCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cmd: InfotypeCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         InfotypeCommand::Add(args) => put(args, Mode::Add).await,
         InfotypeCommand::Update(args) => put(args, Mode::Upsert).await,

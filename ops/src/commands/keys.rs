@@ -9,7 +9,7 @@ use rsmev_broker::dsig::gost::{GostSigningKey, ParamSet, subject_name};
 
 use crate::cli::{KeyAlgorithm, KeysCommand, KeysGenerateArgs};
 
-pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KeysCommand::Generate(args) => generate(&args),
     }
@@ -41,7 +41,7 @@ fn generate(args: &KeysGenerateArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A new key (PKCS#8 PEM) and a self-signed certificate for it (PEM), valid from now for `days`.
-pub fn generate_pem(
+pub(super) fn generate_pem(
     algorithm: KeyAlgorithm,
     cn: &str,
     org: &str,
@@ -59,7 +59,7 @@ pub fn generate_pem(
 
 /// A new GOST R 34.10-2012 (256-bit) key on `param_set` (PKCS#8 PEM as the OpenSSL gost engine
 /// writes it) and a self-signed certificate for it (PEM), valid from now for `days`.
-pub fn generate_gost_pem(
+pub(super) fn generate_gost_pem(
     param_set: ParamSet,
     cn: &str,
     org: &str,

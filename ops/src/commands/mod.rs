@@ -24,7 +24,7 @@ use anyhow::Context as _;
 
 use crate::cli::{Cli, Command};
 
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Keys(c) => keys::run(c),
         Command::Envelope(c) => envelope::run(c),

@@ -11,7 +11,7 @@ use super::store::{LocalStore, Open};
 use crate::cli::{ParticipantArgs, ParticipantCommand, ParticipantRef};
 use crate::table::Table;
 
-pub async fn run(cmd: ParticipantCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cmd: ParticipantCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ParticipantCommand::Add(args) => put(args, Mode::Add).await,
         ParticipantCommand::Update(args) => put(args, Mode::Upsert).await,

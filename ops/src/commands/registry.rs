@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use super::store::{LocalStore, Open};
 use crate::cli::RegistryCommand;
 
-pub async fn run(cmd: RegistryCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cmd: RegistryCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         RegistryCommand::Export(args) => {
             LocalStore::with(&args.data, Open::Existing, async |local| {

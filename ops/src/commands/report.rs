@@ -11,7 +11,7 @@ use super::store::{LocalStore, Open};
 use crate::cli::{ReportCommand, ReportFormat, UsageArgs};
 use crate::table::Table;
 
-pub async fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ReportCommand::Usage(args) => usage(&args).await,
     }

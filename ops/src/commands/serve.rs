@@ -10,7 +10,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use super::store::load_config;
 use crate::cli::{LogFormatArg, ServeArgs};
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = load_config(&args.data)?;
     if let Some(listen) = args.listen {
         config.server.listen = listen;

@@ -10,7 +10,7 @@ use super::store::{LocalStore, Open};
 use crate::cli::{ServiceArgs, ServiceCommand};
 use crate::table::Table;
 
-pub async fn run(cmd: ServiceCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cmd: ServiceCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ServiceCommand::Add(args) => put(args, Mode::Add).await,
         ServiceCommand::Update(args) => put(args, Mode::Upsert).await,

@@ -17,7 +17,7 @@ use crate::cli::DataArgs;
 
 /// Whether a command may create a store that does not exist yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Open {
+pub(super) enum Open {
     /// Registrations: create the store on first use (a registry can be set up before the first
     /// `rsmev serve`).
     CreateIfMissing,
@@ -27,7 +27,7 @@ pub enum Open {
 
 /// The configuration in force and the store it names.
 #[derive(Debug)]
-pub struct LocalStore {
+pub(super) struct LocalStore {
     pub config: NodeConfig,
     pub store: Arc<dyn Store>,
 }
@@ -37,7 +37,7 @@ pub struct LocalStore {
 ///
 /// # Errors
 /// The file or a variable is unreadable or invalid.
-pub fn load_config(args: &DataArgs) -> anyhow::Result<NodeConfig> {
+pub(super) fn load_config(args: &DataArgs) -> anyhow::Result<NodeConfig> {
     let mut config =
         NodeConfig::load(args.config.as_deref(), std::env::vars()).context("loading the configuration")?;
     if let Some(url) = &args.database {
@@ -68,14 +68,14 @@ impl LocalStore {
     /// # Errors
     /// The configuration is invalid, the store is missing (with [`Open::Existing`]) or cannot be
     /// opened.
-    pub async fn open(args: &DataArgs, mode: Open) -> anyhow::Result<LocalStore> {
+    pub(super) async fn open(args: &DataArgs, mode: Open) -> anyhow::Result<LocalStore> {
         let config = load_config(args)?;
         LocalStore::open_config(config, mode).await
     }
 
     /// # Errors
     /// As [`LocalStore::open`].
-    pub async fn open_config(config: NodeConfig, mode: Open) -> anyhow::Result<LocalStore> {
+    pub(super) async fn open_config(config: NodeConfig, mode: Open) -> anyhow::Result<LocalStore> {
         if let Some(file) = database_file(&config)
             && !file.exists()
         {
@@ -99,7 +99,7 @@ impl LocalStore {
     ///
     /// # Errors
     /// As [`LocalStore::open`], or `f`'s error.
-    pub async fn with<T>(
+    pub(super) async fn with<T>(
         args: &DataArgs,
         mode: Open,
         f: impl AsyncFnOnce(&LocalStore) -> anyhow::Result<T>,
@@ -111,12 +111,12 @@ impl LocalStore {
     }
 
     /// Registry administration over this store, compiling XSD sets where the node does.
-    pub fn admin(&self) -> Admin<'_> {
+    pub(super) fn admin(&self) -> Admin<'_> {
         Admin::new(self.store.as_ref(), self.config.storage.data_dir.join("xsd"))
     }
 
     /// Commits what is pending and closes the store.
-    pub async fn close(self) {
+    pub(super) async fn close(self) {
         self.store.close().await;
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::store::{LocalStore, Open};
 use crate::cli::{TraceArgs, TraceFormat};
 
-pub async fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
     LocalStore::with(&args.data, Open::Existing, async |local| {
         out!(
             "{}",
@@ -26,7 +26,7 @@ pub async fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
 ///
 /// # Errors
 /// When the store fails, or knows nothing of `id`.
-pub async fn render(store: &dyn Store, id: Uuid, format: TraceFormat) -> anyhow::Result<String> {
+pub(super) async fn render(store: &dyn Store, id: Uuid, format: TraceFormat) -> anyhow::Result<String> {
     let trace = store.trace(id).await?;
     if trace.message.is_none() && trace.events.is_empty() {
         bail!("no message with MessageID {id} is known to this node");
@@ -38,7 +38,7 @@ pub async fn render(store: &dyn Store, id: Uuid, format: TraceFormat) -> anyhow:
 }
 
 /// RFC 3339 in UTC with milliseconds, so that timelines align.
-pub fn timestamp(t: OffsetDateTime) -> String {
+pub(super) fn timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"

@@ -6,7 +6,7 @@ use super::store::{LocalStore, Open};
 use crate::cli::{XsdAddArgs, XsdCommand};
 use crate::table::Table;
 
-pub async fn run(cmd: XsdCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cmd: XsdCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         XsdCommand::Add(args) => add(&args).await,
         XsdCommand::List(data) => LocalStore::with(&data, Open::Existing, list).await,

@@ -86,14 +86,14 @@ pub(super) struct Taken {
 impl Taken {
     /// Removes the copy from RabbitMQ. Failure is logged only: a copy that comes back is
     /// discarded or leases nothing new (see `store::postgres::transport`).
-    pub async fn ack(self) {
+    pub(super) async fn ack(self) {
         if let Err(e) = self.acker.ack(BasicAckOptions::default()).await {
             tracing::debug!(error = %e, "acking a copy failed; it will come back and be discarded");
         }
     }
 
     /// Puts the copy back at the head of its queue (the database could not be asked).
-    pub async fn requeue(self) {
+    pub(super) async fn requeue(self) {
         let _ = self
             .acker
             .nack(BasicNackOptions {
@@ -136,7 +136,7 @@ async fn timed<T>(f: impl Future<Output = Result<T, lapin::Error>>) -> Result<T,
 impl Amqp {
     /// A connection to `url` (opened at first use) for `topology`, publishing copies that
     /// RabbitMQ drops when nobody took them within `copy_ttl`.
-    pub fn new(url: &str, topology: Topology, copy_ttl: Duration) -> Amqp {
+    pub(super) fn new(url: &str, topology: Topology, copy_ttl: Duration) -> Amqp {
         Amqp {
             url: url.to_owned(),
             topology,
@@ -248,7 +248,7 @@ impl Amqp {
     }
 
     /// Declares the three incoming queues of each participant (idempotent).
-    pub async fn declare(&self, owners: &[Mnemonic]) -> Result<(), AmqpError> {
+    pub(super) async fn declare(&self, owners: &[Mnemonic]) -> Result<(), AmqpError> {
         self.with_link(|link| async move {
             for owner in owners {
                 for kind in QueueKind::ALL {
@@ -263,7 +263,7 @@ impl Amqp {
     /// Publishes `rows` (persistent, mandatory) and waits for RabbitMQ's confirms. Returns the
     /// ids of the rows RabbitMQ confirmed as stored in their queue, in order, stopping at the
     /// first that was not (so a queue keeps its order).
-    pub async fn publish(&self, rows: &[OutboxRow]) -> Result<Vec<i64>, AmqpError> {
+    pub(super) async fn publish(&self, rows: &[OutboxRow]) -> Result<Vec<i64>, AmqpError> {
         self.with_link(|link| async move {
             let mut confirms = Vec::with_capacity(rows.len());
             for row in rows {
@@ -314,7 +314,7 @@ impl Amqp {
     }
 
     /// Takes the first copy of `owner`'s `kind` queue, if any.
-    pub async fn take(&self, owner: &Mnemonic, kind: QueueKind) -> Result<Option<Taken>, AmqpError> {
+    pub(super) async fn take(&self, owner: &Mnemonic, kind: QueueKind) -> Result<Option<Taken>, AmqpError> {
         self.with_link(|link| async move {
             self.declare_on(&link, owner, kind).await?;
             let i = link.next_get.fetch_add(1, Ordering::Relaxed) % link.gets.len();
@@ -332,12 +332,12 @@ impl Amqp {
     }
 
     /// Whether a connection is open now (for `/readyz` detail and the metrics).
-    pub async fn connected(&self) -> bool {
+    pub(super) async fn connected(&self) -> bool {
         self.link.lock().await.as_ref().is_some_and(|l| l.usable())
     }
 
     /// Closes the connection.
-    pub async fn close(&self) {
+    pub(super) async fn close(&self) {
         if let Some(link) = self.link.lock().await.take() {
             let _ = link.connection.close(200, "node shutting down".into()).await;
         }

@@ -18,7 +18,7 @@ use serde::Serialize;
 /// The crypto+XML floor: [`rsmev_ops::workload::hop`] (parse a signed SendRequestRequest, verify its
 /// signature, build and sign the answer's `MessageMetadata`) on every core.
 #[derive(Debug, Clone, Serialize)]
-pub struct Floor {
+pub(super) struct Floor {
     pub threads: usize,
     pub messages: u64,
     pub messages_per_sec: f64,
@@ -31,7 +31,7 @@ pub struct Floor {
 /// # Errors
 /// `/proc/self/stat` is unreadable.
 #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-pub fn floor(size: usize, time: Duration) -> anyhow::Result<Floor> {
+pub(super) fn floor(size: usize, time: Duration) -> anyhow::Result<Floor> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let consumer = rsmev_ops::workload::p256_signer("BENCH-FLOOR-CONSUMER");
     let node = rsmev_ops::workload::p256_signer("BENCH-FLOOR-NODE");
@@ -70,7 +70,7 @@ pub fn floor(size: usize, time: Duration) -> anyhow::Result<Floor> {
 /// Raw RabbitMQ: persistent messages through a quorum queue, with publisher confirms and
 /// manual acks.
 #[derive(Debug, Clone, Serialize)]
-pub struct RabbitMq {
+pub(super) struct RabbitMq {
     /// Publishers, and consumers, each on its own channel.
     pub concurrency: u16,
     pub published: u64,
@@ -86,7 +86,12 @@ pub struct RabbitMq {
 /// # Errors
 /// RabbitMQ is unreachable or refuses.
 #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-pub async fn rabbitmq(url: &str, concurrency: u16, size: usize, time: Duration) -> anyhow::Result<RabbitMq> {
+pub(super) async fn rabbitmq(
+    url: &str,
+    concurrency: u16,
+    size: usize,
+    time: Duration,
+) -> anyhow::Result<RabbitMq> {
     let connection = tokio::time::timeout(
         Duration::from_secs(3),
         Connection::connect(url, ConnectionProperties::default()),

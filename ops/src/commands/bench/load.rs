@@ -25,7 +25,7 @@ const DRAIN: Duration = Duration::from_secs(30);
 
 /// One consumer/provider pair.
 #[derive(Debug)]
-pub struct Pair {
+pub(super) struct Pair {
     pub consumer: Client,
     pub provider: Client,
     pub request_type: InfoTypeName,
@@ -34,7 +34,7 @@ pub struct Pair {
 }
 
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(super) struct Plan {
     pub duration: Option<Duration>,
     pub count: Option<u64>,
     pub rate: Option<f64>,
@@ -45,7 +45,7 @@ pub struct Plan {
 }
 
 #[derive(Debug, Default)]
-pub struct LoadResult {
+pub(super) struct LoadResult {
     pub elapsed: Duration,
     pub exchanges: u64,
     pub calls: u64,
@@ -225,7 +225,7 @@ async fn round(pair: &Pair, shared: &Shared) {
 
 /// Runs the plan over the pairs; returns when every round started has ended (or after
 /// [`DRAIN`]).
-pub async fn run(pairs: &[Arc<Pair>], plan: &Plan) -> LoadResult {
+pub(super) async fn run(pairs: &[Arc<Pair>], plan: &Plan) -> LoadResult {
     let shared = Arc::new(Shared {
         wait_secs: plan.wait_secs,
         selector: plan.selector,

@@ -43,7 +43,7 @@ const QUICK_COUNT: u64 = 20;
 const QUICK_PAIRS: u16 = 2;
 const DEFAULT_DURATION_SECS: u64 = 20;
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     crate::logging::init(rsmev_broker::config::LogFormat::Text, "warn")?;
     let pairs = if args.quick {
         args.pairs.min(QUICK_PAIRS)

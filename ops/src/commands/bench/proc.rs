@@ -21,17 +21,17 @@ fn ticks_per_second() -> f64 {
 
 /// CPU seconds of a process, in user space and in the kernel on its behalf.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct CpuTimes {
+pub(super) struct CpuTimes {
     pub user: f64,
     pub system: f64,
 }
 
 impl CpuTimes {
-    pub fn total(self) -> f64 {
+    pub(super) fn total(self) -> f64 {
         self.user + self.system
     }
 
-    pub fn since(self, before: CpuTimes) -> CpuTimes {
+    pub(super) fn since(self, before: CpuTimes) -> CpuTimes {
         CpuTimes {
             user: self.user - before.user,
             system: self.system - before.system,
@@ -62,17 +62,17 @@ fn cpu_times_of(path: &str) -> anyhow::Result<CpuTimes> {
 }
 
 /// CPU time the process `pid` has used.
-pub fn cpu_times(pid: u32) -> anyhow::Result<CpuTimes> {
+pub(super) fn cpu_times(pid: u32) -> anyhow::Result<CpuTimes> {
     cpu_times_of(&format!("/proc/{pid}/stat"))
 }
 
 /// CPU seconds this process has used, all threads.
-pub fn cpu_seconds_self() -> anyhow::Result<f64> {
+pub(super) fn cpu_seconds_self() -> anyhow::Result<f64> {
     cpu_times_of("/proc/self/stat").map(CpuTimes::total)
 }
 
 /// Peak resident set size (`VmHWM`) of the process `pid`, KiB.
-pub fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
+pub(super) fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
     let path = format!("/proc/{pid}/status");
     let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     status
