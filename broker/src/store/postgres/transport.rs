@@ -1,6 +1,6 @@
 //! The PostgreSQL half of the RabbitMQ transport: the transactional outbox and the conditional
 //! lease of a transport copy. The migration `0002_transport.sql` explains the columns; the
-//! RabbitMQ half is [`crate::rabbit`].
+//! RabbitMQ half is [`crate::store::rabbit`].
 //!
 //! Why a copy never delivers anything twice or after its Ack: taking a copy locks its entry's
 //! row (`FOR UPDATE`) and leases the entry only when the row still exists, the copy's generation
