@@ -79,6 +79,37 @@ republish_after_secs = 3600
 # (<prefix>.<mnemonic>.inbox, created by `rsmev participant amqp-setup`).
 adapter_window = 64
 
+[federal]
+# The link to the federal SMEV 3 (adapters/smev3; README "Connecting to the federal SMEV 3").
+# Endpoint of the upstream's SMEV 3 (1.3) SOAP service, e.g. "https://smev3.example:5000/ws".
+# Empty: no federal link.
+endpoint = ""
+# This node's mnemonic in the upstream SMEV 3, for logs and `rsmev federal status` (the upstream
+# knows the node by its certificate).
+mnemonic = ""
+# The participant of this node the link acts as: the provider of every information type
+# registered with --federal, and the sender of the requests that come from upstream. Register it
+# (`rsmev participant add`) with the certificate below and grant it the local types it sends.
+participant = "SMEV3"
+# PEM files of the key (PKCS#8) and certificate the link signs with, upstream (ЭП-ОВ) and
+# towards this node. GOST R 34.10-2012 in real use.
+key = ""
+cert = ""
+# Milliseconds a direction of the link rests when it found nothing to do.
+poll_interval_ms = 1000
+# Longest rest, in seconds, between attempts while the upstream is unreachable (the rest doubles
+# from poll_interval_ms up to this).
+max_backoff_secs = 60
+# Seconds an upstream call may take before it counts as failed (and is retried).
+timeout_secs = 30
+# Information types polled upstream with GetRequest, as "namespace#RootElement". Empty: poll
+# without a selector (every request the upstream routes to this node).
+inbound = []
+# Participants whose requests are relayed byte for byte (their own SenderProvidedRequestData
+# and ЭП-ОВ): systems registered in the federal SMEV 3 under their own mnemonic. Requests of
+# everyone else are re-signed by the link (on behalf of the node).
+relay = []
+
 [node]
 # The node's own identity, shown as MessageMetadata sender of the statuses it generates.
 mnemonic = "RSMEV"
@@ -133,6 +164,7 @@ pub struct NodeConfig {
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub rabbitmq: RabbitMqConfig,
+    pub federal: FederalConfig,
     pub node: NodeIdentityConfig,
     pub limits: LimitsConfig,
     pub background: BackgroundConfig,
@@ -226,6 +258,30 @@ pub struct RabbitMqConfig {
     pub scan_interval_ms: u64,
     pub republish_after_secs: u64,
     pub adapter_window: u32,
+}
+
+/// `[federal]`: the link to the federal SMEV 3 (see [`DEFAULT_CONFIG`] for each value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederalConfig {
+    /// Empty: no federal link.
+    pub endpoint: String,
+    pub mnemonic: String,
+    pub participant: String,
+    pub key: String,
+    pub cert: String,
+    pub poll_interval_ms: u64,
+    pub max_backoff_secs: u64,
+    pub timeout_secs: u64,
+    pub inbound: Vec<String>,
+    pub relay: Vec<String>,
+}
+
+impl FederalConfig {
+    /// Whether the link is configured (an endpoint is set).
+    pub fn is_enabled(&self) -> bool {
+        !self.endpoint.trim().is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

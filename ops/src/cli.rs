@@ -473,6 +473,11 @@ pub(crate) struct InfotypeArgs {
     /// Requests of this type must carry a TransactionCode.
     #[arg(long)]
     pub transaction_code_required: bool,
+    /// Served by the federal SMEV 3: requests pass every local check here and the federal link
+    /// sends them upstream. The provider is then the participant the link acts as
+    /// (`[federal] participant`).
+    #[arg(long)]
+    pub federal: bool,
     /// Largest accepted business document, in bytes (default: the node's limit).
     #[arg(long, value_name = "BYTES")]
     pub max_size: Option<u64>,

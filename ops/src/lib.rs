@@ -3,5 +3,8 @@
 //!
 //! - [`workload`]: synthetic SMEV traffic and the node's verify-then-sign hop, the work of
 //!   `rsmev bench`'s crypto+XML floor and of the benches' hop group.
+//! - [`wiring`]: the adapters a node runs for a configuration (`rsmev serve`, the demo, the
+//!   integration tests).
 
+pub mod wiring;
 pub mod workload;

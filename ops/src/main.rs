@@ -39,7 +39,6 @@ mod client;
 mod commands;
 mod logging;
 mod table;
-mod wiring;
 
 use clap::Parser as _;
 

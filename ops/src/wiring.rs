@@ -1,17 +1,26 @@
 //! What `ops` plugs into a node: the adapters (see `rsmev_broker::adapter`). `broker` knows
-//! none of them by name; a new subsystem is one more line here.
+//! none of them by name; a new subsystem is one more line here. The integration tests start
+//! their nodes with the same wiring.
 
 use std::sync::Arc;
 
 use rsmev_broker::adapter::Adapter;
 use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
 use rsmev_broker::config::NodeConfig;
+use rsmev_smev3::FederalLink;
 
-/// The adapters `config` asks for, in start order: the AMQP gateway when `[rabbitmq] url` is set.
-pub(crate) fn adapters(config: &NodeConfig) -> Vec<Arc<dyn Adapter>> {
+/// The adapters `config` asks for, in start order: the AMQP gateway when `[rabbitmq] url` is
+/// set, the federal link when `[federal] endpoint` is.
+///
+/// # Errors
+/// An adapter's settings cannot be used (e.g. the federal link's key cannot be read), named.
+pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     let mut adapters: Vec<Arc<dyn Adapter>> = Vec::new();
     if let Some(gateway) = AmqpGateway::from_config(config) {
         adapters.push(Arc::new(gateway));
     }
-    adapters
+    if let Some(link) = FederalLink::from_config(config).map_err(|e| format!("[federal]: {e}"))? {
+        adapters.push(Arc::new(link));
+    }
+    Ok(adapters)
 }

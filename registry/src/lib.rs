@@ -165,6 +165,10 @@ pub struct InfoType {
     pub max_size: Option<u64>,
     #[serde(default)]
     pub description: String,
+    /// Served by the federal SMEV 3: requests of this type pass every local check and are then
+    /// sent upstream by the federal link (`adapters/smev3`), whose participant is the `provider`.
+    #[serde(default)]
+    pub federal: bool,
 }
 
 /// An electronic service: the information types a provider serves, under one name.

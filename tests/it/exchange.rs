@@ -504,6 +504,7 @@ async fn a_request_without_a_required_transaction_code_is_refused_as_invalid(bac
     w.node
         .infotype(InfoType {
             transaction_code_required: true,
+            federal: false,
             ..infotype(&application, InfoTypeKind::Request, &provider)
         })
         .await;

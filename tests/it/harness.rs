@@ -299,6 +299,7 @@ pub(crate) fn infotype(q: &QName, kind: InfoTypeKind, provider: &Participant) ->
         provider: provider.mnemonic.clone(),
         xsd: None,
         transaction_code_required: false,
+        federal: false,
         max_size: None,
         description: String::new(),
     }
@@ -1321,12 +1322,8 @@ impl World {
     }
 }
 
-/// The adapters `rsmev serve` wires for `config` (ops/src/wiring.rs): the AMQP gateway when
-/// RabbitMQ is configured.
+/// The adapters `rsmev serve` wires for `config` (`rsmev_ops::wiring`): the AMQP gateway when
+/// RabbitMQ is configured, the federal link when `[federal]` is.
 pub(crate) fn wired_adapters(config: &NodeConfig) -> Vec<std::sync::Arc<dyn rsmev_broker::adapter::Adapter>> {
-    use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
-    AmqpGateway::from_config(config)
-        .map(|g| std::sync::Arc::new(g) as std::sync::Arc<dyn rsmev_broker::adapter::Adapter>)
-        .into_iter()
-        .collect()
+    rsmev_ops::wiring::adapters(config).expect("the adapters' settings are usable")
 }

@@ -285,6 +285,7 @@ async fn exercise(w: &World) {
     w.node
         .infotype(InfoType {
             transaction_code_required: true,
+            federal: false,
             ..infotype(&application, InfoTypeKind::Request, &provider)
         })
         .await;

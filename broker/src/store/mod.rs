@@ -262,6 +262,12 @@ pub enum EventKind {
     Expired,
     /// A response to this request was accepted; `detail` has the response's MessageID.
     ResponseAccepted,
+    /// Placed in the federal SMEV 3 by the federal link; `detail` has the upstream
+    /// MessageMetadata (its SendingTimestamp is the legal receipt time of the request).
+    Forwarded,
+    /// Something the upstream SMEV 3 reported about the message (a status, a refusal), written
+    /// by the federal link; `detail` says what.
+    Upstream,
 }
 
 impl EventKind {
@@ -276,6 +282,8 @@ impl EventKind {
             EventKind::Acked => "acked",
             EventKind::Expired => "expired",
             EventKind::ResponseAccepted => "response-accepted",
+            EventKind::Forwarded => "forwarded",
+            EventKind::Upstream => "upstream",
         }
     }
 
@@ -292,6 +300,8 @@ impl EventKind {
             "acked" => EventKind::Acked,
             "expired" => EventKind::Expired,
             "response-accepted" => EventKind::ResponseAccepted,
+            "forwarded" => EventKind::Forwarded,
+            "upstream" => EventKind::Upstream,
             other => return Err(other.to_owned()),
         })
     }
@@ -418,6 +428,10 @@ pub trait Store: Queries {
 
     /// Records a refused message in the history.
     async fn record_rejection(&self, r: &Rejection) -> Result<(), StoreError>;
+
+    /// Appends one event to a message's history: what an adapter did with a message outside the
+    /// node (the federal link's `Forwarded` and `Upstream`). The history stays append-only.
+    async fn record_event(&self, e: &HistoryEvent) -> Result<(), StoreError>;
 
     // ---- delivery -------------------------------------------------------------------------
 

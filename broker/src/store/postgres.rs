@@ -225,6 +225,13 @@ fn migrator() -> Migrator {
             include_str!("../../migrations/postgres/0003_attachments.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            4,
+            "federal".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0004_federal.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -498,6 +505,10 @@ impl Store for PostgresStore {
 
     async fn record_rejection(&self, r: &Rejection) -> Result<(), StoreError> {
         transaction!(self.db, BEGIN_WRITE, ops::record_rejection, r)
+    }
+
+    async fn record_event(&self, e: &HistoryEvent) -> Result<(), StoreError> {
+        transaction!(self.db, BEGIN_WRITE, ops::record_event, e)
     }
 
     async fn lease(

@@ -170,6 +170,13 @@ fn migrator() -> Migrator {
             include_str!("../../migrations/sqlite/0002_attachments.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            3,
+            "federal".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/sqlite/0003_federal.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -401,6 +408,11 @@ impl Store for SqliteStore {
     async fn record_rejection(&self, r: &Rejection) -> Result<(), StoreError> {
         let r = r.clone();
         self.write(move |c| ops::record_rejection(c, &r)).await
+    }
+
+    async fn record_event(&self, e: &HistoryEvent) -> Result<(), StoreError> {
+        let e = e.clone();
+        self.write(move |c| ops::record_event(c, &e)).await
     }
 
     async fn lease(

@@ -1002,6 +1002,7 @@ fn infotype(q: QName, provider: &str) -> InfoType {
         provider: m(provider),
         xsd: Some("a".into()),
         transaction_code_required: true,
+        federal: false,
         max_size: Some(1 << 20),
         description: "A".into(),
     }

@@ -97,7 +97,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             config.server.listen = ([127, 0, 0, 1], 0).into();
-            let adapters = crate::wiring::adapters(&config);
+            let adapters = rsmev_ops::wiring::adapters(&config).map_err(anyhow::Error::msg)?;
             let node = Node::start(config, adapters)
                 .await
                 .context("starting the demo node")?;
@@ -348,6 +348,7 @@ async fn register(
             provider: provider_m.clone(),
             xsd: Some(XSD_SET.into()),
             transaction_code_required: false,
+            federal: false,
             max_size: None,
             description: description.into(),
         };

@@ -26,6 +26,7 @@ async fn put(args: InfotypeArgs, mode: Mode) -> anyhow::Result<ExitCode> {
         provider: args.provider.clone(),
         xsd: args.xsd.clone(),
         transaction_code_required: args.transaction_code_required,
+        federal: args.federal,
         max_size: args.max_size,
         description: args.description.clone(),
     };
@@ -64,6 +65,7 @@ async fn list(local: &LocalStore) -> anyhow::Result<ExitCode> {
         "VERSION",
         "TX CODE",
         "MAX SIZE",
+        "FEDERAL",
         "DESCRIPTION",
     ]);
     for t in &registry.infotypes {
@@ -79,6 +81,7 @@ async fn list(local: &LocalStore) -> anyhow::Result<ExitCode> {
                 "-".into()
             },
             t.max_size.map_or_else(|| "default".into(), |n| n.to_string()),
+            if t.federal { "yes".into() } else { "-".into() },
             t.description.clone(),
         ]);
     }

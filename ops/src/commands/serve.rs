@@ -32,7 +32,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     let data_dir = config.storage.data_dir.clone();
     let listen = config.server.listen;
-    let adapters = crate::wiring::adapters(&config);
+    let adapters = rsmev_ops::wiring::adapters(&config).map_err(anyhow::Error::msg)?;
     let started = Node::start(config, adapters).await;
     if started.is_err() {
         log.release();

@@ -12,8 +12,8 @@ use super::codec::{
 };
 use crate::store::encoding::{NODE, encode_time, participant_status_str, qname_key, queue_label, utc_day};
 use crate::store::{
-    AcceptLimits, AcceptOutcome, AckTarget, Delivery, EventKind, Expiring, Leased, MessageKind, NewMessage,
-    QueueKind, Rejection, StoreError, XsdSet,
+    AcceptLimits, AcceptOutcome, AckTarget, Delivery, EventKind, Expiring, HistoryEvent, Leased, MessageKind,
+    NewMessage, QueueKind, Rejection, StoreError, XsdSet,
 };
 
 type Conn = PgConnection;
@@ -241,6 +241,11 @@ pub(super) async fn accept(
     .await?;
 
     Ok(AcceptOutcome::Accepted { received_at: now })
+}
+
+pub(super) async fn record_event(conn: &mut Conn, e: &HistoryEvent) -> Result<(), StoreError> {
+    let at = encode_time(e.at);
+    history(conn, e.message_id, &at, e.event, &e.actor, &e.detail).await
 }
 
 pub(super) async fn record_rejection(conn: &mut Conn, r: &Rejection) -> Result<(), StoreError> {
@@ -487,12 +492,13 @@ async fn insert_participant(conn: &mut Conn, p: &Participant) -> Result<(), Stor
 async fn insert_infotype(conn: &mut Conn, t: &InfoType) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO infotypes (namespace, local_name, version, kind, provider, xsd, \
-         transaction_code_required, max_size, description) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         transaction_code_required, max_size, description, federal) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (namespace, local_name) DO UPDATE SET version = excluded.version, \
          kind = excluded.kind, provider = excluded.provider, xsd = excluded.xsd, \
          transaction_code_required = excluded.transaction_code_required, \
-         max_size = excluded.max_size, description = excluded.description",
+         max_size = excluded.max_size, description = excluded.description, \
+         federal = excluded.federal",
     )
     .bind(t.qname.namespace.as_str())
     .bind(t.qname.local_name.as_str())
@@ -504,6 +510,7 @@ async fn insert_infotype(conn: &mut Conn, t: &InfoType) -> Result<(), StoreError
     // Sizes beyond i64 mean "unlimited" in practice; store the largest the column holds.
     .bind(t.max_size.map(|s| i64::try_from(s).unwrap_or(i64::MAX)))
     .bind(t.description.as_str())
+    .bind(t.federal)
     .execute(&mut *conn)
     .await?;
     Ok(())

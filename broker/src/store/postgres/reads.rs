@@ -50,7 +50,7 @@ pub(super) async fn registry(conn: &mut Conn) -> Result<Registry, StoreError> {
     let mut infotypes = Vec::new();
     for row in sqlx::query(
         "SELECT namespace, local_name, version, kind, provider, xsd, transaction_code_required, \
-         max_size, description FROM infotypes ORDER BY namespace, local_name",
+         max_size, description, federal FROM infotypes ORDER BY namespace, local_name",
     )
     .fetch_all(&mut *conn)
     .await?
@@ -65,6 +65,7 @@ pub(super) async fn registry(conn: &mut Conn) -> Result<Registry, StoreError> {
             transaction_code_required: row.try_get(6)?,
             max_size: max_size.map(|s| count(s, "max_size")).transpose()?,
             description: row.try_get(8)?,
+            federal: row.try_get(9)?,
         });
     }
 

@@ -9,8 +9,8 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use super::codec::{self, encode_id, encode_time, message_columns, message_from_row};
 use crate::store::encoding::{NODE, queue_label};
 use crate::store::{
-    AcceptLimits, AcceptOutcome, AckTarget, Delivery, EventKind, Expiring, Leased, MessageKind, NewMessage,
-    QueueKind, Rejection, StoreError, StoredAttachment, XsdSet,
+    AcceptLimits, AcceptOutcome, AckTarget, Delivery, EventKind, Expiring, HistoryEvent, Leased, MessageKind,
+    NewMessage, QueueKind, Rejection, StoreError, StoredAttachment, XsdSet,
 };
 
 type Conn = Connection;
@@ -150,6 +150,17 @@ pub(super) fn accept(
     }
 
     Ok(AcceptOutcome::Accepted { received_at: now })
+}
+
+pub(super) fn record_event(conn: &Conn, e: &HistoryEvent) -> Result<(), StoreError> {
+    history(
+        conn,
+        &encode_id(e.message_id),
+        &encode_time(e.at),
+        e.event,
+        &e.actor,
+        &e.detail,
+    )
 }
 
 pub(super) fn record_rejection(conn: &Conn, r: &Rejection) -> Result<(), StoreError> {
@@ -342,11 +353,13 @@ fn insert_participant(conn: &Conn, p: &Participant) -> Result<(), StoreError> {
 fn insert_infotype(conn: &Conn, t: &InfoType) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO infotypes (namespace, local_name, version, kind, provider, xsd, \
-         transaction_code_required, max_size, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         transaction_code_required, max_size, description, federal) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (namespace, local_name) DO UPDATE SET version = excluded.version, \
          kind = excluded.kind, provider = excluded.provider, xsd = excluded.xsd, \
          transaction_code_required = excluded.transaction_code_required, \
-         max_size = excluded.max_size, description = excluded.description",
+         max_size = excluded.max_size, description = excluded.description, \
+         federal = excluded.federal",
     )?
     .execute(params![
         t.qname.namespace.as_str(),
@@ -359,6 +372,7 @@ fn insert_infotype(conn: &Conn, t: &InfoType) -> Result<(), StoreError> {
         // Sizes beyond i64 mean "unlimited" in practice; store the largest the column holds.
         t.max_size.map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
         t.description.as_str(),
+        t.federal,
     ])?;
     Ok(())
 }

@@ -46,7 +46,7 @@ pub(super) fn registry(conn: &Conn) -> Result<Registry, StoreError> {
     let mut infotypes = Vec::new();
     let mut stmt = conn.prepare_cached(
         "SELECT namespace, local_name, version, kind, provider, xsd, transaction_code_required, \
-         max_size, description FROM infotypes ORDER BY namespace, local_name",
+         max_size, description, federal FROM infotypes ORDER BY namespace, local_name",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -62,6 +62,7 @@ pub(super) fn registry(conn: &Conn) -> Result<Registry, StoreError> {
                 .map(|s| u64::try_from(s).map_err(|_| StoreError::Corrupt(format!("max_size {s}"))))
                 .transpose()?,
             description: row.get(8)?,
+            federal: row.get(9)?,
         });
     }
 

@@ -110,6 +110,7 @@ async fn register_in(
                 provider: provider_p.mnemonic.clone(),
                 xsd: Some(xsd_set.clone()),
                 transaction_code_required: false,
+                federal: false,
                 max_size: None,
                 description: "rsmev bench".into(),
             };

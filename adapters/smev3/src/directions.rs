@@ -1,0 +1,685 @@
+//! The four directions of the link (see the [crate docs](crate)), each a loop of one idempotent
+//! step, run side by side until the node stops.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rsmev_broker::adapter::{AdapterContext, AdapterHealth, HealthCell};
+use rsmev_broker::envelope::{
+    Envelope, MessageId, MessageMetadata, Operation, RejectionReasonCode, RequestRejected, ResponseContent,
+    SendRequestRequest, SendResponseRequest, SenderProvidedResponseData,
+};
+use rsmev_broker::exchange::Exchange;
+use rsmev_broker::store::{AdapterDatabase, EventKind, HistoryEvent, QueueKind, StoreError};
+use time::OffsetDateTime;
+
+use crate::peer::{CallError, Peer, SIGNED_ID, Signing};
+use crate::store::{self, Direction, state};
+use crate::{LinkMetrics, LinkSettings};
+
+/// Why a step stopped short; the step runs again after a rest.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StepError {
+    #[error("{0}")]
+    Call(#[from] CallError),
+    #[error("the link's database: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Everything the directions share.
+#[derive(Debug)]
+pub(crate) struct Link {
+    pub exchange: Exchange,
+    pub db: AdapterDatabase,
+    /// This node, as the link's participant.
+    pub local: Peer,
+    pub upstream: Peer,
+    pub signing: Signing,
+    pub settings: Arc<LinkSettings>,
+    pub metrics: LinkMetrics,
+    pub health: Arc<HealthCell>,
+    /// The directions failing now, with their last error: the health is `degraded` while any is.
+    pub failing: Mutex<BTreeMap<&'static str, String>>,
+}
+
+/// One direction: a name and its step.
+#[derive(Debug, Clone, Copy)]
+enum Work {
+    RequestsOut,
+    ResponsesIn,
+    RequestsIn,
+    ResponsesOut,
+}
+
+impl Work {
+    const ALL: [Work; 4] = [
+        Work::RequestsOut,
+        Work::ResponsesIn,
+        Work::RequestsIn,
+        Work::ResponsesOut,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Work::RequestsOut => "requests-out",
+            Work::ResponsesIn => "responses-in",
+            Work::RequestsIn => "requests-in",
+            Work::ResponsesOut => "responses-out",
+        }
+    }
+
+    async fn step(self, link: &Link) -> Result<bool, StepError> {
+        match self {
+            Work::RequestsOut => link.request_out().await,
+            Work::ResponsesIn => link.response_in().await,
+            Work::RequestsIn => link.requests_in().await,
+            Work::ResponsesOut => link.response_out().await,
+        }
+    }
+}
+
+/// Runs every direction until the node stops.
+pub(crate) async fn run_all(link: Arc<Link>, ctx: &AdapterContext) {
+    link.health.set(AdapterHealth::Up);
+    let _ = store::put_status(&link.db, "link", "up").await;
+    let tasks: Vec<_> = Work::ALL
+        .into_iter()
+        .map(|work| {
+            let link = Arc::clone(&link);
+            let stop = ctx.stop_signal();
+            tokio::spawn(async move { drive(&link, work, stop).await })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let _ = store::put_status(&link.db, "link", "stopped").await;
+}
+
+/// Runs `work` until `stop`: at once again after a step that moved something, after the poll
+/// interval when there was nothing, after a rest doubling up to the maximum while it fails.
+async fn drive(link: &Link, work: Work, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut backoff = link.settings.poll_interval;
+    while !*stop.borrow() {
+        let rest = match work.step(link).await {
+            Ok(true) => {
+                link.recovered(work);
+                backoff = link.settings.poll_interval;
+                continue;
+            }
+            Ok(false) => {
+                link.recovered(work);
+                backoff = link.settings.poll_interval;
+                link.settings.poll_interval
+            }
+            Err(e) => {
+                link.failed(work, &e).await;
+                let rest = backoff;
+                backoff = (backoff * 2).min(link.settings.max_backoff);
+                rest
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(rest) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+impl Link {
+    fn recovered(&self, work: Work) {
+        let mut failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
+        if failing.remove(work.name()).is_some() {
+            tracing::info!(direction = work.name(), "federal link direction recovered");
+            self.metrics.down.with_label_values(&[work.name()]).set(0);
+            if failing.is_empty() {
+                self.health.set(AdapterHealth::Up);
+            }
+        }
+    }
+
+    async fn failed(&self, work: Work, e: &StepError) {
+        let text = format!("{}: {e}", work.name());
+        tracing::warn!(direction = work.name(), error = %e, "federal link step failed; retrying");
+        self.metrics.failures.with_label_values(&[work.name()]).inc();
+        self.metrics.down.with_label_values(&[work.name()]).set(1);
+        let summary = {
+            let mut failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
+            failing.insert(work.name(), e.to_string());
+            failing
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        self.health.set(AdapterHealth::Degraded(summary));
+        let _ = store::put_status(&self.db, "last_error", &text).await;
+    }
+
+    fn moved(&self, work: Work, outcome: &str) {
+        self.metrics
+            .moved
+            .with_label_values(&[work.name(), outcome])
+            .inc();
+    }
+
+    /// Appends an event to a message's history on this node.
+    async fn history(
+        &self,
+        message_id: &MessageId,
+        event: EventKind,
+        detail: String,
+    ) -> Result<(), StepError> {
+        let e = HistoryEvent {
+            message_id: message_id.to_uuid(),
+            at: OffsetDateTime::now_utc(),
+            event,
+            actor: self.settings.participant.to_string(),
+            detail,
+        };
+        self.exchange.store().record_event(&e).await?;
+        Ok(())
+    }
+
+    /// Leases the next message of the link's own `queue` on this node.
+    async fn take_local(&self, queue: QueueKind) -> Result<Option<Envelope>, StepError> {
+        self.exchange
+            .deliver(&self.settings.participant, queue)
+            .await
+            .map_err(|f| {
+                StepError::Other(format!(
+                    "this node: {}: {}",
+                    f.detail.element_name().unwrap_or("Fault"),
+                    f.string
+                ))
+            })
+    }
+
+    /// Acks `message_id` on `peer`; a message already gone counts as acked.
+    async fn ack(&self, peer: &Peer, message_id: &MessageId) -> Result<(), StepError> {
+        match peer.call(Operation::Ack, &self.signing.ack(message_id)?).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is("TargetMessageIsNotFound") => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Answers the request `to` names on `peer` with a `RequestRejected` under `rejection_id`
+    /// (a resend of it counts as sent).
+    async fn reject(
+        &self,
+        peer: &Peer,
+        rejection_id: &str,
+        to: &str,
+        code: RejectionReasonCode,
+        description: String,
+    ) -> Result<(), StepError> {
+        let message_id = MessageId::parse(rejection_id)
+            .map_err(|e| StepError::Other(format!("stored rejection id: {e}")))?;
+        let data = SenderProvidedResponseData {
+            id: Some(SIGNED_ID.into()),
+            message_id,
+            to: to.to_owned(),
+            content: ResponseContent::Rejected(vec![RequestRejected {
+                code,
+                description: truncate(&description, 4000),
+            }]),
+        };
+        let (sender_provided, signature) = self.signing.seal_and_sign(data)?;
+        let envelope = Envelope::SendResponseRequest(SendResponseRequest {
+            sender_provided,
+            attachments: Vec::new(),
+            caller_signature: Some(signature),
+        });
+        match peer.call(Operation::SendResponse, &envelope).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is("MessageIsAlreadySent") => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    // ---- requests out: this node → upstream ---------------------------------------------------
+
+    async fn request_out(&self) -> Result<bool, StepError> {
+        let work = Work::RequestsOut;
+        let Some(Envelope::GetRequestResponse(answer)) = self.take_local(QueueKind::Requests).await? else {
+            return Ok(false);
+        };
+        let Some(message) = answer.message else {
+            return Ok(false);
+        };
+        let request = message.request.into_value();
+        let data = request.sender_provided.value().clone();
+        let message_id = data.message_id.clone();
+        let requester = request
+            .metadata
+            .sender
+            .as_ref()
+            .and_then(|p| p.mnemonic.clone())
+            .unwrap_or_default();
+        let reply_to = request.reply_to.clone().unwrap_or_default();
+        let crossing = store::begin(
+            &self.db,
+            Direction::Outbound,
+            message_id.as_str(),
+            &requester,
+            &reply_to,
+        )
+        .await?;
+        if crossing.state != state::PENDING {
+            // Done before, the local ack lost: ack again.
+            self.ack(&self.local, &message_id).await?;
+            return Ok(true);
+        }
+        let relay = rsmev_registry::Mnemonic::new(&requester).is_ok_and(|m| self.settings.relay.contains(&m));
+        let envelope = if relay {
+            // Byte for byte: the block as the requester signed it, with its own ЭП-ОВ.
+            Envelope::SendRequestRequest(SendRequestRequest {
+                sender_provided: request.sender_provided,
+                attachments: message.attachments,
+                caller_signature: request.sender_signature,
+                routing: None,
+            })
+        } else {
+            let mut data = data;
+            data.id = Some(SIGNED_ID.into());
+            let (sender_provided, signature) = self.signing.seal_and_sign(data)?;
+            Envelope::SendRequestRequest(SendRequestRequest {
+                sender_provided,
+                attachments: message.attachments,
+                caller_signature: Some(signature),
+                routing: None,
+            })
+        };
+        let mode = if relay { "relayed" } else { "on behalf of the node" };
+        match self.upstream.call(Operation::SendRequest, &envelope).await {
+            Ok(Envelope::SendRequestResponse(r)) => {
+                let detail = format!(
+                    "sent upstream ({mode}): {}",
+                    describe_metadata(r.metadata.value())
+                );
+                self.history(&message_id, EventKind::Forwarded, detail.clone())
+                    .await?;
+                store::set_state(
+                    &self.db,
+                    Direction::Outbound,
+                    message_id.as_str(),
+                    state::SENT,
+                    &detail,
+                )
+                .await?;
+                self.moved(work, "sent");
+            }
+            Ok(other) => {
+                return Err(StepError::Other(format!(
+                    "SendRequest: the upstream answered with {}",
+                    other.element_name()
+                )));
+            }
+            Err(e) if e.is("MessageIsAlreadySent") => {
+                let detail = format!("sent upstream ({mode}) before: the upstream already has it");
+                self.history(&message_id, EventKind::Forwarded, detail.clone())
+                    .await?;
+                store::set_state(
+                    &self.db,
+                    Direction::Outbound,
+                    message_id.as_str(),
+                    state::SENT,
+                    &detail,
+                )
+                .await?;
+                self.moved(work, "already-sent");
+            }
+            Err(CallError::Refused { name, description }) => {
+                let candidate = self.signing.new_message_id();
+                let rejection_id = store::rejection_id(
+                    &self.db,
+                    Direction::Outbound,
+                    message_id.as_str(),
+                    candidate.as_str(),
+                )
+                .await?;
+                let text = format!("the federal SMEV 3 refused the request: {name}: {description}");
+                self.reject(
+                    &self.local,
+                    &rejection_id,
+                    &reply_to,
+                    rejection_code(&name),
+                    text.clone(),
+                )
+                .await?;
+                self.history(&message_id, EventKind::Upstream, text.clone())
+                    .await?;
+                store::set_state(
+                    &self.db,
+                    Direction::Outbound,
+                    message_id.as_str(),
+                    state::REFUSED,
+                    &text,
+                )
+                .await?;
+                self.moved(work, "refused");
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.ack(&self.local, &message_id).await?;
+        Ok(true)
+    }
+
+    // ---- responses in: upstream → this node -------------------------------------------------
+
+    async fn response_in(&self) -> Result<bool, StepError> {
+        let work = Work::ResponsesIn;
+        let poll = self.signing.poll(Operation::GetResponse, None)?;
+        let Envelope::GetResponseResponse(answer) = self.upstream.call(Operation::GetResponse, &poll).await?
+        else {
+            return Err(StepError::Other(
+                "GetResponse: the upstream answered with something else".into(),
+            ));
+        };
+        let Some(message) = answer.message else {
+            return Ok(false);
+        };
+        let response = message.response.into_value();
+        let data = response.sender_provided.value().clone();
+        let response_id = data.message_id.clone();
+        let Some(original) = response.original_message_id.clone() else {
+            return Err(StepError::Other(format!(
+                "upstream response {} names no OriginalMessageId; left in the upstream queue",
+                response_id.as_str()
+            )));
+        };
+        let Some(crossing) = store::find(&self.db, Direction::Outbound, original.as_str()).await? else {
+            return Err(StepError::Other(format!(
+                "upstream response {} answers {}, which this node did not send; left in the upstream queue",
+                response_id.as_str(),
+                original.as_str()
+            )));
+        };
+        let local = SenderProvidedResponseData {
+            id: Some(SIGNED_ID.into()),
+            message_id: response_id.clone(),
+            to: crossing.reply_to.clone(),
+            content: data.content,
+        };
+        let (sender_provided, signature) = self.signing.seal_and_sign(local)?;
+        let envelope = Envelope::SendResponseRequest(SendResponseRequest {
+            sender_provided,
+            attachments: message.attachments,
+            caller_signature: Some(signature),
+        });
+        let sender = response
+            .metadata
+            .sender
+            .as_ref()
+            .and_then(|p| p.mnemonic.clone())
+            .unwrap_or_else(|| "?".into());
+        match self.local.call(Operation::SendResponse, &envelope).await {
+            Ok(_) => self.moved(work, "sent"),
+            Err(e) if e.is("MessageIsAlreadySent") => self.moved(work, "already-sent"),
+            Err(CallError::Refused { name, description }) => {
+                // This node refuses the answer for good (its type unknown here, its format):
+                // the requester is told instead, and the upstream copy is acked.
+                let text = format!(
+                    "the federal answer {} from {sender} was refused by this node: {name}: {description}",
+                    response_id.as_str()
+                );
+                let candidate = self.signing.new_message_id();
+                let rejection_id = store::rejection_id(
+                    &self.db,
+                    Direction::Outbound,
+                    original.as_str(),
+                    candidate.as_str(),
+                )
+                .await?;
+                self.reject(
+                    &self.local,
+                    &rejection_id,
+                    &crossing.reply_to,
+                    RejectionReasonCode::Failure,
+                    text.clone(),
+                )
+                .await?;
+                self.history(&original, EventKind::Upstream, text).await?;
+                self.moved(work, "refused");
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.ack(&self.upstream, &response_id).await?;
+        Ok(true)
+    }
+
+    // ---- requests in: upstream → this node -------------------------------------------------
+
+    /// One upstream poll per selector (one without when none is configured).
+    async fn requests_in(&self) -> Result<bool, StepError> {
+        let selectors: Vec<_> = if self.settings.inbound.is_empty() {
+            vec![None]
+        } else {
+            self.settings.inbound.iter().cloned().map(Some).collect()
+        };
+        let mut moved = false;
+        for selector in selectors {
+            moved |= self.request_in(selector).await?;
+        }
+        Ok(moved)
+    }
+
+    async fn request_in(
+        &self,
+        selector: Option<rsmev_broker::envelope::InfoTypeName>,
+    ) -> Result<bool, StepError> {
+        let work = Work::RequestsIn;
+        let poll = self.signing.poll(Operation::GetRequest, selector)?;
+        let Envelope::GetRequestResponse(answer) = self.upstream.call(Operation::GetRequest, &poll).await?
+        else {
+            return Err(StepError::Other(
+                "GetRequest: the upstream answered with something else".into(),
+            ));
+        };
+        let Some(message) = answer.message else {
+            return Ok(false);
+        };
+        let request = message.request.into_value();
+        let mut data = request.sender_provided.value().clone();
+        let message_id = data.message_id.clone();
+        let reply_to = request.reply_to.clone().unwrap_or_default();
+        store::begin(&self.db, Direction::Inbound, message_id.as_str(), "", &reply_to).await?;
+        data.id = Some(SIGNED_ID.into());
+        let (sender_provided, signature) = self.signing.seal_and_sign(data)?;
+        let envelope = Envelope::SendRequestRequest(SendRequestRequest {
+            sender_provided,
+            attachments: message.attachments,
+            caller_signature: Some(signature),
+            routing: None,
+        });
+        let sender = request
+            .metadata
+            .sender
+            .as_ref()
+            .and_then(|p| p.mnemonic.clone())
+            .unwrap_or_else(|| "?".into());
+        match self.local.call(Operation::SendRequest, &envelope).await {
+            Ok(_) => {
+                let detail = format!("received from the federal SMEV 3 (sender {sender})");
+                self.history(&message_id, EventKind::Upstream, detail.clone())
+                    .await?;
+                store::set_state(
+                    &self.db,
+                    Direction::Inbound,
+                    message_id.as_str(),
+                    state::SENT,
+                    &detail,
+                )
+                .await?;
+                self.moved(work, "sent");
+            }
+            Err(e) if e.is("MessageIsAlreadySent") => {
+                store::set_state(
+                    &self.db,
+                    Direction::Inbound,
+                    message_id.as_str(),
+                    state::SENT,
+                    "received from the federal SMEV 3 before",
+                )
+                .await?;
+                self.moved(work, "already-sent");
+            }
+            Err(CallError::Refused { name, description }) => {
+                let text = format!("the regional node refused the request: {name}: {description}");
+                let candidate = self.signing.new_message_id();
+                let rejection_id = store::rejection_id(
+                    &self.db,
+                    Direction::Inbound,
+                    message_id.as_str(),
+                    candidate.as_str(),
+                )
+                .await?;
+                self.reject(
+                    &self.upstream,
+                    &rejection_id,
+                    &reply_to,
+                    rejection_code(&name),
+                    text.clone(),
+                )
+                .await?;
+                store::set_state(
+                    &self.db,
+                    Direction::Inbound,
+                    message_id.as_str(),
+                    state::REFUSED,
+                    &text,
+                )
+                .await?;
+                self.moved(work, "refused");
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.ack(&self.upstream, &message_id).await?;
+        Ok(true)
+    }
+
+    // ---- responses out: this node → upstream ------------------------------------------------
+
+    async fn response_out(&self) -> Result<bool, StepError> {
+        let work = Work::ResponsesOut;
+        let Some(Envelope::GetResponseResponse(answer)) = self.take_local(QueueKind::Responses).await? else {
+            return Ok(false);
+        };
+        let Some(message) = answer.message else {
+            return Ok(false);
+        };
+        let response = message.response.into_value();
+        let data = response.sender_provided.value().clone();
+        let response_id = data.message_id.clone();
+        let original = response.original_message_id.clone().ok_or_else(|| {
+            StepError::Other(format!(
+                "local response {} names no request",
+                response_id.as_str()
+            ))
+        })?;
+        let Some(crossing) = store::find(&self.db, Direction::Inbound, original.as_str()).await? else {
+            return Err(StepError::Other(format!(
+                "local response {} answers {}, which did not come from upstream",
+                response_id.as_str(),
+                original.as_str()
+            )));
+        };
+        let upstream = SenderProvidedResponseData {
+            id: Some(SIGNED_ID.into()),
+            message_id: response_id.clone(),
+            to: crossing.reply_to.clone(),
+            content: data.content,
+        };
+        let (sender_provided, signature) = self.signing.seal_and_sign(upstream)?;
+        let envelope = Envelope::SendResponseRequest(SendResponseRequest {
+            sender_provided,
+            attachments: message.attachments,
+            caller_signature: Some(signature),
+        });
+        match self.upstream.call(Operation::SendResponse, &envelope).await {
+            Ok(Envelope::SendResponseResponse(r)) => {
+                let detail = format!("answer sent upstream: {}", describe_metadata(r.metadata.value()));
+                self.history(&response_id, EventKind::Forwarded, detail.clone())
+                    .await?;
+                store::set_state(
+                    &self.db,
+                    Direction::Inbound,
+                    original.as_str(),
+                    "answered",
+                    &detail,
+                )
+                .await?;
+                self.moved(work, "sent");
+            }
+            Ok(other) => {
+                return Err(StepError::Other(format!(
+                    "SendResponse: the upstream answered with {}",
+                    other.element_name()
+                )));
+            }
+            Err(e) if e.is("MessageIsAlreadySent") => {
+                self.history(
+                    &response_id,
+                    EventKind::Forwarded,
+                    "answer sent upstream before".into(),
+                )
+                .await?;
+                self.moved(work, "already-sent");
+            }
+            Err(CallError::Refused { name, description }) => {
+                // The provider's answer cannot reach the federal requester: kept in this
+                // message's history for the operator; the provider's queue moves on.
+                let text = format!("the federal SMEV 3 refused the answer: {name}: {description}");
+                tracing::error!(response = response_id.as_str(), %text, "federal answer refused upstream");
+                self.history(&response_id, EventKind::Upstream, text.clone())
+                    .await?;
+                store::set_state(
+                    &self.db,
+                    Direction::Inbound,
+                    original.as_str(),
+                    state::REFUSED,
+                    &text,
+                )
+                .await?;
+                self.moved(work, "refused");
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.ack(&self.local, &response_id).await?;
+        Ok(true)
+    }
+}
+
+/// The `RejectionReasonCode` an upstream fault becomes.
+fn rejection_code(fault: &str) -> RejectionReasonCode {
+    match fault {
+        "AccessDenied" | "SenderIsNotRegistered" => RejectionReasonCode::AccessDenied,
+        "BusinessDataTypeIsNotSupported" | "InvalidContent" | "IncorrectResponseContentType" => {
+            RejectionReasonCode::UnknownRequestDescription
+        }
+        _ => RejectionReasonCode::Failure,
+    }
+}
+
+/// The upstream `MessageMetadata`, for the history: its SendingTimestamp is the legal receipt
+/// time of a request sent upstream.
+fn describe_metadata(m: &MessageMetadata) -> String {
+    let mut parts = vec![format!("SendingTimestamp {}", m.sending_timestamp)];
+    if let Some(r) = m.recipient.as_ref().and_then(|p| p.mnemonic.as_deref()) {
+        parts.push(format!("Recipient {r}"));
+    }
+    if let Some(s) = &m.status {
+        parts.push(format!("Status {}", s.as_str()));
+    }
+    if let Some(id) = &m.message_id {
+        parts.push(format!("MessageId {}", id.as_str()));
+    }
+    parts.join(", ")
+}
+
+fn truncate(text: &str, chars: usize) -> String {
+    text.chars().take(chars).collect()
+}

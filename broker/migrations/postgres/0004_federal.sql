@@ -1,0 +1,7 @@
+-- Schema version 4: information types served by the federal SMEV 3.
+--
+-- A federal type's requests pass every local check and are queued to its provider, the
+-- participant the federal link (adapters/smev3) acts as on this node; the link sends them
+-- upstream. Existing types are local.
+
+ALTER TABLE infotypes ADD COLUMN federal boolean NOT NULL DEFAULT false;
