@@ -13,6 +13,7 @@
 //!   delivery, duplicate detection and redelivery across nodes.
 //! - [`transport`]: the RabbitMQ transport: outbox while RabbitMQ is down, leases from queue
 //!   copies, stale copies, redelivery copies.
+//! - [`federal`]: the federal link between two real nodes, one playing the federal SMEV 3.
 //! - [`amqp`]: the AMQP queue adapter: `rsmev participant amqp-setup`, intake and inbox queues.
 //! - [`crash`]: the real `rsmev serve` binary killed with SIGKILL mid-stream and restarted.
 //! - [`python`]: an independent Python client (zeep + signxml) completes a signed exchange.
@@ -36,6 +37,7 @@ mod backend;
 mod conformance;
 mod crash;
 mod exchange;
+mod federal;
 mod gisgmp;
 mod gost;
 mod harness;

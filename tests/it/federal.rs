@@ -1,0 +1,424 @@
+//! The federal link (`adapters/smev3`) between two real nodes: a second node started in this
+//! process plays the federal SMEV 3 (the node is wire-compatible with it, so this is a real peer,
+//! not a mock), the regional node runs the link from `[federal]` exactly as `rsmev serve` wires it.
+//!
+//! Upstream, the regional node is the participant `REGION` (the link's key); on the regional
+//! node the link is the participant `SMEV3` with the same certificate.
+
+use std::future::Future;
+use std::time::Duration;
+
+use rsmev_broker::envelope::{RejectionReasonCode, ResponseContent};
+use rsmev_broker::store::EventKind;
+use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
+
+use crate::harness::{
+    Participant, TestNode, answer, delivered, delivered_response, infotype, inn_request, inn_request_payload,
+    inn_response, inn_response_payload,
+};
+
+/// How long a message may take to cross the link in these tests (it polls every 50 ms).
+const CROSSING: Duration = Duration::from_secs(20);
+
+/// Calls `probe` until it returns `Some`, for at most [`CROSSING`].
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + CROSSING;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: nothing after {CROSSING:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A type the regional providers serve to the federal level.
+fn registry_request() -> QName {
+    QName::new("urn://rsmev/test/region/1.0.0", "RegistryRequest")
+}
+
+fn registry_response() -> QName {
+    QName::new("urn://rsmev/test/region/1.0.0", "RegistryResponse")
+}
+
+fn registry_request_payload(n: &str) -> String {
+    format!(
+        r#"<r:RegistryRequest xmlns:r="urn://rsmev/test/region/1.0.0"><r:N>{n}</r:N></r:RegistryRequest>"#
+    )
+}
+
+fn registry_response_payload(n: &str) -> String {
+    format!(
+        r#"<r:RegistryResponse xmlns:r="urn://rsmev/test/region/1.0.0"><r:N>{n}</r:N></r:RegistryResponse>"#
+    )
+}
+
+/// The two nodes and their participants.
+struct Federation {
+    federal: TestNode,
+    region: TestNode,
+    /// Federal provider of `InnRequest`.
+    fns: Participant,
+    /// Federal consumer of `RegistryRequest`.
+    epgu: Participant,
+    /// Regional consumer of `InnRequest` (federal).
+    mfc: Participant,
+    /// Regional provider of `RegistryRequest`.
+    agency: Participant,
+    /// Kept for the key files the link reads.
+    _keys: tempfile::TempDir,
+}
+
+impl Federation {
+    /// Starts both nodes; `relay` lists the regional participants relayed byte for byte.
+    async fn start(relay: &[&str]) -> Federation {
+        let federal = TestNode::start(Default::default()).await;
+        let link = Participant::generate("REGION");
+        federal.register(&link).await;
+        let fns = federal.participant("FNS").await;
+        let epgu = federal.participant("EPGU").await;
+        let mfc_key = Participant::generate("MFC");
+        federal
+            .infotype(infotype(&inn_request(), InfoTypeKind::Request, &fns))
+            .await;
+        federal
+            .infotype(infotype(&inn_response(), InfoTypeKind::Response, &fns))
+            .await;
+        federal.grant(&link, &inn_request()).await;
+        federal
+            .infotype(infotype(&registry_request(), InfoTypeKind::Request, &link))
+            .await;
+        federal
+            .infotype(infotype(&registry_response(), InfoTypeKind::Response, &link))
+            .await;
+        federal.grant(&epgu, &registry_request()).await;
+        if relay.contains(&"MFC") {
+            // Registered federally under its own mnemonic, as relay mode requires.
+            federal.register(&mfc_key).await;
+            federal.grant(&mfc_key, &inn_request()).await;
+        }
+
+        let keys = tempfile::tempdir().expect("temporary directory");
+        let key = keys.path().join("link-key.pem");
+        let cert = keys.path().join("link-cert.pem");
+        std::fs::write(&key, &link.key_pem).expect("link key");
+        std::fs::write(&cert, &link.cert_pem).expect("link certificate");
+        let endpoint = format!("{}/ws", federal.url);
+        let relay: Vec<String> = relay.iter().map(|m| (*m).to_owned()).collect();
+        let region = TestNode::start_tweaked(Default::default(), |c| {
+            c.federal.endpoint = endpoint;
+            c.federal.mnemonic = "REGION".into();
+            c.federal.participant = "SMEV3".into();
+            c.federal.key = key.display().to_string();
+            c.federal.cert = cert.display().to_string();
+            c.federal.poll_interval_ms = 50;
+            c.federal.max_backoff_secs = 1;
+            c.federal.relay = relay;
+        })
+        .await;
+        let local_link = Participant {
+            mnemonic: Mnemonic::new("SMEV3").expect("mnemonic"),
+            ..link
+        };
+        region.register(&local_link).await;
+        region.register(&mfc_key).await;
+        let mfc = mfc_key;
+        let agency = region.participant("AGENCY").await;
+        let federal_type = |q: &QName, kind| rsmev_registry::InfoType {
+            federal: true,
+            ..infotype(q, kind, &local_link)
+        };
+        region
+            .infotype(federal_type(&inn_request(), InfoTypeKind::Request))
+            .await;
+        region
+            .infotype(federal_type(&inn_response(), InfoTypeKind::Response))
+            .await;
+        region.grant(&mfc, &inn_request()).await;
+        region
+            .infotype(infotype(&registry_request(), InfoTypeKind::Request, &agency))
+            .await;
+        region
+            .infotype(infotype(&registry_response(), InfoTypeKind::Response, &agency))
+            .await;
+        region.grant(&local_link, &registry_request()).await;
+        Federation {
+            federal,
+            region,
+            fns,
+            epgu,
+            mfc,
+            agency,
+            _keys: keys,
+        }
+    }
+
+    async fn shutdown(self) {
+        self.region.shutdown().await;
+        self.federal.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_federal_request_goes_upstream_on_behalf_of_the_node_and_its_answer_comes_back() {
+    let f = Federation::start(&[]).await;
+    let mfc = f.region.client(&f.mfc);
+    let fns = f.federal.client(&f.fns);
+
+    let sent = mfc
+        .send_request_with(&inn_request_payload("12345678901", "1990-01-02"), |d| {
+            d.test_message = true;
+        })
+        .await;
+    let meta = sent.accepted();
+    let id = meta.message_id.clone().expect("MessageId");
+    assert_eq!(
+        meta.recipient.as_ref().and_then(|p| p.mnemonic.as_deref()),
+        Some("SMEV3"),
+        "locally, a federal type is addressed to the link"
+    );
+
+    // Upstream: the federal provider gets it under the same MessageID, from REGION, re-signed.
+    let got = eventually("the request upstream", || async {
+        let a = fns.get_request(Some(&inn_request())).await;
+        a.request().is_some().then_some(a)
+    })
+    .await;
+    let request = delivered(&got);
+    assert_eq!(request.sender_provided.message_id, id);
+    assert!(request.sender_provided.test_message, "TestMessage kept upstream");
+    assert_eq!(
+        request
+            .metadata
+            .sender
+            .as_ref()
+            .and_then(|p| p.mnemonic.as_deref()),
+        Some("REGION")
+    );
+    let reply_to = request.reply_to.clone().expect("ReplyTo");
+
+    // The upstream receipt time is in the message's history on the regional node.
+    let events = f.region.store().history(id.to_uuid()).await.expect("history");
+    let forwarded = events
+        .iter()
+        .find(|e| e.event == EventKind::Forwarded)
+        .unwrap_or_else(|| panic!("no forwarded event: {events:?}"));
+    assert!(
+        forwarded.detail.contains("SendingTimestamp") && forwarded.detail.contains("on behalf"),
+        "{}",
+        forwarded.detail
+    );
+    assert!(
+        events.iter().any(|e| e.event == EventKind::Acked),
+        "acked locally after the upstream accepted it: {events:?}"
+    );
+
+    // The federal answer reaches the regional requester.
+    let answered = fns
+        .send_response(&reply_to, answer(&inn_response_payload("7701234567")))
+        .await;
+    let response_id = answered.accepted().message_id.clone().expect("MessageId");
+    fns.ack(&id).await.expect_ack();
+    let back = eventually("the answer on the regional node", || async {
+        let a = mfc.get_response(None).await;
+        a.response().is_some().then_some(a)
+    })
+    .await;
+    let response = delivered_response(&back);
+    assert_eq!(response.original_message_id.as_ref(), Some(&id));
+    assert_eq!(
+        response.sender_provided.message_id, response_id,
+        "the same MessageID on both nodes"
+    );
+    match &response.sender_provided.content {
+        ResponseContent::Answer { primary_content, .. } => {
+            assert_eq!(
+                primary_content.element().as_str(),
+                inn_response_payload("7701234567")
+            );
+        }
+        other => panic!("not an answer: {other:?}"),
+    }
+    mfc.ack(&response_id).await.expect_ack();
+
+    // Acked upstream after the regional commit: nothing is left in REGION's upstream queue.
+    let upstream_history = eventually("the upstream ack", || async {
+        let events = f.federal.history(response_id.as_str()).await;
+        events.contains(&EventKind::Acked).then_some(events)
+    })
+    .await;
+    assert_eq!(
+        upstream_history
+            .iter()
+            .filter(|e| **e == EventKind::Acked)
+            .count(),
+        1,
+        "{upstream_history:?}"
+    );
+    f.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_refusal_reaches_the_regional_sender_as_request_rejected_with_the_federal_fault() {
+    let f = Federation::start(&[]).await;
+    // A federal type the upstream does not grant REGION: upstream answers AccessDenied.
+    let denied = QName::new("urn://rsmev/test/inn/1.0.0", "InnRequest");
+    f.federal
+        .admin()
+        .revoke(&rsmev_registry::Grant {
+            consumer: Mnemonic::new("REGION").expect("mnemonic"),
+            infotype: denied,
+        })
+        .await
+        .expect("revoke");
+    let mfc = f.region.client(&f.mfc);
+    let sent = mfc
+        .send_request(&inn_request_payload("12345678901", "1990-01-02"))
+        .await;
+    let id = sent.accepted().message_id.clone().expect("MessageId");
+
+    let back = eventually("the rejection on the regional node", || async {
+        let a = mfc.get_response(None).await;
+        a.response().is_some().then_some(a)
+    })
+    .await;
+    let response = delivered_response(&back);
+    assert_eq!(response.original_message_id.as_ref(), Some(&id));
+    match &response.sender_provided.content {
+        ResponseContent::Rejected(reasons) => {
+            assert_eq!(reasons[0].code, RejectionReasonCode::AccessDenied);
+            assert!(
+                reasons[0].description.contains("AccessDenied"),
+                "{}",
+                reasons[0].description
+            );
+        }
+        other => panic!("not a rejection: {other:?}"),
+    }
+    let events = f.region.history(id.as_str()).await;
+    assert!(events.contains(&EventKind::Upstream), "{events:?}");
+    assert!(!events.contains(&EventKind::Forwarded), "{events:?}");
+    f.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_request_reaches_upstream_byte_for_byte_with_its_senders_signature() {
+    let f = Federation::start(&["MFC"]).await;
+    let mfc = f.region.client(&f.mfc);
+    let fns = f.federal.client(&f.fns);
+    let sent = mfc
+        .send_request(&inn_request_payload("12345678901", "1990-01-02"))
+        .await;
+    let id = sent.accepted().message_id.clone().expect("MessageId");
+    let got = eventually("the relayed request upstream", || async {
+        let a = fns.get_request(Some(&inn_request())).await;
+        a.request().is_some().then_some(a)
+    })
+    .await;
+    let request = delivered(&got);
+    assert_eq!(request.sender_provided.message_id, id);
+    assert_eq!(
+        request
+            .metadata
+            .sender
+            .as_ref()
+            .and_then(|p| p.mnemonic.as_deref()),
+        Some("MFC"),
+        "upstream, the sender is the relayed system itself"
+    );
+    assert_eq!(
+        got.relayed_sender_certificate().to_pem(),
+        rsmev_broker::dsig::Certificate::from_pem(&f.mfc.cert_pem)
+            .expect("certificate")
+            .to_pem(),
+        "the ЭП-ОВ is the MFC's own"
+    );
+    let events = f.region.store().history(id.to_uuid()).await.expect("history");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event == EventKind::Forwarded && e.detail.contains("relayed")),
+        "{events:?}"
+    );
+    f.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_federal_request_to_a_regional_provider_is_injected_once_and_answered_upstream() {
+    let f = Federation::start(&[]).await;
+    let epgu = f.federal.client(&f.epgu);
+    let agency = f.region.client(&f.agency);
+
+    let sent = epgu
+        .send_request_with(&registry_request_payload("1"), |d| d.test_message = true)
+        .await;
+    let id = sent.accepted().message_id.clone().expect("MessageId");
+
+    let got = eventually("the federal request on the regional node", || async {
+        let a = agency.get_request(None).await;
+        a.request().is_some().then_some(a)
+    })
+    .await;
+    let request = delivered(&got);
+    assert_eq!(
+        request.sender_provided.message_id, id,
+        "the upstream MessageID, kept"
+    );
+    assert!(
+        request.sender_provided.test_message,
+        "TestMessage kept from upstream"
+    );
+    assert_eq!(
+        request
+            .metadata
+            .sender
+            .as_ref()
+            .and_then(|p| p.mnemonic.as_deref()),
+        Some("SMEV3")
+    );
+    let reply_to = request.reply_to.clone().expect("ReplyTo");
+    let answered = agency
+        .send_response(&reply_to, answer(&registry_response_payload("1")))
+        .await;
+    let response_id = answered.accepted().message_id.clone().expect("MessageId");
+    agency.ack(&id).await.expect_ack();
+
+    let back = eventually("the regional answer upstream", || async {
+        let a = epgu.get_response(None).await;
+        a.response().is_some().then_some(a)
+    })
+    .await;
+    let response = delivered_response(&back);
+    assert_eq!(response.original_message_id.as_ref(), Some(&id));
+    assert_eq!(response.sender_provided.message_id, response_id);
+    epgu.ack(&response_id).await.expect_ack();
+
+    // Injected once: one accepted request on the regional node, acked once upstream.
+    let regional = f.region.history(id.as_str()).await;
+    assert_eq!(
+        regional.iter().filter(|e| **e == EventKind::Accepted).count(),
+        1,
+        "{regional:?}"
+    );
+    let upstream = f.federal.history(id.as_str()).await;
+    assert_eq!(
+        upstream.iter().filter(|e| **e == EventKind::Acked).count(),
+        1,
+        "{upstream:?}"
+    );
+    // The link acked the provider's answer locally after the upstream accepted it.
+    let local_answer = eventually("the local ack of the answer", || async {
+        let events = f.region.history(response_id.as_str()).await;
+        events.contains(&EventKind::Acked).then_some(events)
+    })
+    .await;
+    assert!(local_answer.contains(&EventKind::Forwarded), "{local_answer:?}");
+    f.shutdown().await;
+}
