@@ -15,32 +15,6 @@ use time::OffsetDateTime;
 
 use crate::harness::*;
 
-/// Every test of this file, once per backend: `embedded::…` on SQLite, `production::…` on
-/// PostgreSQL + RabbitMQ (skipped, with a message, when those servers are absent and not
-/// required; see [`crate::backend`]).
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(crate::backend::Backend::Embedded).await;
-                }
-            )*
-        }
-        mod production {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    if crate::backend::Backend::Production.available().await {
-                        super::$test(crate::backend::Backend::Production).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
 on_every_backend! {
     a_request_and_its_response_travel_with_acks_and_leave_a_complete_trace,
     each_broken_caller_signature_is_refused_with_its_own_reason,

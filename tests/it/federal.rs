@@ -12,10 +12,18 @@ use rsmev_broker::envelope::{RejectionReasonCode, ResponseContent};
 use rsmev_broker::store::EventKind;
 use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 
+use crate::backend::Backend;
 use crate::harness::{
-    Participant, TestNode, answer, delivered, delivered_response, infotype, inn_request, inn_request_payload,
-    inn_response, inn_response_payload,
+    NodeOptions, Participant, TestNode, answer, delivered, delivered_response, infotype, inn_request,
+    inn_request_payload, inn_response, inn_response_payload,
 };
+
+on_every_backend! {
+    a_federal_request_goes_upstream_on_behalf_of_the_node_and_its_answer_comes_back,
+    an_upstream_refusal_reaches_the_regional_sender_as_request_rejected_with_the_federal_fault,
+    a_relayed_request_reaches_upstream_byte_for_byte_with_its_senders_signature,
+    a_federal_request_to_a_regional_provider_is_injected_once_and_answered_upstream,
+}
 
 /// How long a message may take to cross the link in these tests (it polls every 50 ms).
 const CROSSING: Duration = Duration::from_secs(20);
@@ -77,8 +85,12 @@ struct Federation {
 }
 
 impl Federation {
-    /// Starts both nodes; `relay` lists the regional participants relayed byte for byte.
-    async fn start(relay: &[&str]) -> Federation {
+    /// Starts both nodes, the regional one on `backend` (the federal one embedded); `relay` lists the regional participants relayed byte for byte.
+    async fn start(backend: Backend, relay: &[&str]) -> Federation {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let federal = TestNode::start(Default::default()).await;
         let link = Participant::generate("REGION");
         federal.register(&link).await;
@@ -112,7 +124,7 @@ impl Federation {
         std::fs::write(&cert, &link.cert_pem).expect("link certificate");
         let endpoint = format!("{}/ws", federal.url);
         let relay: Vec<String> = relay.iter().map(|m| (*m).to_owned()).collect();
-        let region = TestNode::start_tweaked(Default::default(), |c| {
+        let region = TestNode::start_tweaked(NodeOptions::on(backend), |c| {
             c.federal.endpoint = endpoint;
             c.federal.mnemonic = "REGION".into();
             c.federal.participant = "SMEV3".into();
@@ -166,9 +178,8 @@ impl Federation {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_federal_request_goes_upstream_on_behalf_of_the_node_and_its_answer_comes_back() {
-    let f = Federation::start(&[]).await;
+async fn a_federal_request_goes_upstream_on_behalf_of_the_node_and_its_answer_comes_back(backend: Backend) {
+    let f = Federation::start(backend, &[]).await;
     let mfc = f.region.client(&f.mfc);
     let fns = f.federal.client(&f.fns);
 
@@ -204,20 +215,29 @@ async fn a_federal_request_goes_upstream_on_behalf_of_the_node_and_its_answer_co
     );
     let reply_to = request.reply_to.clone().expect("ReplyTo");
 
-    // The upstream receipt time is in the message's history on the regional node.
-    let events = f.region.store().history(id.to_uuid()).await.expect("history");
+    // The upstream receipt time is in the message's history on the regional node, and the
+    // request was acked there only after the upstream accepted it.
+    let events = eventually("the local ack of the forwarded request", || async {
+        let events = f.region.store().history(id.to_uuid()).await.expect("history");
+        events
+            .iter()
+            .any(|e| e.event == EventKind::Acked)
+            .then_some(events)
+    })
+    .await;
     let forwarded = events
         .iter()
-        .find(|e| e.event == EventKind::Forwarded)
+        .position(|e| e.event == EventKind::Forwarded)
         .unwrap_or_else(|| panic!("no forwarded event: {events:?}"));
+    let detail = &events[forwarded].detail;
     assert!(
-        forwarded.detail.contains("SendingTimestamp") && forwarded.detail.contains("on behalf"),
-        "{}",
-        forwarded.detail
+        detail.contains("SendingTimestamp") && detail.contains("on behalf"),
+        "{detail}"
     );
+    let acked = events.iter().position(|e| e.event == EventKind::Acked);
     assert!(
-        events.iter().any(|e| e.event == EventKind::Acked),
-        "acked locally after the upstream accepted it: {events:?}"
+        acked > Some(forwarded),
+        "acked before it was forwarded: {events:?}"
     );
 
     // The federal answer reaches the regional requester.
@@ -265,9 +285,10 @@ async fn a_federal_request_goes_upstream_on_behalf_of_the_node_and_its_answer_co
     f.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upstream_refusal_reaches_the_regional_sender_as_request_rejected_with_the_federal_fault() {
-    let f = Federation::start(&[]).await;
+async fn an_upstream_refusal_reaches_the_regional_sender_as_request_rejected_with_the_federal_fault(
+    backend: Backend,
+) {
+    let f = Federation::start(backend, &[]).await;
     // A federal type the upstream does not grant REGION: upstream answers AccessDenied.
     let denied = QName::new("urn://rsmev/test/inn/1.0.0", "InnRequest");
     f.federal
@@ -302,15 +323,18 @@ async fn an_upstream_refusal_reaches_the_regional_sender_as_request_rejected_wit
         }
         other => panic!("not a rejection: {other:?}"),
     }
-    let events = f.region.history(id.as_str()).await;
+    let events = eventually("the refusal in the history", || async {
+        let events = f.region.history(id.as_str()).await;
+        events.contains(&EventKind::Acked).then_some(events)
+    })
+    .await;
     assert!(events.contains(&EventKind::Upstream), "{events:?}");
     assert!(!events.contains(&EventKind::Forwarded), "{events:?}");
     f.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_relayed_request_reaches_upstream_byte_for_byte_with_its_senders_signature() {
-    let f = Federation::start(&["MFC"]).await;
+async fn a_relayed_request_reaches_upstream_byte_for_byte_with_its_senders_signature(backend: Backend) {
+    let f = Federation::start(backend, &["MFC"]).await;
     let mfc = f.region.client(&f.mfc);
     let fns = f.federal.client(&f.fns);
     let sent = mfc
@@ -340,7 +364,14 @@ async fn a_relayed_request_reaches_upstream_byte_for_byte_with_its_senders_signa
             .to_pem(),
         "the ЭП-ОВ is the MFC's own"
     );
-    let events = f.region.store().history(id.to_uuid()).await.expect("history");
+    let events = eventually("the forwarded event", || async {
+        let events = f.region.store().history(id.to_uuid()).await.expect("history");
+        events
+            .iter()
+            .any(|e| e.event == EventKind::Forwarded)
+            .then_some(events)
+    })
+    .await;
     assert!(
         events
             .iter()
@@ -350,9 +381,8 @@ async fn a_relayed_request_reaches_upstream_byte_for_byte_with_its_senders_signa
     f.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_federal_request_to_a_regional_provider_is_injected_once_and_answered_upstream() {
-    let f = Federation::start(&[]).await;
+async fn a_federal_request_to_a_regional_provider_is_injected_once_and_answered_upstream(backend: Backend) {
+    let f = Federation::start(backend, &[]).await;
     let epgu = f.federal.client(&f.epgu);
     let agency = f.region.client(&f.agency);
 
@@ -407,7 +437,11 @@ async fn a_federal_request_to_a_regional_provider_is_injected_once_and_answered_
         1,
         "{regional:?}"
     );
-    let upstream = f.federal.history(id.as_str()).await;
+    let upstream = eventually("the upstream ack of the request", || async {
+        let events = f.federal.history(id.as_str()).await;
+        events.contains(&EventKind::Acked).then_some(events)
+    })
+    .await;
     assert_eq!(
         upstream.iter().filter(|e| **e == EventKind::Acked).count(),
         1,

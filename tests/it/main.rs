@@ -32,6 +32,32 @@
 // Test code: unwrap and print freely (helpers outside #[test] are not covered by clippy.toml).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
+/// Every test named, once per backend: `embedded::…` on SQLite, `production::…` on
+/// PostgreSQL + RabbitMQ (skipped, with a message, when those servers are absent and not
+/// required; see [`crate::backend`]).
+macro_rules! on_every_backend {
+    ($($test:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(crate::backend::Backend::Embedded).await;
+                }
+            )*
+        }
+        mod production {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if crate::backend::Backend::Production.available().await {
+                        super::$test(crate::backend::Backend::Production).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
 mod amqp;
 mod backend;
 mod conformance;

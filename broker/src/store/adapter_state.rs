@@ -143,16 +143,28 @@ impl AdapterDatabase {
             )));
         }
         let mut conn = self.pool.acquire().await?;
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS adapter_migrations (\
-                adapter     TEXT   NOT NULL, \
-                version     BIGINT NOT NULL, \
-                description TEXT   NOT NULL, \
-                checksum    TEXT   NOT NULL, \
-                applied_at  TEXT   NOT NULL, \
-                PRIMARY KEY (adapter, version))",
-        )
-        .await?;
+        // Under the same lock as the migrations: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
+        // safe against a concurrent one (two adapters of one node, or two nodes, starting at
+        // once: "duplicate key value violates unique constraint pg_type_typname_nsp_index").
+        self.begin_locked(&mut conn).await?;
+        let created = conn
+            .execute(
+                "CREATE TABLE IF NOT EXISTS adapter_migrations (\
+                    adapter     TEXT   NOT NULL, \
+                    version     BIGINT NOT NULL, \
+                    description TEXT   NOT NULL, \
+                    checksum    TEXT   NOT NULL, \
+                    applied_at  TEXT   NOT NULL, \
+                    PRIMARY KEY (adapter, version))",
+            )
+            .await;
+        match created {
+            Ok(_) => conn.execute("COMMIT").await?,
+            Err(e) => {
+                let _ = conn.execute("ROLLBACK").await;
+                return Err(e.into());
+            }
+        };
         for m in migrations {
             self.apply(&mut conn, adapter, m).await?;
         }
@@ -172,6 +184,20 @@ impl AdapterDatabase {
         Ok(())
     }
 
+    /// Begins a transaction that no other migration of any adapter on any node runs beside: a
+    /// transaction-scoped advisory lock on PostgreSQL, the write lock on SQLite.
+    async fn begin_locked(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => conn.execute("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                conn.execute("BEGIN").await?;
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext('rsmev adapter migrations'))::text")
+                    .await?
+            }
+        };
+        Ok(())
+    }
+
     /// Applies one migration unless its record exists; checks the checksum if it does.
     async fn apply(
         &self,
@@ -181,14 +207,7 @@ impl AdapterDatabase {
     ) -> Result<(), StoreError> {
         let sql = m.sql_for(self.backend);
         let checksum = checksum(sql);
-        match self.backend {
-            Backend::Sqlite => conn.execute("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                conn.execute("BEGIN").await?;
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext('rsmev adapter migrations'))::text")
-                    .await?
-            }
-        };
+        self.begin_locked(conn).await?;
         let applied = async {
             let row =
                 sqlx::query("SELECT checksum FROM adapter_migrations WHERE adapter = $1 AND version = $2")

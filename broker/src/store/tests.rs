@@ -1155,6 +1155,26 @@ const SECOND: AdapterMigration = AdapterMigration {
     postgres_sql: None,
 };
 
+/// Several adapters (of one node or of several) migrating a fresh database at the same moment
+/// all succeed: the migration history table is created under the migrations' lock (a bare
+/// concurrent CREATE TABLE IF NOT EXISTS fails on PostgreSQL).
+pub(super) async fn adapters_migrating_a_fresh_database_at_once_all_succeed(location: Location) {
+    let mut handles = Vec::new();
+    for i in 0..6 {
+        let location = location.clone();
+        handles.push(tokio::spawn(async move {
+            let db = AdapterDatabase::open(&location).await.unwrap();
+            let name = format!("concurrent{i}");
+            let result = db.migrate(&name, &[]).await;
+            db.close().await;
+            result
+        }));
+    }
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+}
+
 /// An adapter's migrations apply once each (also when asked again, and from a second handle),
 /// its tables take `$n` placeholders on both backends, and the history refuses a changed
 /// migration, versions out of order, and a database migrated further than the build knows.

@@ -423,6 +423,14 @@ async fn the_node_opens_postgres_when_its_database_url_says_so() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adapters_migrating_a_fresh_database_at_once_all_succeed_on_postgres() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    adapters_migrating_a_fresh_database_at_once_all_succeed(Location::Postgres(db.url.clone())).await;
+}
+
 #[tokio::test]
 async fn adapter_migrations_apply_once_and_refuse_changes_on_postgres() {
     let Some(db) = TestDatabase::create().await else {

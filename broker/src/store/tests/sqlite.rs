@@ -234,6 +234,14 @@ async fn a_failing_operation_rolls_back_alone_within_its_batch() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adapters_migrating_a_fresh_database_at_once_all_succeed_on_sqlite() {
+    let (dir, store) = fresh_file().await;
+    adapters_migrating_a_fresh_database_at_once_all_succeed(Location::Sqlite(dir.path().join("rsmev.db")))
+        .await;
+    store.close().await;
+}
+
 #[tokio::test]
 async fn adapter_migrations_apply_once_and_refuse_changes_on_sqlite() {
     let (dir, store) = fresh_file().await;
