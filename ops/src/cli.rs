@@ -61,6 +61,17 @@ pub(crate) enum Command {
     /// The node's configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The link to the federal SMEV 3 (`[federal]`).
+    #[command(subcommand)]
+    Federal(FederalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FederalCommand {
+    /// The link's state as recorded in the database by every node running it: up or down, the
+    /// last error, the backlog of each direction (the link's queues on this node) and the
+    /// requests that crossed it, by state.
+    Status(DataArgs),
 }
 
 #[derive(Debug, Subcommand)]

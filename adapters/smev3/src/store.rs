@@ -1,13 +1,13 @@
 //! The link's own tables (through the node's [`AdapterDatabase`]; SQL written once for both
 //! backends).
 //!
-//! - `federal_outbound`: a request of this node sent upstream, by its MessageID (the same
+//! - `smev3_outbound`: a request of this node sent upstream, by its MessageID (the same
 //!   upstream and here): who asked and the local `ReplyTo` its answers go to; the MessageID of
 //!   the `RequestRejected` the link answers with if the upstream refuses it (fixed before it is
 //!   sent, so a resend after a crash is recognised as `MessageIsAlreadySent`); its state.
-//! - `federal_inbound`: a request from upstream injected here, by its MessageID: the upstream
+//! - `smev3_inbound`: a request from upstream injected here, by its MessageID: the upstream
 //!   `ReplyTo` its answer goes back to.
-//! - `federal_status`: the link's last known state (for `rsmev federal status`, which may run in
+//! - `smev3_status`: the link's last known state (for `rsmev federal status`, which may run in
 //!   another process).
 //!
 //! A row is written before the call it prepares, so whatever the link finds after a crash is
@@ -21,7 +21,7 @@ use time::format_description::well_known::Rfc3339;
 pub(crate) const MIGRATIONS: &[AdapterMigration] = &[AdapterMigration {
     version: 1,
     description: "correlation of requests across the link, and its state",
-    sql: "CREATE TABLE federal_outbound (\
+    sql: "CREATE TABLE smev3_outbound (\
               message_id   TEXT PRIMARY KEY, \
               requester    TEXT NOT NULL, \
               reply_to     TEXT NOT NULL, \
@@ -29,14 +29,14 @@ pub(crate) const MIGRATIONS: &[AdapterMigration] = &[AdapterMigration {
               state        TEXT NOT NULL, \
               detail       TEXT NOT NULL, \
               updated_at   TEXT NOT NULL); \
-          CREATE TABLE federal_inbound (\
+          CREATE TABLE smev3_inbound (\
               message_id   TEXT PRIMARY KEY, \
               reply_to     TEXT NOT NULL, \
               rejection_id TEXT, \
               state        TEXT NOT NULL, \
               detail       TEXT NOT NULL, \
               updated_at   TEXT NOT NULL); \
-          CREATE TABLE federal_status (\
+          CREATE TABLE smev3_status (\
               name       TEXT PRIMARY KEY, \
               value      TEXT NOT NULL, \
               updated_at TEXT NOT NULL)",
@@ -57,8 +57,8 @@ impl Direction {
     /// never input (hence `AssertSqlSafe`).
     fn table(self) -> &'static str {
         match self {
-            Direction::Outbound => "federal_outbound",
-            Direction::Inbound => "federal_inbound",
+            Direction::Outbound => "smev3_outbound",
+            Direction::Inbound => "smev3_inbound",
         }
     }
 
@@ -106,7 +106,7 @@ pub(crate) async fn begin(
 ) -> Result<Crossing, StoreError> {
     let q = match direction {
         Direction::Outbound => sqlx::query(
-            "INSERT INTO federal_outbound (message_id, requester, reply_to, state, detail, updated_at) \
+            "INSERT INTO smev3_outbound (message_id, requester, reply_to, state, detail, updated_at) \
              VALUES ($1, $2, $3, 'pending', '', $4) ON CONFLICT (message_id) DO NOTHING",
         )
         .bind(message_id)
@@ -114,7 +114,7 @@ pub(crate) async fn begin(
         .bind(reply_to)
         .bind(now()),
         Direction::Inbound => sqlx::query(
-            "INSERT INTO federal_inbound (message_id, reply_to, state, detail, updated_at) \
+            "INSERT INTO smev3_inbound (message_id, reply_to, state, detail, updated_at) \
              VALUES ($1, $2, 'pending', '', $3) ON CONFLICT (message_id) DO NOTHING",
         )
         .bind(message_id)
@@ -135,11 +135,11 @@ pub(crate) async fn find(
 ) -> Result<Option<Crossing>, StoreError> {
     let sql = match direction {
         Direction::Outbound => {
-            "SELECT message_id, requester, reply_to, rejection_id, state FROM federal_outbound \
+            "SELECT message_id, requester, reply_to, rejection_id, state FROM smev3_outbound \
              WHERE message_id = $1"
         }
         Direction::Inbound => {
-            "SELECT message_id, '' AS requester, reply_to, rejection_id, state FROM federal_inbound \
+            "SELECT message_id, '' AS requester, reply_to, rejection_id, state FROM smev3_inbound \
              WHERE message_id = $1"
         }
     };
@@ -224,7 +224,7 @@ pub async fn counts(db: &AdapterDatabase, direction: Direction) -> Result<Vec<(S
 /// Records a value of the link's state (`link`, `last_error`, …).
 pub(crate) async fn put_status(db: &AdapterDatabase, name: &str, value: &str) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO federal_status (name, value, updated_at) VALUES ($1, $2, $3) \
+        "INSERT INTO smev3_status (name, value, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
     )
     .bind(name)
@@ -237,7 +237,7 @@ pub(crate) async fn put_status(db: &AdapterDatabase, name: &str, value: &str) ->
 
 /// Every recorded value of the link's state: name, value, when it was recorded.
 pub async fn status(db: &AdapterDatabase) -> Result<Vec<(String, String, String)>, StoreError> {
-    let rows = sqlx::query("SELECT name, value, updated_at FROM federal_status ORDER BY name")
+    let rows = sqlx::query("SELECT name, value, updated_at FROM smev3_status ORDER BY name")
         .fetch_all(db.pool())
         .await?;
     rows.iter()

@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod demo;
 mod envelope;
+mod federal;
 mod grant;
 mod infotype;
 mod keys;
@@ -39,6 +40,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Grant(c) => block_on(grant::run(c)),
         Command::Registry(c) => block_on(registry::run(c)),
         Command::Trace(a) => block_on(trace::run(a)),
+        Command::Federal(c) => block_on(federal::run(c)),
         Command::Report(c) => block_on(report::run(c)),
     }
 }
