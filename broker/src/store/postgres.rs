@@ -202,7 +202,7 @@ pub struct Outbox {
 
 /// The schema, embedded at compile time; applied and recorded by sqlx's migrator
 /// (`_sqlx_migrations`).
-fn migrator() -> Migrator {
+pub(in crate::store) fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
         Migration::new(
             1,
