@@ -26,7 +26,27 @@ pub(crate) enum StepError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Other(String),
+    /// The message cannot be placed (a response to nothing this node sent): it is left to its
+    /// queue, not retried first.
+    #[error("{0}")]
+    Unroutable(String),
 }
+
+impl StepError {
+    /// Whether the failure is the way (the upstream or this node unreachable, the database),
+    /// not the message: the message is held as long as it lasts.
+    fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StepError::Call(CallError::Unavailable(_)) | StepError::Store(_)
+        )
+    }
+}
+
+/// How many times in a row a direction retries the message it holds after failures that are
+/// not transient, before letting it go back to its queue (where its lease expires and it is
+/// handed out again, behind the others).
+const HOLD_ATTEMPTS: u32 = 5;
 
 /// Everything the directions share.
 #[derive(Debug)]
@@ -42,6 +62,9 @@ pub(crate) struct Link {
     pub health: Arc<HealthCell>,
     /// The directions failing now, with their last error: the health is `degraded` while any is.
     pub failing: Mutex<BTreeMap<&'static str, String>>,
+    /// Per direction, the message taken but not yet through (its step failed) and the attempts
+    /// so far: retried first, instead of waiting in its queue for its lease to expire.
+    pub held: Mutex<BTreeMap<&'static str, (Envelope, u32)>>,
 }
 
 /// One direction: a name and its step.
@@ -70,14 +93,94 @@ impl Work {
         }
     }
 
+    /// Takes the direction's next message (the held one first) and carries it across: `true`
+    /// when a message moved, `false` when there was none.
     async fn step(self, link: &Link) -> Result<bool, StepError> {
-        match self {
-            Work::RequestsOut => link.request_out().await,
-            Work::ResponsesIn => link.response_in().await,
-            Work::RequestsIn => link.requests_in().await,
-            Work::ResponsesOut => link.response_out().await,
+        let held = link
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(self.name());
+        let (taken, attempts) = match held {
+            Some(held) => held,
+            None => match self.take(link).await? {
+                Some(taken) => (taken, 0),
+                None => return Ok(false),
+            },
+        };
+        let carried = match self {
+            Work::RequestsOut => link.request_out(taken.clone()).await,
+            Work::ResponsesIn => link.response_in(taken.clone()).await,
+            Work::RequestsIn => link.request_in(taken.clone()).await,
+            Work::ResponsesOut => link.response_out(taken.clone()).await,
+        };
+        match carried {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                let attempts = if e.is_transient() { 0 } else { attempts + 1 };
+                if !matches!(e, StepError::Unroutable(_)) && attempts < HOLD_ATTEMPTS {
+                    link.held
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(self.name(), (taken, attempts));
+                }
+                Err(e)
+            }
         }
     }
+
+    /// The direction's next message: leased from this node's queue of the link, or polled
+    /// upstream. Only answers that carry a message.
+    async fn take(self, link: &Link) -> Result<Option<Envelope>, StepError> {
+        let taken = match self {
+            Work::RequestsOut => link.take_local(QueueKind::Requests).await?,
+            Work::ResponsesOut => link.take_local(QueueKind::Responses).await?,
+            Work::ResponsesIn => {
+                let poll = link.signing.poll(Operation::GetResponse, None)?;
+                Some(link.upstream.call(Operation::GetResponse, &poll).await?)
+            }
+            Work::RequestsIn => {
+                // One upstream poll per selector (one without when none is configured), until
+                // one hands out a request.
+                let selectors: Vec<_> = if link.settings.inbound.is_empty() {
+                    vec![None]
+                } else {
+                    link.settings.inbound.iter().cloned().map(Some).collect()
+                };
+                let mut found = None;
+                for selector in selectors {
+                    let poll = link.signing.poll(Operation::GetRequest, selector)?;
+                    let answer = link.upstream.call(Operation::GetRequest, &poll).await?;
+                    if matches!(&answer, Envelope::GetRequestResponse(a) if a.message.is_some()) {
+                        found = Some(answer);
+                        break;
+                    }
+                }
+                found
+            }
+        };
+        Ok(match taken {
+            Some(Envelope::GetRequestResponse(a)) if a.message.is_some() => {
+                Some(Envelope::GetRequestResponse(a))
+            }
+            Some(Envelope::GetResponseResponse(a)) if a.message.is_some() => {
+                Some(Envelope::GetResponseResponse(a))
+            }
+            Some(Envelope::GetRequestResponse(_) | Envelope::GetResponseResponse(_)) | None => None,
+            Some(other) => {
+                return Err(StepError::Other(format!(
+                    "{}: answered with {}",
+                    self.name(),
+                    other.element_name()
+                )));
+            }
+        })
+    }
+}
+
+/// The error for a taken message of the wrong kind (never made by [`Work::take`]).
+fn unexpected(work: Work) -> StepError {
+    StepError::Other(format!("{}: not the message this direction takes", work.name()))
 }
 
 /// Runs every direction until the node stops.
@@ -105,12 +208,12 @@ async fn drive(link: &Link, work: Work, mut stop: tokio::sync::watch::Receiver<b
     while !*stop.borrow() {
         let rest = match work.step(link).await {
             Ok(true) => {
-                link.recovered(work);
+                link.recovered(work).await;
                 backoff = link.settings.poll_interval;
                 continue;
             }
             Ok(false) => {
-                link.recovered(work);
+                link.recovered(work).await;
                 backoff = link.settings.poll_interval;
                 link.settings.poll_interval
             }
@@ -129,14 +232,21 @@ async fn drive(link: &Link, work: Work, mut stop: tokio::sync::watch::Receiver<b
 }
 
 impl Link {
-    fn recovered(&self, work: Work) {
-        let mut failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
-        if failing.remove(work.name()).is_some() {
-            tracing::info!(direction = work.name(), "federal link direction recovered");
-            self.metrics.down.with_label_values(&[work.name()]).set(0);
-            if failing.is_empty() {
-                self.health.set(AdapterHealth::Up);
+    /// A step of `work` succeeded: when the direction was failing it is up again, and the link
+    /// is up (in the health and in `smev3_status`) once no direction fails.
+    async fn recovered(&self, work: Work) {
+        let all_up = {
+            let mut failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
+            if failing.remove(work.name()).is_none() {
+                return;
             }
+            failing.is_empty()
+        };
+        tracing::info!(direction = work.name(), "federal link direction recovered");
+        self.metrics.down.with_label_values(&[work.name()]).set(0);
+        if all_up {
+            self.health.set(AdapterHealth::Up);
+            let _ = store::put_status(&self.db, "link", "up").await;
         }
     }
 
@@ -155,6 +265,7 @@ impl Link {
                 .join("; ")
         };
         self.health.set(AdapterHealth::Degraded(summary));
+        let _ = store::put_status(&self.db, "link", "degraded").await;
         let _ = store::put_status(&self.db, "last_error", &text).await;
     }
 
@@ -242,13 +353,13 @@ impl Link {
 
     // ---- requests out: this node → upstream ---------------------------------------------------
 
-    async fn request_out(&self) -> Result<bool, StepError> {
+    async fn request_out(&self, taken: Envelope) -> Result<(), StepError> {
         let work = Work::RequestsOut;
-        let Some(Envelope::GetRequestResponse(answer)) = self.take_local(QueueKind::Requests).await? else {
-            return Ok(false);
+        let Envelope::GetRequestResponse(answer) = taken else {
+            return Err(unexpected(work));
         };
         let Some(message) = answer.message else {
-            return Ok(false);
+            return Err(unexpected(work));
         };
         let request = message.request.into_value();
         let data = request.sender_provided.value().clone();
@@ -271,7 +382,7 @@ impl Link {
         if crossing.state != state::PENDING {
             // Done before, the local ack lost: ack again.
             self.ack(&self.local, &message_id).await?;
-            return Ok(true);
+            return Ok(());
         }
         let relay = rsmev_registry::Mnemonic::new(&requester).is_ok_and(|m| self.settings.relay.contains(&m));
         let envelope = if relay {
@@ -365,34 +476,30 @@ impl Link {
             Err(e) => return Err(e.into()),
         }
         self.ack(&self.local, &message_id).await?;
-        Ok(true)
+        Ok(())
     }
 
     // ---- responses in: upstream → this node -------------------------------------------------
 
-    async fn response_in(&self) -> Result<bool, StepError> {
+    async fn response_in(&self, taken: Envelope) -> Result<(), StepError> {
         let work = Work::ResponsesIn;
-        let poll = self.signing.poll(Operation::GetResponse, None)?;
-        let Envelope::GetResponseResponse(answer) = self.upstream.call(Operation::GetResponse, &poll).await?
-        else {
-            return Err(StepError::Other(
-                "GetResponse: the upstream answered with something else".into(),
-            ));
+        let Envelope::GetResponseResponse(answer) = taken else {
+            return Err(unexpected(work));
         };
         let Some(message) = answer.message else {
-            return Ok(false);
+            return Err(unexpected(work));
         };
         let response = message.response.into_value();
         let data = response.sender_provided.value().clone();
         let response_id = data.message_id.clone();
         let Some(original) = response.original_message_id.clone() else {
-            return Err(StepError::Other(format!(
+            return Err(StepError::Unroutable(format!(
                 "upstream response {} names no OriginalMessageId; left in the upstream queue",
                 response_id.as_str()
             )));
         };
         let Some(crossing) = store::find(&self.db, Direction::Outbound, original.as_str()).await? else {
-            return Err(StepError::Other(format!(
+            return Err(StepError::Unroutable(format!(
                 "upstream response {} answers {}, which this node did not send; left in the upstream queue",
                 response_id.as_str(),
                 original.as_str()
@@ -448,39 +555,18 @@ impl Link {
             Err(e) => return Err(e.into()),
         }
         self.ack(&self.upstream, &response_id).await?;
-        Ok(true)
+        Ok(())
     }
 
     // ---- requests in: upstream → this node -------------------------------------------------
 
-    /// One upstream poll per selector (one without when none is configured).
-    async fn requests_in(&self) -> Result<bool, StepError> {
-        let selectors: Vec<_> = if self.settings.inbound.is_empty() {
-            vec![None]
-        } else {
-            self.settings.inbound.iter().cloned().map(Some).collect()
-        };
-        let mut moved = false;
-        for selector in selectors {
-            moved |= self.request_in(selector).await?;
-        }
-        Ok(moved)
-    }
-
-    async fn request_in(
-        &self,
-        selector: Option<rsmev_broker::envelope::InfoTypeName>,
-    ) -> Result<bool, StepError> {
+    async fn request_in(&self, taken: Envelope) -> Result<(), StepError> {
         let work = Work::RequestsIn;
-        let poll = self.signing.poll(Operation::GetRequest, selector)?;
-        let Envelope::GetRequestResponse(answer) = self.upstream.call(Operation::GetRequest, &poll).await?
-        else {
-            return Err(StepError::Other(
-                "GetRequest: the upstream answered with something else".into(),
-            ));
+        let Envelope::GetRequestResponse(answer) = taken else {
+            return Err(unexpected(work));
         };
         let Some(message) = answer.message else {
-            return Ok(false);
+            return Err(unexpected(work));
         };
         let request = message.request.into_value();
         let mut data = request.sender_provided.value().clone();
@@ -558,18 +644,18 @@ impl Link {
             Err(e) => return Err(e.into()),
         }
         self.ack(&self.upstream, &message_id).await?;
-        Ok(true)
+        Ok(())
     }
 
     // ---- responses out: this node → upstream ------------------------------------------------
 
-    async fn response_out(&self) -> Result<bool, StepError> {
+    async fn response_out(&self, taken: Envelope) -> Result<(), StepError> {
         let work = Work::ResponsesOut;
-        let Some(Envelope::GetResponseResponse(answer)) = self.take_local(QueueKind::Responses).await? else {
-            return Ok(false);
+        let Envelope::GetResponseResponse(answer) = taken else {
+            return Err(unexpected(work));
         };
         let Some(message) = answer.message else {
-            return Ok(false);
+            return Err(unexpected(work));
         };
         let response = message.response.into_value();
         let data = response.sender_provided.value().clone();
@@ -649,7 +735,7 @@ impl Link {
             Err(e) => return Err(e.into()),
         }
         self.ack(&self.local, &response_id).await?;
-        Ok(true)
+        Ok(())
     }
 }
 

@@ -266,6 +266,7 @@ impl Adapter for FederalLink {
             metrics: self.metrics.clone(),
             health: Arc::clone(&self.health),
             failing: Default::default(),
+            held: Default::default(),
         };
         tracing::info!(
             endpoint = %self.settings.endpoint,
