@@ -109,6 +109,10 @@ inbound = []
 # and ЭП-ОВ): systems registered in the federal SMEV 3 under their own mnemonic. Requests of
 # everyone else are re-signed by the link (on behalf of the node).
 relay = []
+# Whether `rsmev serve` runs the link. false: the link runs in its own processes
+# (`rsmev federal run`) next to the serve processes sharing the database. Any number of processes
+# may run it at once: leases and the link's correlation tables keep the work from being done twice.
+run_in_serve = true
 
 [node]
 # The node's own identity, shown as MessageMetadata sender of the statuses it generates.
@@ -275,6 +279,7 @@ pub struct FederalConfig {
     pub timeout_secs: u64,
     pub inbound: Vec<String>,
     pub relay: Vec<String>,
+    pub run_in_serve: bool,
 }
 
 impl FederalConfig {

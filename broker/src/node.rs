@@ -59,6 +59,17 @@ pub enum NodeError {
 #[derive(Debug)]
 pub struct Node;
 
+/// What a started process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The exchange node (`rsmev serve`): every API on the listener, the background work
+    /// (expiry) and the adapters.
+    Exchange,
+    /// Only the adapters (`rsmev federal run` next to `serve` processes on a shared store), with
+    /// `/healthz`, `/readyz` and `/metrics` on the listener.
+    AdaptersOnly,
+}
+
 /// A started node. Dropping it does not stop it; call [`RunningNode::shutdown`].
 #[derive(Debug)]
 pub struct RunningNode {
@@ -87,6 +98,20 @@ impl Node {
     /// # Errors
     /// [`NodeError`] naming what could not be opened, read or bound.
     pub async fn start(
+        config: NodeConfig,
+        adapters: Vec<Arc<dyn Adapter>>,
+    ) -> Result<RunningNode, NodeError> {
+        Node::start_as(Role::Exchange, config, adapters).await
+    }
+
+    /// [`Node::start`] in `role`: [`Role::AdaptersOnly`] builds the same exchange (the adapters
+    /// put messages into it through the same intake) but serves only the operations routes and
+    /// runs no background work of its own.
+    ///
+    /// # Errors
+    /// As [`Node::start`].
+    pub async fn start_as(
+        role: Role,
         config: NodeConfig,
         adapters: Vec<Arc<dyn Adapter>>,
     ) -> Result<RunningNode, NodeError> {
@@ -146,14 +171,27 @@ impl Node {
 
         let state =
             ApiState::new(exchange.clone(), config.clone(), url.clone()).with_adapters(adapters.clone());
-        let server = tokio::spawn(api::serve(listener, state, tls, wait_for(shutdown_rx.clone())));
+        let surface = match role {
+            Role::Exchange => api::Surface::Exchange,
+            Role::AdaptersOnly => api::Surface::Operations,
+        };
+        let server = tokio::spawn(api::serve(
+            listener,
+            state,
+            surface,
+            tls,
+            wait_for(shutdown_rx.clone()),
+        ));
 
-        let background = vec![tokio::spawn(expiry_loop(
-            exchange.clone(),
-            Duration::from_secs(config.background.expiry_interval_secs.max(1)),
-            shutdown_rx,
-        ))];
-        tracing::info!(%addr, %url, adapters = adapters.iter().count(), "node started");
+        let background = match role {
+            Role::Exchange => vec![tokio::spawn(expiry_loop(
+                exchange.clone(),
+                Duration::from_secs(config.background.expiry_interval_secs.max(1)),
+                shutdown_rx,
+            ))],
+            Role::AdaptersOnly => Vec::new(),
+        };
+        tracing::info!(%addr, %url, ?role, adapters = adapters.iter().count(), "node started");
         Ok(RunningNode {
             addr,
             url,

@@ -72,6 +72,10 @@ pub(crate) enum FederalCommand {
     /// last error, the backlog of each direction (the link's queues on this node) and the
     /// requests that crossed it, by state.
     Status(DataArgs),
+    /// Run the federal link alone, until SIGINT or SIGTERM: next to `rsmev serve` processes on
+    /// the same database (set `[federal] run_in_serve = false` for them), as many as wanted —
+    /// no message crosses twice. The listener serves only /healthz, /readyz and /metrics.
+    Run(ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]

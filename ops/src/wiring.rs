@@ -9,8 +9,9 @@ use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
 use rsmev_broker::config::NodeConfig;
 use rsmev_smev3::FederalLink;
 
-/// The adapters `config` asks for, in start order: the AMQP gateway when `[rabbitmq] url` is
-/// set, the federal link when `[federal] endpoint` is.
+/// The adapters `rsmev serve` runs for `config`, in start order: the AMQP gateway when
+/// `[rabbitmq] url` is set, the federal link when `[federal] endpoint` is (unless
+/// `[federal] run_in_serve` is false).
 ///
 /// # Errors
 /// An adapter's settings cannot be used (e.g. the federal link's key cannot be read), named.
@@ -19,8 +20,17 @@ pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     if let Some(gateway) = AmqpGateway::from_config(config) {
         adapters.push(Arc::new(gateway));
     }
-    if let Some(link) = FederalLink::from_config(config).map_err(|e| format!("[federal]: {e}"))? {
-        adapters.push(Arc::new(link));
+    if config.federal.run_in_serve {
+        adapters.extend(federal_link(config)?);
     }
     Ok(adapters)
+}
+
+/// The federal link alone (`rsmev federal run`); none when `[federal] endpoint` is empty.
+///
+/// # Errors
+/// As [`adapters`].
+pub fn federal_link(config: &NodeConfig) -> Result<Option<Arc<dyn Adapter>>, String> {
+    let link = FederalLink::from_config(config).map_err(|e| format!("[federal]: {e}"))?;
+    Ok(link.map(|l| Arc::new(l) as Arc<dyn Adapter>))
 }

@@ -151,10 +151,14 @@ impl ApiState {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ApiState,
+    surface: Surface,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state);
+    let app = match surface {
+        Surface::Exchange => router(state),
+        Surface::Operations => operations_router(state),
+    };
     match tls {
         None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
         Some(acceptor) => {
@@ -163,6 +167,27 @@ pub async fn serve(
                 .await
         }
     }
+}
+
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// Every route: SOAP, JSON, administration and operations ([`router`]).
+    Exchange,
+    /// Only `/healthz`, `/readyz` and `/metrics` ([`operations_router`]): a process that runs
+    /// adapters without taking exchange traffic.
+    Operations,
+}
+
+/// The operations routes alone: liveness, readiness (the store answers) and the metrics.
+pub fn operations_router(state: ApiState) -> Router {
+    use routes as r;
+    Router::new()
+        .route(r::HEALTHZ, get(healthz))
+        .route(r::READYZ, get(readyz))
+        .route(r::METRICS, get(metrics::scrape))
+        .fallback(no_such_route)
+        .with_state(state)
 }
 
 /// All routes, with request metrics and tracing.

@@ -1162,7 +1162,7 @@ mod tls_tests {
         let state = h.state.clone();
         let task = tokio::spawn(async move {
             let _store_dir = h;
-            serve(listener, state, Some(acceptor), async {
+            serve(listener, state, Surface::Exchange, Some(acceptor), async {
                 let _ = stopped.await;
             })
             .await
@@ -1396,4 +1396,27 @@ async fn adapters_report_their_health_to_the_admin_api_and_metrics() {
         metrics.contains("rsmev_adapter_up{adapter=\"smev3\"} 0"),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn a_process_running_only_adapters_serves_operations_and_no_exchange() {
+    let h = harness().await;
+    let h = Harness {
+        router: operations_router(h.state.clone()),
+        ..h
+    };
+    let (status, _, body) = h.get("/healthz").await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, b"ok".as_slice()));
+    let (status, _, _) = h.get("/readyz").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, metrics) = h.get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        String::from_utf8_lossy(&metrics).contains("# TYPE"),
+        "the metrics in the text format"
+    );
+    for uri in ["/ws", "/ws?wsdl", "/admin/v1/participants", "/api/v1/queues"] {
+        let (status, _, _) = h.get(uri).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri} is the exchange's");
+    }
 }

@@ -1,5 +1,5 @@
 //! `rsmev federal status`: the federal link as its database shows it (the link may run in any of
-//! the nodes sharing it).
+//! the nodes sharing it); `rsmev federal run`: the link in a process of its own.
 
 use std::process::ExitCode;
 
@@ -15,6 +15,7 @@ use crate::table::Table;
 pub(super) async fn run(cmd: FederalCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         FederalCommand::Status(data) => LocalStore::with(&data, Open::Existing, status).await,
+        FederalCommand::Run(args) => super::serve::run_as(rsmev_broker::node::Role::AdaptersOnly, args).await,
     }
 }
 

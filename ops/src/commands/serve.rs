@@ -1,16 +1,23 @@
-//! `rsmev serve`: run the node until SIGINT or SIGTERM.
+//! `rsmev serve`: run the node until SIGINT or SIGTERM; `rsmev federal run`: the same process
+//! running only the federal link.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use rsmev_broker::config::LogFormat;
-use rsmev_broker::node::{Node, NodeError};
+use rsmev_broker::node::{Node, NodeError, Role};
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::store::load_config;
 use crate::cli::{LogFormatArg, ServeArgs};
 
 pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    run_as(Role::Exchange, args).await
+}
+
+/// Runs a process in `role`: the exchange with the adapters `serve` wires, or the federal link
+/// alone ([`Role::AdaptersOnly`]).
+pub(super) async fn run_as(role: Role, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = load_config(&args.data)?;
     if let Some(listen) = args.listen {
         config.server.listen = listen;
@@ -32,8 +39,19 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     let data_dir = config.storage.data_dir.clone();
     let listen = config.server.listen;
-    let adapters = rsmev_ops::wiring::adapters(&config).map_err(anyhow::Error::msg)?;
-    let started = Node::start(config, adapters).await;
+    let adapters = match role {
+        Role::Exchange => rsmev_ops::wiring::adapters(&config).map_err(anyhow::Error::msg)?,
+        Role::AdaptersOnly => match rsmev_ops::wiring::federal_link(&config).map_err(anyhow::Error::msg)? {
+            Some(link) => vec![link],
+            None => {
+                log.release();
+                anyhow::bail!(
+                    "the federal link is not configured: set [federal] endpoint (README \"Connecting to the federal SMEV 3\")"
+                );
+            }
+        },
+    };
+    let started = Node::start_as(role, config, adapters).await;
     if started.is_err() {
         log.release();
     }
@@ -46,11 +64,18 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(anyhow::Error::new(e)).context("the node could not start"),
     };
-    outln!(
-        "rsmev listening on {url}  (SOAP endpoint {url}/ws, data in {data}; Ctrl-C stops)",
-        url = node.url,
-        data = data_dir.display()
-    );
+    match role {
+        Role::Exchange => outln!(
+            "rsmev listening on {url}  (SOAP endpoint {url}/ws, data in {data}; Ctrl-C stops)",
+            url = node.url,
+            data = data_dir.display()
+        ),
+        Role::AdaptersOnly => outln!(
+            "rsmev federal link running  (metrics {url}/metrics, data in {data}; Ctrl-C stops)",
+            url = node.url,
+            data = data_dir.display()
+        ),
+    }
     log.release();
     node.run_until(async {
         let name = tokio::select! {
