@@ -3,26 +3,32 @@
 //! not a mock), the regional node runs the link from `[federal]` exactly as `rsmev serve` wires it.
 //!
 //! Upstream, the regional node is the participant `REGION` (the link's key); on the regional
-//! node the link is the participant `SMEV3` with the same certificate.
+//! node the link is the participant `SMEV3` with the same certificate. The link reaches the
+//! federal node through a recording proxy: every message it sent upstream, and every answer it
+//! got, is validated against the real 1.3 XSD when a test ends.
 
 use std::future::Future;
 use std::time::Duration;
 
+use rsmev_broker::adapter::AdapterHealth;
 use rsmev_broker::envelope::{RejectionReasonCode, ResponseContent};
-use rsmev_broker::store::EventKind;
+use rsmev_broker::store::{EventKind, QueueKind};
 use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 
 use crate::backend::Backend;
+use crate::conformance::Schemas;
 use crate::harness::{
     NodeOptions, Participant, TestNode, answer, delivered, delivered_response, infotype, inn_request,
     inn_request_payload, inn_response, inn_response_payload,
 };
+use crate::proxy::RecordingProxy;
 
 on_every_backend! {
     a_federal_request_goes_upstream_on_behalf_of_the_node_and_its_answer_comes_back,
     an_upstream_refusal_reaches_the_regional_sender_as_request_rejected_with_the_federal_fault,
     a_relayed_request_reaches_upstream_byte_for_byte_with_its_senders_signature,
     a_federal_request_to_a_regional_provider_is_injected_once_and_answered_upstream,
+    while_the_upstream_is_down_requests_wait_visibly_and_cross_once_when_it_is_back,
 }
 
 /// How long a message may take to cross the link in these tests (it polls every 50 ms).
@@ -80,6 +86,8 @@ struct Federation {
     mfc: Participant,
     /// Regional provider of `RegistryRequest`.
     agency: Participant,
+    /// Between the link and the federal node.
+    upstream: RecordingProxy,
     /// Kept for the key files the link reads.
     _keys: tempfile::TempDir,
 }
@@ -122,7 +130,8 @@ impl Federation {
         let cert = keys.path().join("link-cert.pem");
         std::fs::write(&key, &link.key_pem).expect("link key");
         std::fs::write(&cert, &link.cert_pem).expect("link certificate");
-        let endpoint = format!("{}/ws", federal.url);
+        let upstream = RecordingProxy::start(&federal.url).await;
+        let endpoint = format!("{}/ws", upstream.url);
         let relay: Vec<String> = relay.iter().map(|m| (*m).to_owned()).collect();
         let region = TestNode::start_tweaked(NodeOptions::on(backend), |c| {
             c.federal.endpoint = endpoint;
@@ -168,13 +177,51 @@ impl Federation {
             epgu,
             mfc,
             agency,
+            upstream,
             _keys: keys,
         }
     }
 
+    /// Stops both nodes, then checks what crossed the link: every request the link sent upstream
+    /// and every SOAP answer it got is valid 1.3 (when `RSMEV_REFERENCE` names the schemas).
     async fn shutdown(self) {
         self.region.shutdown().await;
         self.federal.shutdown().await;
+        let traffic = self.upstream.log();
+        assert!(!traffic.is_empty(), "nothing crossed the link");
+        let Some(reference) = crate::reference_or_skip("federal link traffic against the 1.3 XSD") else {
+            return;
+        };
+        let schemas = Schemas::load(&reference);
+        let mut failures = Vec::new();
+        for (i, exchanged) in traffic.iter().enumerate() {
+            for (what, body) in [("request", &exchanged.request), ("answer", &exchanged.answer)] {
+                if body.is_empty() {
+                    continue; // the proxy's own 503: nothing reached the node
+                }
+                match schemas.check(body) {
+                    None => failures.push(format!(
+                        "#{i} {what} ({}): nothing schema-typed\n{body}",
+                        exchanged.action
+                    )),
+                    Some(v) if !v.is_empty() => {
+                        failures.push(format!(
+                            "#{i} {what} ({}): {}\n{body}",
+                            exchanged.action,
+                            v.join("\n")
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} messages across the link are not valid 1.3:\n\n{}",
+            failures.len(),
+            traffic.len() * 2,
+            failures.join("\n\n")
+        );
     }
 }
 
@@ -454,5 +501,97 @@ async fn a_federal_request_to_a_regional_provider_is_injected_once_and_answered_
     })
     .await;
     assert!(local_answer.contains(&EventKind::Forwarded), "{local_answer:?}");
+    f.shutdown().await;
+}
+
+async fn while_the_upstream_is_down_requests_wait_visibly_and_cross_once_when_it_is_back(backend: Backend) {
+    let f = Federation::start(backend, &[]).await;
+    let mfc = f.region.client(&f.mfc);
+    let fns = f.federal.client(&f.fns);
+    f.upstream.set_down(true);
+
+    // Accepted locally while the upstream is unreachable: the link is degraded, naming why, and
+    // the request waits in the link's queue on this node.
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let sent = mfc
+            .send_request(&inn_request_payload(&format!("1234567890{n}"), "1990-01-02"))
+            .await;
+        ids.push(sent.accepted().message_id.clone().expect("MessageId"));
+    }
+    let why = eventually("the link degraded", || async {
+        f.region
+            .node
+            .adapters()
+            .health()
+            .into_iter()
+            .find_map(|(name, health)| match health {
+                AdapterHealth::Degraded(why) if name == "smev3" && why.contains("requests-out") => Some(why),
+                _ => None,
+            })
+    })
+    .await;
+    assert!(why.contains("503"), "{why}");
+    let link = Mnemonic::new("SMEV3").expect("mnemonic");
+    let depths = f
+        .region
+        .store()
+        .queue_depths(Some(&link), time::OffsetDateTime::now_utc())
+        .await
+        .expect("queue depths");
+    let waiting = depths
+        .iter()
+        .find(|d| d.queue == QueueKind::Requests)
+        .map_or(0, |d| d.pending);
+    assert_eq!(waiting, 3, "the backlog is the link's queue here: {depths:?}");
+    // The rest doubles from 50 ms to max_backoff (1 s) in under 2 s; then each of the three
+    // directions that call upstream tries about once a second (at 50 ms it would be 120 calls).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let attempts = f.upstream.log().len();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let during = f.upstream.log().len() - attempts;
+    assert!(
+        during <= 12,
+        "the link backs off while the upstream is down: {during} calls in 2 s"
+    );
+
+    // Back: every request crosses, each once, without waiting for its lease to expire.
+    f.upstream.set_down(false);
+    let mut upstream_ids = Vec::new();
+    while upstream_ids.len() < ids.len() {
+        let got = eventually("the requests upstream", || async {
+            let a = fns.get_request(Some(&inn_request())).await;
+            a.request().is_some().then_some(a)
+        })
+        .await;
+        let id = delivered(&got).sender_provided.message_id.clone();
+        fns.ack(&id).await.expect_ack();
+        upstream_ids.push(id);
+    }
+    upstream_ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(upstream_ids, ids);
+    assert!(
+        fns.get_request(Some(&inn_request())).await.request().is_none(),
+        "nothing crossed twice"
+    );
+    eventually("the link up again", || async {
+        f.region
+            .node
+            .adapters()
+            .health()
+            .into_iter()
+            .any(|(name, health)| name == "smev3" && health == AdapterHealth::Up)
+            .then_some(())
+    })
+    .await;
+    for id in &ids {
+        let events = f.region.history(id.as_str()).await;
+        assert_eq!(
+            events.iter().filter(|e| **e == EventKind::Forwarded).count(),
+            1,
+            "{events:?}"
+        );
+    }
     f.shutdown().await;
 }

@@ -1,7 +1,7 @@
 //! The real `rsmev serve` binary as a child process, for the tests that kill it.
 //!
 //! The binary is the one next to the test executable (`target/<profile>/rsmev`), built with
-//! `$CARGO build -p rsmev-ops --bin rsmev` when it is missing or has no `serve` command;
+//! `$CARGO build -p rsmev-ops --bin rsmev` when it is missing or lacks `serve` or `federal run`;
 //! `RSMEV_BIN` names another one.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -56,14 +56,19 @@ pub(crate) fn rsmev_binary() -> PathBuf {
     bin
 }
 
+/// Whether `bin` has the commands the tests run (`serve`, `federal run`): an older build is
+/// rebuilt rather than tested.
 fn serves(bin: &Path) -> bool {
-    bin.is_file()
-        && Command::new(bin)
-            .args(["serve", "--help"])
+    let has = |command: &[&str]| {
+        Command::new(bin)
+            .args(command)
+            .arg("--help")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
+    };
+    bin.is_file() && has(&["serve"]) && has(&["federal", "run"])
 }
 
 /// A running `rsmev serve` child. Dropping it kills it, so a failing test leaves no server
@@ -88,6 +93,19 @@ impl Server {
         generation: u32,
         env: &[(String, String)],
     ) -> Server {
+        Server::start_command(bin, &["serve"], data, log_dir, generation, env)
+    }
+
+    /// [`Server::start_with_env`] running `command` (e.g. `["federal", "run"]`), which takes
+    /// `--listen` and `--data` as `serve` does.
+    pub(crate) fn start_command(
+        bin: &Path,
+        command: &[&str],
+        data: &Path,
+        log_dir: &Path,
+        generation: u32,
+        env: &[(String, String)],
+    ) -> Server {
         for attempt in 0..3 {
             // A port the system just handed out and released; if another process takes it
             // first, the child fails to bind and we try another.
@@ -96,11 +114,11 @@ impl Server {
                 .expect("a free port")
                 .port();
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let log = log_dir.join(format!("node-{generation}-{attempt}.log"));
+            let log = log_dir.join(format!("{}-{generation}-{attempt}.log", command.join("-")));
             let out = std::fs::File::create(&log).expect("log file");
             let err = out.try_clone().expect("log file");
             let child = Command::new(bin)
-                .arg("serve")
+                .args(command)
                 .arg("--listen")
                 .arg(addr.to_string())
                 .arg("--data")
@@ -122,7 +140,8 @@ impl Server {
             }
         }
         panic!(
-            "rsmev serve did not start on three ports; see the logs in {}",
+            "rsmev {} did not start on three ports; see the logs in {}",
+            command.join(" "),
             log_dir.display()
         );
     }
