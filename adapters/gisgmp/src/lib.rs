@@ -27,6 +27,8 @@
 //!   11-digit OKTMO, 233 for an all-zero KBK); their field value `0` reads as `None`.
 //! - [`amount`]: [`Kopecks`], read as `xsd:unsignedLong` without floats, and the amount checks of
 //!   charges (40) and payments (32).
+//! - [`issue`]: issuing a UIN (prefix, 16-digit unique number, check digit; [`UinSequence`]) and
+//!   a УПНО of each structure ([`Acceptor`]), always what the parsers accept.
 //! - [`notice_id`]: the ids of refund (УИВ), credit (УИЗ), clarification (УВПП) and renouncement
 //!   (УИВИП) notices with their dates.
 //!
@@ -44,6 +46,7 @@ pub mod account;
 pub mod amount;
 pub mod bik;
 pub mod inn;
+pub mod issue;
 pub mod kbk;
 pub mod kpp;
 mod lexical;
@@ -68,6 +71,7 @@ pub use amount::{
 };
 pub use bik::{Bik, BikError};
 pub use inn::{Inn, InnCheckDigitError, InnError, InnKind};
+pub use issue::{Acceptor, IssueError, KbkChapter, UinPrefix, UinSequence, UniqueNumber};
 pub use kbk::{Kbk, KbkError};
 pub use kpp::{Kpp, KppError};
 pub use notice_id::{ClarificationId, IncomeId, NoticeIdError, NoticeKind, RefundId, RenouncementId};
