@@ -29,6 +29,9 @@
 //!   charges (40) and payments (32).
 //! - [`issue`]: issuing a UIN (prefix, 16-digit unique number, check digit; [`UinSequence`]) and
 //!   a УПНО of each structure ([`Acceptor`]), always what the parsers accept.
+//! - [`reconcile`]: квитирование of one charge ([`ChargeReconciliation`]): billStatus 1/2/3 with
+//!   the differing parameters, the running balance and `amountToPay` in signed kopecks, the
+//!   forced operations (4, 5, 6) and their annulment, refused with GIS GMP's SMEV statuses.
 //! - [`notice_id`]: the ids of refund (УИВ), credit (УИЗ), clarification (УВПП) and renouncement
 //!   (УИВИП) notices with their dates.
 //!
@@ -56,6 +59,7 @@ pub mod package;
 pub mod payer;
 pub mod payment_id;
 pub mod protocol;
+pub mod reconcile;
 #[cfg(test)]
 mod reference;
 pub mod uin;
@@ -80,5 +84,10 @@ pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check
 pub use payer::{DocumentType, PayerIdentifier, PayerIdentifierError, PayerKind};
 pub use payment_id::{PaymentId, PaymentIdAcceptorError, PaymentIdDateError, PaymentIdError, PaymentIdKind};
 pub use protocol::{Code, ImportProtocol, Refusal};
+pub use reconcile::{
+    Annulment, BalanceError, BillStatus, Charge, ChargeReconciliation, Difference, ForcedError,
+    ForcedReconcile, OtherChargeError, Outcome, Payment, PaymentState, Quittance, ReconcileId,
+    ReconcileIdError, Requisites, Settlement,
+};
 pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};
