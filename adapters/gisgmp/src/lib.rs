@@ -32,6 +32,9 @@
 //! - [`reconcile`]: квитирование of one charge ([`ChargeReconciliation`]): billStatus 1/2/3 with
 //!   the differing parameters, the running balance and `amountToPay` in signed kopecks, the
 //!   forced operations (4, 5, 6) and their annulment, refused with GIS GMP's SMEV statuses.
+//! - [`qr`]: the ГОСТ Р 56042-2014 payment string of a receipt's QR code (`ST00012|Name=…`):
+//!   mandatory then optional requisites in the standard's order, values with the separator or
+//!   beyond the standard's lengths refused.
 //! - [`notice_id`]: the ids of refund (УИВ), credit (УИЗ), clarification (УВПП) and renouncement
 //!   (УИВИП) notices with their dates.
 //!
@@ -59,6 +62,7 @@ pub mod package;
 pub mod payer;
 pub mod payment_id;
 pub mod protocol;
+pub mod qr;
 pub mod reconcile;
 #[cfg(test)]
 mod reference;
@@ -84,6 +88,7 @@ pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check
 pub use payer::{DocumentType, PayerIdentifier, PayerIdentifierError, PayerKind};
 pub use payment_id::{PaymentId, PaymentIdAcceptorError, PaymentIdDateError, PaymentIdError, PaymentIdKind};
 pub use protocol::{Code, ImportProtocol, Refusal};
+pub use qr::{PaymentString, PaymentStringError};
 pub use reconcile::{
     Annulment, BalanceError, BillStatus, Charge, ChargeReconciliation, Difference, ForcedError,
     ForcedReconcile, OtherChargeError, Outcome, Payment, PaymentState, Quittance, ReconcileId,
