@@ -2,6 +2,7 @@ use proptest::prelude::*;
 use time::macros::datetime;
 
 use super::*;
+use crate::reference;
 
 /// The payee, KBK, OKTMO and payer of the official import-charges etalon.
 fn requisites() -> Requisites {
@@ -632,6 +633,75 @@ fn each_forced_error_carries_gis_gmps_status_and_text() {
         assert_eq!(e.code(), Code::Status(status), "{e}");
         assert_eq!(e.description_ru(), ru, "{e}");
     }
+}
+
+/// The one quittance of an official response sample, as `name=value` pairs of the attributes this
+/// module computes.
+fn etalon_quittance(xml: &str) -> Vec<(&'static str, String)> {
+    let one = |name: &str| {
+        let values = reference::attributes(xml, name);
+        assert_eq!(values.len(), 1, "{name} in {xml}");
+        values[0].to_owned()
+    };
+    [
+        "supplierBillID",
+        "totalAmount",
+        "billStatus",
+        "balance",
+        "paymentId",
+        "amountPayment",
+    ]
+    .into_iter()
+    .map(|name| (name, one(name)))
+    .collect()
+}
+
+/// The same attributes of a computed quittance.
+fn attributes(q: &Quittance) -> Vec<(&'static str, String)> {
+    vec![
+        ("supplierBillID", q.uin.to_string()),
+        ("totalAmount", q.total_amount.to_string()),
+        ("billStatus", q.bill_status.to_string()),
+        ("balance", q.balance.to_string()),
+        ("paymentId", q.payment.as_str().to_owned()),
+        (
+            "amountPayment",
+            q.amount_payment.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+    ]
+}
+
+#[test]
+fn the_official_etalons_quittances_are_what_this_module_computes() {
+    let test = "the_official_etalons_quittances_are_what_this_module_computes";
+    let Some(export) = reference::official_sample(test, "06-export-quittances/Response.xml") else {
+        return;
+    };
+    // ExportQuittances, kind QUITTANCE: one full payment with matching parameters.
+    let mut r = charge(UIN, 500_000);
+    r.receive(payment("10471020010005233009202000000001", UIN, 500_000))
+        .unwrap();
+    let outcome = r.outcome().unwrap();
+    assert_eq!(attributes(&outcome.quittances[0]), etalon_quittance(&export));
+    assert_eq!(reference::attributes(&export, "isRevoked"), ["false"]);
+
+    // ForcedAcknowledgement Reconcile: the listed payment forced onto the charge.
+    let forced = reference::official_sample(test, "19-forced-acknowledgement/1-Reconcile/Response.xml")
+        .expect("the reference is set");
+    let request = reference::official_sample(test, "19-forced-acknowledgement/1-Reconcile/Request.xml")
+        .expect("the reference is set");
+    let uin = reference::attributes(&request, "supplierBillId")[0];
+    let mut r = charge(uin, 50_000);
+    let listed = request
+        .split("<ns0:PaymentId>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("a PaymentId");
+    let answer = r
+        .force(ForcedReconcile::WithPayments(vec![payment(listed, "0", 50_000)]))
+        .unwrap();
+    assert_eq!(answer.len(), 1);
+    assert_eq!(attributes(&answer[0]), etalon_quittance(&forced));
 }
 
 /// Payments of random amounts, each possibly annulled and possibly refunded in part.
