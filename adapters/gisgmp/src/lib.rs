@@ -2,13 +2,14 @@
 //! State and Municipal Payments (ГИС ГМП) that the node checks and applies itself.
 //!
 //! GIS GMP messages travel as SMEV 3 business content, so their format is checked by the broker's
-//! format control against the official XSD package; this crate holds what an XSD cannot say.
+//! format control against the official XSD package; this crate holds what an XSD cannot say,
+//! and the pure logic built on it: issuing identifiers, reconciliation, the receipt's QR string.
 //!
 //! Layout, one module per concern:
-//! - [`protocol`]: how a refusal is reported ([`Code`]: a GIS GMP protocol code, a schema
-//!   refusal, or a rule the formats do not list), the [`Refusal`] trait every error here
-//!   implements, and the [`ImportProtocol`] entry (`entityID`, `code`, `description`) built from
-//!   one.
+//! - [`protocol`]: how a refusal is reported ([`Code`]: a GIS GMP protocol code, a SMEV status
+//!   answering a whole request, a schema refusal, or a rule the formats do not list), the
+//!   [`Refusal`] trait every error here implements, and the [`ImportProtocol`] entry
+//!   (`entityID`, `code`, `description`) built from one.
 //! - [`package`]: a package's limits: 1 to 100 entities, each `Id` an `xs:ID` of at most 50
 //!   characters, unique; every problem reported per entity.
 //! - [`urn`]: the participant's УРН (6 hex digits) and its decimal form.
@@ -27,6 +28,8 @@
 //!   11-digit OKTMO, 233 for an all-zero KBK); their field value `0` reads as `None`.
 //! - [`amount`]: [`Kopecks`], read as `xsd:unsignedLong` without floats, and the amount checks of
 //!   charges (40) and payments (32).
+//! - [`notice_id`]: the ids of refund (УИВ), credit (УИЗ), clarification (УВПП) and renouncement
+//!   (УИВИП) notices with their dates.
 //! - [`issue`]: issuing a UIN (prefix, 16-digit unique number, check digit; [`UinSequence`]) and
 //!   a УПНО of each structure ([`Acceptor`]), always what the parsers accept.
 //! - [`reconcile`]: квитирование of one charge ([`ChargeReconciliation`]): billStatus 1/2/3 with
@@ -35,14 +38,12 @@
 //! - [`qr`]: the ГОСТ Р 56042-2014 payment string of a receipt's QR code (`ST00012|Name=…`):
 //!   mandatory then optional requisites in the standard's order, values with the separator or
 //!   beyond the standard's lengths refused.
-//! - [`notice_id`]: the ids of refund (УИВ), credit (УИЗ), clarification (УВПП) and renouncement
-//!   (УИВИП) notices with their dates.
 //!
 //! Conventions: a type's `parse` checks what the XSD and GIS GMP say about the value alone;
 //! checks that need more (the sender's URN, the payment's date, the account's BIK) are `check_*`
 //! functions returning a typed error. Every error implements [`Refusal`]: its code (and so
 //! whether an `ImportProtocol` entry can report it) and its Russian description, GIS GMP's own
-//! text for a protocol code; its `Display` is the English one. Tests sit beside each module
+//! text for a protocol code or status; its `Display` is the English one. Tests sit beside each module
 //! (`<module>/tests.rs`); with `RSMEV_REFERENCE` set they also check the shared test vectors and
 //! every identifier in the reference samples.
 //!

@@ -50,6 +50,8 @@
 //!   admits. 372 refuses an amount above the `amountToPay`. 317 is checked before 371 and 372.
 //!   Annulling `PaymentNotLoaded` without a `reconcileID` undoes the 4; with only partial ones
 //!   present it is 373.
+//! - **Values are compared as written**: an 8-digit OKTMO differs from the 11-digit one that
+//!   extends it, and a payment's `0` differs from a charge's value.
 //! - **Forcing with payments.** The payments need not carry the charge's UIN; a payment without
 //!   one is attached by the forcing. Forcing a payment already reconciled here turns its
 //!   quittance to 5 in place. Annulling it returns a payment that carries the UIN to its
@@ -429,77 +431,10 @@ impl ChargeReconciliation {
     /// payment; 322, 370, 317, 372 for one for an amount (checked in that order).
     pub fn force(&mut self, request: ForcedReconcile) -> Result<Vec<Quittance>, ForcedError> {
         let mut next = self.clone();
-        let touched: Vec<usize> = match request {
-            ForcedReconcile::WithPayments(payments) => {
-                if let Some(p) = payments.iter().find(|p| p.state == PaymentState::Annulled) {
-                    return Err(ForcedError::PaymentNotFound {
-                        payment_id: p.payment_id.clone(),
-                    });
-                }
-                let mut touched = Vec::new();
-                for payment in payments {
-                    let i = match next.position(&payment.payment_id) {
-                        Some(i) => {
-                            if let Some(entry) = next.entries.get_mut(i) {
-                                *entry = Entry::Payment {
-                                    payment: Box::new(payment),
-                                    forced: true,
-                                };
-                            }
-                            i
-                        }
-                        None => {
-                            next.entries.push(Entry::Payment {
-                                payment: Box::new(payment),
-                                forced: true,
-                            });
-                            next.entries.len() - 1
-                        }
-                    };
-                    if !touched.contains(&i) {
-                        touched.push(i);
-                    }
-                }
-                touched
-            }
-            ForcedReconcile::WithoutPayment => {
-                next.refuse_after_full_repayment()?;
-                let amount_to_pay = next.amount_to_pay()?;
-                let Ok(amount) = u64::try_from(amount_to_pay) else {
-                    return Err(ForcedError::AlreadyPaid { amount_to_pay });
-                };
-                if amount == 0 {
-                    return Err(ForcedError::AlreadyPaid { amount_to_pay });
-                }
-                if next.entries.iter().any(|e| matches!(e, Entry::ForAmount { .. })) {
-                    return Err(ForcedError::AmountRequired);
-                }
-                next.entries.push(Entry::WithoutPayment {
-                    amount: Kopecks(amount),
-                });
-                vec![next.entries.len() - 1]
-            }
-            ForcedReconcile::ForAmount { amount, reconcile_id } => {
-                next.refuse_after_full_repayment()?;
-                if amount.is_zero() {
-                    return Err(ForcedError::AmountNotAllowed);
-                }
-                let amount_to_pay = next.amount_to_pay()?;
-                if amount_to_pay <= 0 {
-                    return Err(ForcedError::AlreadyPaid { amount_to_pay });
-                }
-                if i128::from(amount.get()) > i128::from(amount_to_pay) {
-                    return Err(ForcedError::AmountExceeds {
-                        amount,
-                        amount_to_pay,
-                    });
-                }
-                if next.partial(&reconcile_id).is_some() {
-                    return Err(ForcedError::DuplicateReconcileId { reconcile_id });
-                }
-                next.entries.push(Entry::ForAmount { amount, reconcile_id });
-                vec![next.entries.len() - 1]
-            }
+        let touched = match request {
+            ForcedReconcile::WithPayments(payments) => next.force_payments(payments)?,
+            ForcedReconcile::WithoutPayment => next.force_without_payment()?,
+            ForcedReconcile::ForAmount { amount, reconcile_id } => next.force_amount(amount, reconcile_id)?,
         };
         let quittances = next.quittances()?;
         let answer = touched
@@ -508,6 +443,82 @@ impl ChargeReconciliation {
             .collect();
         *self = next;
         Ok(answer)
+    }
+
+    /// Forces `payments` onto the charge (5); the indexes of their entries.
+    fn force_payments(&mut self, payments: Vec<Payment>) -> Result<Vec<usize>, ForcedError> {
+        if let Some(p) = payments.iter().find(|p| p.state == PaymentState::Annulled) {
+            return Err(ForcedError::PaymentNotFound {
+                payment_id: p.payment_id.clone(),
+            });
+        }
+        let mut touched = Vec::new();
+        for payment in payments {
+            let entry = Entry::Payment {
+                payment: Box::new(payment),
+                forced: true,
+            };
+            let i = match entry.payment_id().and_then(|id| self.position(id)) {
+                Some(i) => {
+                    if let Some(old) = self.entries.get_mut(i) {
+                        *old = entry;
+                    }
+                    i
+                }
+                None => {
+                    self.entries.push(entry);
+                    self.entries.len() - 1
+                }
+            };
+            if !touched.contains(&i) {
+                touched.push(i);
+            }
+        }
+        Ok(touched)
+    }
+
+    /// Writes off what remains to pay (4); the index of its entry.
+    fn force_without_payment(&mut self) -> Result<Vec<usize>, ForcedError> {
+        self.refuse_after_full_repayment()?;
+        let amount_to_pay = self.amount_to_pay()?;
+        let amount = match u64::try_from(amount_to_pay) {
+            Ok(amount) if amount > 0 => amount,
+            _ => return Err(ForcedError::AlreadyPaid { amount_to_pay }),
+        };
+        if self.entries.iter().any(|e| matches!(e, Entry::ForAmount { .. })) {
+            return Err(ForcedError::AmountRequired);
+        }
+        self.entries.push(Entry::WithoutPayment {
+            amount: Kopecks(amount),
+        });
+        Ok(vec![self.entries.len() - 1])
+    }
+
+    /// Repays `amount` without a payment (6); the index of its entry.
+    fn force_amount(
+        &mut self,
+        amount: Kopecks,
+        reconcile_id: ReconcileId,
+    ) -> Result<Vec<usize>, ForcedError> {
+        self.refuse_after_full_repayment()?;
+        if amount.is_zero() {
+            return Err(ForcedError::AmountNotAllowed);
+        }
+        let amount_to_pay = self.amount_to_pay()?;
+        if amount_to_pay <= 0 {
+            return Err(ForcedError::AlreadyPaid { amount_to_pay });
+        }
+        if i128::from(amount.get()) > i128::from(amount_to_pay) {
+            return Err(ForcedError::AmountExceeds {
+                amount,
+                amount_to_pay,
+            });
+        }
+        if self.partial(&reconcile_id).is_some() {
+            return Err(ForcedError::DuplicateReconcileId { reconcile_id });
+        }
+        self.entries.push(Entry::ForAmount { amount, reconcile_id });
+        Ok(vec![self.entries.len() - 1])
     }
 
     /// Applies an `AnnulmentReconcile`, all or nothing.
