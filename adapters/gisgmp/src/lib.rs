@@ -2,13 +2,14 @@
 //! State and Municipal Payments (ГИС ГМП) that the node checks and applies itself.
 //!
 //! GIS GMP messages travel as SMEV 3 business content, so their format is checked by the broker's
-//! format control against the official XSD package; this crate holds what an XSD cannot say.
+//! format control against the official XSD package; this crate holds what an XSD cannot say,
+//! and the pure logic built on it: issuing identifiers, reconciliation, the receipt's QR string.
 //!
 //! Layout, one module per concern:
-//! - [`protocol`]: how a refusal is reported ([`Code`]: a GIS GMP protocol code, a schema
-//!   refusal, or a rule the formats do not list), the [`Refusal`] trait every error here
-//!   implements, and the [`ImportProtocol`] entry (`entityID`, `code`, `description`) built from
-//!   one.
+//! - [`protocol`]: how a refusal is reported ([`Code`]: a GIS GMP protocol code, a SMEV status
+//!   answering a whole request, a schema refusal, or a rule the formats do not list), the
+//!   [`Refusal`] trait every error here implements, and the [`ImportProtocol`] entry
+//!   (`entityID`, `code`, `description`) built from one.
 //! - [`package`]: a package's limits: 1 to 100 entities, each `Id` an `xs:ID` of at most 50
 //!   characters, unique; every problem reported per entity.
 //! - [`urn`]: the participant's УРН (6 hex digits) and its decimal form.
@@ -29,12 +30,20 @@
 //!   charges (40) and payments (32).
 //! - [`notice_id`]: the ids of refund (УИВ), credit (УИЗ), clarification (УВПП) and renouncement
 //!   (УИВИП) notices with their dates.
+//! - [`issue`]: issuing a UIN (prefix, 16-digit unique number, check digit; [`UinSequence`]) and
+//!   a УПНО of each structure ([`Acceptor`]), always what the parsers accept.
+//! - [`reconcile`]: квитирование of one charge ([`ChargeReconciliation`]): billStatus 1/2/3 with
+//!   the differing parameters, the running balance and `amountToPay` in signed kopecks, the
+//!   forced operations (4, 5, 6) and their annulment, refused with GIS GMP's SMEV statuses.
+//! - [`qr`]: the ГОСТ Р 56042-2014 payment string of a receipt's QR code (`ST00012|Name=…`):
+//!   mandatory then optional requisites in the standard's order, values with the separator or
+//!   beyond the standard's lengths refused.
 //!
 //! Conventions: a type's `parse` checks what the XSD and GIS GMP say about the value alone;
 //! checks that need more (the sender's URN, the payment's date, the account's BIK) are `check_*`
 //! functions returning a typed error. Every error implements [`Refusal`]: its code (and so
 //! whether an `ImportProtocol` entry can report it) and its Russian description, GIS GMP's own
-//! text for a protocol code; its `Display` is the English one. Tests sit beside each module
+//! text for a protocol code or status; its `Display` is the English one. Tests sit beside each module
 //! (`<module>/tests.rs`); with `RSMEV_REFERENCE` set they also check the shared test vectors and
 //! every identifier in the reference samples.
 //!
@@ -44,6 +53,7 @@ pub mod account;
 pub mod amount;
 pub mod bik;
 pub mod inn;
+pub mod issue;
 pub mod kbk;
 pub mod kpp;
 mod lexical;
@@ -53,6 +63,8 @@ pub mod package;
 pub mod payer;
 pub mod payment_id;
 pub mod protocol;
+pub mod qr;
+pub mod reconcile;
 #[cfg(test)]
 mod reference;
 pub mod uin;
@@ -68,6 +80,7 @@ pub use amount::{
 };
 pub use bik::{Bik, BikError};
 pub use inn::{Inn, InnCheckDigitError, InnError, InnKind};
+pub use issue::{Acceptor, IssueError, KbkChapter, UinPrefix, UinSequence, UniqueNumber};
 pub use kbk::{Kbk, KbkError};
 pub use kpp::{Kpp, KppError};
 pub use notice_id::{ClarificationId, IncomeId, NoticeIdError, NoticeKind, RefundId, RenouncementId};
@@ -76,5 +89,11 @@ pub use package::{EntityId, EntityIdError, PackageError, PackageSizeError, check
 pub use payer::{DocumentType, PayerIdentifier, PayerIdentifierError, PayerKind};
 pub use payment_id::{PaymentId, PaymentIdAcceptorError, PaymentIdDateError, PaymentIdError, PaymentIdKind};
 pub use protocol::{Code, ImportProtocol, Refusal};
+pub use qr::{PaymentString, PaymentStringError};
+pub use reconcile::{
+    Annulment, BalanceError, BillStatus, Charge, ChargeReconciliation, Difference, ForcedError,
+    ForcedReconcile, OtherChargeError, Outcome, Payment, PaymentState, Quittance, ReconcileId,
+    ReconcileIdError, Requisites, Settlement,
+};
 pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};

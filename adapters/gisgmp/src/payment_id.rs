@@ -131,6 +131,17 @@ impl PaymentId {
         })
     }
 
+    /// A УПНО the caller (the [`issue`](crate::issue) module) has laid out in one of the three
+    /// structures, dated `date`.
+    pub(crate) fn issued(value: String, kind: PaymentIdKind, date: Date) -> PaymentId {
+        debug_assert!(matches!(structure(&value), Ok((k, d)) if k == kind && d == date));
+        PaymentId {
+            value,
+            kind,
+            date: Some(date),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.value
     }

@@ -1,10 +1,14 @@
 //! How a refusal is reported: the GIS GMP result codes, the [`Refusal`] every check's error
 //! implements, and the `ImportProtocol` entry (`entityID`, `code`, `description`) built from it.
 //!
-//! A refusal is reported in one of three ways, and [`Code`] says which:
+//! A refusal is reported in one of four ways, and [`Code`] says which:
 //! - [`Code::Protocol`]: a code from the checks tables (§4.5) of the Treasury's 2.4.0 user
 //!   guides (РП ВС «Прием начисления», «Прием информации об уплате»). GIS GMP answers such a
 //!   refusal per entity, in `ImportProtocol`, with the text in [`text`]; the node does the same.
+//! - [`Code::Status`]: a code from the checks table of a request answered as a whole, such as
+//!   `ForcedAcknowledgementRequest` (РП ВС «Прием информации о погашении начисления, учете
+//!   платежа» 2.4.0, §4.5), which has no per-entity protocol: GIS GMP answers it with
+//!   `RequestStatus/StatusCode` and the text in [`text`].
 //! - [`Code::Schema`]: the 2.4.0 XSD itself refuses the value, so format control turns the whole
 //!   request away (an `InvalidContent` fault) before any entity is looked at. No protocol code
 //!   exists for it.
@@ -22,6 +26,9 @@ use crate::package::EntityId;
 pub enum Code {
     /// An `ImportProtocol/@code` of GIS GMP's checks (§4.5 of the 2.4.0 user guides).
     Protocol(u16),
+    /// A `RequestStatus/StatusCode` refusing a whole request that has no per-entity protocol
+    /// (§4.5 of the 2.4.0 user guide of ForcedAcknowledgement).
+    Status(u16),
     /// Refused by the 2.4.0 XSD: format control rejects the request; no per-entity code.
     Schema,
     /// A rule the 2.4.0 formats do not list: no code; the caller's policy decides.
@@ -33,7 +40,15 @@ impl Code {
     pub fn protocol(self) -> Option<u16> {
         match self {
             Code::Protocol(code) => Some(code),
-            Code::Schema | Code::Unlisted => None,
+            Code::Status(_) | Code::Schema | Code::Unlisted => None,
+        }
+    }
+
+    /// The `RequestStatus/StatusCode`, for a [`Code::Status`].
+    pub fn status(self) -> Option<u16> {
+        match self {
+            Code::Status(code) => Some(code),
+            Code::Protocol(_) | Code::Schema | Code::Unlisted => None,
         }
     }
 }
@@ -45,15 +60,17 @@ pub trait Refusal: std::error::Error {
     /// How the refusal is reported, and with which code.
     fn code(&self) -> Code;
 
-    /// The Russian description. For a [`Code::Protocol`] it is GIS GMP's own text for that code
-    /// (from [`text`]), word for word, so a participant reads what GIS GMP would have said.
+    /// The Russian description. For a [`Code::Protocol`] or a [`Code::Status`] it is GIS GMP's own
+    /// text for that code (from [`text`]), word for word, so a participant reads what GIS GMP
+    /// would have said; a `<УПНО>` in that text is filled with the payment id.
     fn description_ru(&self) -> Cow<'static, str>;
 }
 
 /// GIS GMP's descriptions of the codes this crate reports, word for word from the checks tables
 /// (§4.5) of the 2.4.0 user guides: «Прием начисления» (charges) and «Прием информации об уплате»
-/// (payments), and for 321 and 350 «Прием информации о возврате» and «Прием информации об
-/// уточнении вида и принадлежности платежа», in the official package mirrored as `MrGreen-git/GisGmpDocuments` (see
+/// (payments), for 321 and 350 «Прием информации о возврате» and «Прием информации об
+/// уточнении вида и принадлежности платежа», and for 4, 317–326 and 370–373 «Прием информации о
+/// погашении начисления, учете платежа» (ForcedAcknowledgement), in the official package mirrored as `MrGreen-git/GisGmpDocuments` (see
 /// `reference/gisgmp/SOURCES.md`; NOTES.md §8 lists the codes).
 pub mod text {
     /// 10, charges: the first 8 digits of a 25-digit UIN are not the participant's URN.
@@ -92,6 +109,30 @@ pub mod text {
     pub const PAYMENT_OKTMO: &str = "Указано недопустимое значение кода по ОКТМО";
     /// 336, payments: a new payment's УПНО matches none of the three structures.
     pub const PAYMENT_ID_FORMAT: &str = "Недопустимый формат УПНО (УИП)";
+    /// 4, forced reconciliation: the payment is not in GIS GMP or is annulled. `<УПНО>` stands for
+    /// the payment id.
+    pub const PAYMENT_NOT_FOUND: &str = "Платеж с УПНО <УПНО> не найден в системе";
+    /// 317, forced reconciliation without a payment: the charge is already reconciled and its
+    /// balance is 0 or less.
+    pub const ALREADY_PAID: &str = "Начисление уже сквитировано с платежом в системе";
+    /// 322, forced reconciliation without a payment: the charge was already reconciled with an
+    /// absent payment.
+    pub const ALREADY_WITHOUT_PAYMENT: &str = "Начисление ранее было сквитировано с отсутствующим платежом";
+    /// 325, annulment: the charge and the payment are not force-reconciled by the administrator.
+    pub const NOT_FORCED: &str =
+        "Отсутствует факт принудительного квитирования начисления и факта оплаты по инициативе АН/ГАН";
+    /// 326, annulment: the charge is not reconciled with an absent payment. The misspelling
+    /// «рапоряжения» is GIS GMP's.
+    pub const NOT_WITHOUT_PAYMENT: &str = "Отсутствует факт принудительного квитирования начисления с отсутствующим в ГИС ГМП извещением о приеме к исполнению рапоряжения";
+    /// 370, repayment for an amount: the conditions for stating an amount are not met.
+    pub const AMOUNT_NOT_ALLOWED: &str =
+        "Не соблюдены условия направления информации о сумме частичного погашения";
+    /// 371, repayment without a payment: an amount is required.
+    pub const AMOUNT_REQUIRED: &str = "Отсутствует информация о сумме погашения начисления";
+    /// 372, repayment for an amount: the amount exceeds what remains to pay.
+    pub const AMOUNT_EXCEEDS: &str = "Указанная сумма превышает сумму (остаток от суммы), подлежащую оплате";
+    /// 373, annulment of repayments for an amount: the operation's number is required.
+    pub const RECONCILE_ID_REQUIRED: &str = "Не указан номер операции частичного погашения";
     /// 0: accepted (the etalon responses say «Успешно»).
     pub const ACCEPTED: &str = "Успешно";
 }

@@ -42,6 +42,20 @@ pub(crate) fn category<'a>(vectors: &'a serde_json::Value, key: &str) -> &'a [se
         .unwrap_or_else(|| panic!("{key} is a list"))
 }
 
+/// The official sample `gisgmp/samples/official-2.4.0/<path>`, or `None` (with a note on
+/// stderr) when `RSMEV_REFERENCE` is unset.
+///
+/// # Panics
+/// When the variable is set but the file is unreadable.
+pub(crate) fn official_sample(test: &str, path: &str) -> Option<String> {
+    let Some(reference) = dir() else {
+        eprintln!("{test}: RSMEV_REFERENCE is not set; samples not checked");
+        return None;
+    };
+    let file = reference.join("gisgmp/samples/official-2.4.0").join(path);
+    Some(std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())))
+}
+
 /// The string field `key` of a vector.
 ///
 /// # Panics
@@ -82,7 +96,7 @@ fn every_vector_category_is_exercised() {
 }
 
 /// Every `name="value"` attribute in `xml` whose name (without a prefix) is `name`.
-fn attributes<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
+pub(crate) fn attributes<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
     let needle = format!("{name}=\"");
     let mut found = Vec::new();
     let mut from = 0;

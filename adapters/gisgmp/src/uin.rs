@@ -150,6 +150,14 @@ impl Uin {
         Ok(Uin(format!("{body}{control}")))
     }
 
+    /// The UIN of `body`, which the caller (the [`issue`](crate::issue) module) has built of 19
+    /// or 24 ASCII digits, with its check digit appended.
+    pub(crate) fn from_digit_body(body: &str) -> Uin {
+        debug_assert!(matches!(body.len(), 19 | 24) && lexical::all_ascii_digits(body));
+        let digits: Vec<u8> = body.bytes().map(|b| b.wrapping_sub(b'0')).collect();
+        Uin(format!("{body}{}", control_of(&digits)))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -53,6 +53,17 @@ fn schema_and_unlisted_refusals_have_no_entry() {
 }
 
 #[test]
+fn a_status_refusal_answers_the_whole_request_and_has_no_entry() {
+    let refusal = Fixed(Code::Status(317), text::ALREADY_PAID);
+    assert_eq!(ImportProtocol::refused(id("I_5"), &refusal), None);
+    assert_eq!(Code::Status(317).status(), Some(317));
+    assert_eq!(Code::Status(317).protocol(), None);
+    assert_eq!(Code::Protocol(317).status(), None);
+    assert_eq!(Code::Schema.status(), None);
+    assert_eq!(Code::Unlisted.status(), None);
+}
+
+#[test]
 fn descriptions_are_cut_to_the_schema_limit_in_characters() {
     let long: &'static str = "ж".repeat(300).leak();
     let entry = ImportProtocol::refused(id("I_4"), &Fixed(Code::Protocol(1), long)).unwrap();
