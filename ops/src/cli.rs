@@ -328,6 +328,16 @@ pub(crate) struct BenchArgs {
     /// Also write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Measure the federal link: a second `rsmev serve` (embedded store, its own data) plays
+    /// the federal SMEV 3. Consumers send to the node under test, whose link carries each
+    /// request up and its answer back; providers work on the federal node. The node figures are
+    /// the regional node's (the link runs in it).
+    #[arg(long, conflicts_with = "target")]
+    pub federal: bool,
+    /// With --federal: the link's rest between polls that found nothing, in milliseconds
+    /// (`[federal] poll_interval_ms`).
+    #[arg(long, value_name = "MS", default_value_t = 20, requires = "federal")]
+    pub federal_poll_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -30,3 +30,33 @@ fn quick_bench_exchanges_without_errors() {
     assert!(report["node_cpu_seconds"].as_f64().is_some(), "{stdout}");
     assert!(stdout.contains("exchanges"), "{stdout}");
 }
+
+/// `--federal`: every exchange crosses the federal link to a second node and back.
+#[test]
+fn quick_bench_across_the_federal_link_exchanges_without_errors() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let json = dir.path().join("bench.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_rsmev"))
+        .args(["bench", "--quick", "--federal", "--no-baselines", "--json"])
+        .arg(&json)
+        .env_remove("RSMEV_CONFIG")
+        .env_remove("RSMEV_STORAGE_DATABASE")
+        .output()
+        .expect("running rsmev bench");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "rsmev bench --quick --federal failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report")).expect("JSON");
+    assert_eq!(report["errors_total"], 0, "{stdout}");
+    assert_eq!(report["exchanges"].as_u64(), Some(20), "{stdout}");
+    assert!(
+        report["node"]
+            .as_str()
+            .is_some_and(|n| n.contains("federal link")),
+        "{stdout}"
+    );
+}

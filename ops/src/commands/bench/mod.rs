@@ -32,7 +32,7 @@ use anyhow::{Context as _, bail};
 
 use self::database::{TempDatabase, delete_queues};
 use self::node::{ChildNode, NodeUnderTest};
-use self::registration::{Parties, register};
+use self::registration::{LINK_PARTICIPANT, LINK_UPSTREAM, LinkKey, Parties, Side, register};
 use self::report::{Baselines, NodeFigures, Report};
 use super::store::load_config;
 use crate::cli::{BenchArgs, BenchFormat, BenchStore};
@@ -98,17 +98,24 @@ pub(super) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let data_dir = config.storage.data_dir.clone();
-    let registered = register(&config, &data_dir, pairs, size).await;
-    let node = match (registered, &args.target) {
-        (Err(e), _) => Err(e),
-        (Ok(parties), Some(url)) => Ok((parties, NodeUnderTest::Remote(url.clone()))),
-        (Ok(parties), None) => ChildNode::start(&config)
-            .await
-            .map(|child| (parties, NodeUnderTest::Child(child))),
-    };
-    let outcome = match node {
-        Ok((parties, node)) => measure(&args, node, parties, duration, count).await,
-        Err(e) => Err(e),
+    let outcome = if args.federal {
+        across_the_link(&args, &config, temporary.path(), pairs, size, duration, count).await
+    } else {
+        let registered = register(&config, &data_dir, pairs, size, Side::Plain, None).await;
+        let node = match (registered, &args.target) {
+            (Err(e), _) => Err(e),
+            (Ok(parties), Some(url)) => Ok((parties, NodeUnderTest::Remote(url.clone()))),
+            (Ok(parties), None) => ChildNode::start(&config, &[])
+                .await
+                .map(|child| (parties, NodeUnderTest::Child(child))),
+        };
+        match node {
+            Ok((parties, node)) => {
+                let urls = Urls::one(&node);
+                measure(&args, node, &urls, parties, duration, count).await
+            }
+            Err(e) => Err(e),
+        }
     };
     if let Some(db) = database {
         if args.store == BenchStore::Rabbitmq {
@@ -151,24 +158,115 @@ pub(super) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Where the consumers and the providers of a run talk to.
+struct Urls {
+    consumers: String,
+    providers: String,
+}
+
+impl Urls {
+    /// Both to the node under test.
+    fn one(node: &NodeUnderTest) -> Urls {
+        let url = match node {
+            NodeUnderTest::Remote(url) => url.clone(),
+            NodeUnderTest::Child(c) => c.url.clone(),
+        };
+        Urls {
+            consumers: url.clone(),
+            providers: url,
+        }
+    }
+}
+
+/// `--federal`: a federal node (embedded, in `federal_dir`'s own data) beside the node under
+/// test, whose federal link carries every exchange across.
+async fn across_the_link(
+    args: &BenchArgs,
+    config: &rsmev_broker::config::NodeConfig,
+    scratch: &std::path::Path,
+    pairs: u16,
+    size: usize,
+    duration: Option<Duration>,
+    count: Option<u64>,
+) -> anyhow::Result<(load::LoadResult, Option<NodeFigures>)> {
+    let link = LinkKey::generate()?;
+    let key = scratch.join("federal-link-key.pem");
+    let cert = scratch.join("federal-link-cert.pem");
+    std::fs::write(&key, &link.key_pem).context("writing the link's key")?;
+    std::fs::write(&cert, &link.cert_pem).context("writing the link's certificate")?;
+    let mut federal = rsmev_broker::config::NodeConfig::default();
+    federal.storage.data_dir = scratch.join("federal");
+    let regional = register(
+        config,
+        &config.storage.data_dir,
+        pairs,
+        size,
+        Side::Regional,
+        Some(&link),
+    )
+    .await?;
+    let upstream = register(
+        &federal,
+        &federal.storage.data_dir,
+        pairs,
+        size,
+        Side::Federal,
+        Some(&link),
+    )
+    .await?;
+    let federal_node = ChildNode::start(&federal, &[]).await?;
+    let env: Vec<(String, String)> = [
+        ("RSMEV_FEDERAL_ENDPOINT", format!("{}/ws", federal_node.url)),
+        ("RSMEV_FEDERAL_MNEMONIC", LINK_UPSTREAM.to_owned()),
+        ("RSMEV_FEDERAL_PARTICIPANT", LINK_PARTICIPANT.to_owned()),
+        ("RSMEV_FEDERAL_KEY", key.display().to_string()),
+        ("RSMEV_FEDERAL_CERT", cert.display().to_string()),
+        ("RSMEV_FEDERAL_POLL_INTERVAL_MS", args.federal_poll_ms.to_string()),
+        ("RSMEV_FEDERAL_RUN_IN_SERVE", "true".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let node = match ChildNode::start(config, &env).await {
+        Ok(node) => node,
+        Err(e) => {
+            federal_node.stop().await;
+            return Err(e);
+        }
+    };
+    let urls = Urls {
+        consumers: node.url.clone(),
+        providers: federal_node.url.clone(),
+    };
+    // Consumers sign as themselves on the node under test, providers on the federal node.
+    let parties = regional
+        .into_iter()
+        .zip(upstream)
+        .map(|(here, there)| Parties {
+            provider: there.provider,
+            ..here
+        })
+        .collect();
+    let measured = measure(args, NodeUnderTest::Child(node), &urls, parties, duration, count).await;
+    federal_node.stop().await;
+    measured
+}
+
 /// Runs the load against the node, stops a child node, and reads its figures.
 async fn measure(
     args: &BenchArgs,
     node: NodeUnderTest,
+    urls: &Urls,
     parties: Vec<Parties>,
     duration: Option<Duration>,
     count: Option<u64>,
 ) -> anyhow::Result<(load::LoadResult, Option<NodeFigures>)> {
-    let url = match &node {
-        NodeUnderTest::Remote(url) => url.clone(),
-        NodeUnderTest::Child(c) => c.url.clone(),
-    };
     let pairs_run: Vec<Arc<load::Pair>> = parties
         .into_iter()
         .map(|p| {
             Arc::new(load::Pair {
-                consumer: Client::new(&url, p.consumer).without_answer_checks(),
-                provider: Client::new(&url, p.provider).without_answer_checks(),
+                consumer: Client::new(&urls.consumers, p.consumer).without_answer_checks(),
+                provider: Client::new(&urls.providers, p.provider).without_answer_checks(),
                 request_type: p.request_type,
                 request_doc: p.request_doc,
                 response_doc: p.response_doc,

@@ -24,8 +24,8 @@ pub(super) struct ChildNode {
 
 impl ChildNode {
     /// Starts `rsmev serve` on the configuration's data (and database) on a free port of
-    /// 127.0.0.1 and waits for the URL it prints.
-    pub(super) async fn start(config: &NodeConfig) -> anyhow::Result<ChildNode> {
+    /// 127.0.0.1, with the `RSMEV_*` variables of `env` besides, and waits for the URL it prints.
+    pub(super) async fn start(config: &NodeConfig, env: &[(String, String)]) -> anyhow::Result<ChildNode> {
         let exe = std::env::current_exe().context("finding the rsmev executable")?;
         let mut command = tokio::process::Command::new(exe);
         command
@@ -53,6 +53,7 @@ impl ChildNode {
                 .env("RSMEV_RABBITMQ_URL", amqp)
                 .env("RSMEV_RABBITMQ_PREFIX", &config.rabbitmq.prefix);
         }
+        command.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let mut child = command.spawn().context("starting `rsmev serve`")?;
         let pid = child.id().ok_or_else(|| anyhow!("the node exited at once"))?;
         let stdout = child

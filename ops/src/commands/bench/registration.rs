@@ -13,6 +13,47 @@ use rsmev_registry::{
     Grant, InfoType, InfoTypeKind, Mnemonic, Participant, ParticipantStatus, QName, Service,
 };
 
+/// Which node a registration is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    /// The one node of a plain run: consumers and providers.
+    Plain,
+    /// With `--federal`, the node under test: the consumers, and the federal link's participant
+    /// `LINK_PARTICIPANT` as the provider of every (federal) type.
+    Regional,
+    /// With `--federal`, the node playing the federal SMEV 3: the providers, and the link as the
+    /// consumer `LINK_UPSTREAM`.
+    Federal,
+}
+
+/// The federal link's participant on the node under test, and its system upstream.
+pub(super) const LINK_PARTICIPANT: &str = "SMEV3";
+pub(super) const LINK_UPSTREAM: &str = "REGION";
+
+/// The federal link's key and certificate (PEM), registered on both nodes of a `--federal` run.
+pub(super) struct LinkKey {
+    pub(super) key_pem: String,
+    pub(super) cert_pem: String,
+}
+
+impl LinkKey {
+    pub(super) fn generate() -> anyhow::Result<LinkKey> {
+        let (key_pem, cert_pem) = generate_self_signed(LINK_UPSTREAM, "rsmev bench", 2)
+            .map_err(|e| anyhow!("generating the federal link's key: {e}"))?;
+        Ok(LinkKey { key_pem, cert_pem })
+    }
+
+    fn participant(&self, mnemonic: &str) -> anyhow::Result<Participant> {
+        Ok(Participant {
+            mnemonic: Mnemonic::new(mnemonic)?,
+            name: "federal link".into(),
+            organisation: "rsmev bench".into(),
+            status: ParticipantStatus::Active,
+            certificates: vec![self.cert_pem.clone()],
+        })
+    }
+}
+
 /// A registered pair's keys and documents.
 pub(super) struct Parties {
     pub(super) consumer: RingSigner,
@@ -62,11 +103,13 @@ pub(super) async fn register(
     data_dir: &Path,
     pairs: u16,
     size: usize,
+    side: Side,
+    link: Option<&LinkKey>,
 ) -> anyhow::Result<Vec<Parties>> {
     let store = open_store(config)
         .await
         .with_context(|| format!("opening the store of {}", data_dir.display()))?;
-    let result = register_in(store.as_ref(), data_dir, pairs, size).await;
+    let result = register_in(store.as_ref(), data_dir, pairs, size, side, link).await;
     store.close().await;
     result
 }
@@ -76,14 +119,37 @@ async fn register_in(
     data_dir: &Path,
     pairs: u16,
     size: usize,
+    side: Side,
+    link: Option<&LinkKey>,
 ) -> anyhow::Result<Vec<Parties>> {
     let admin = Admin::new(store, data_dir.join("xsd"));
+    let link = match (side, link) {
+        (Side::Plain, _) => None,
+        (Side::Regional, Some(key)) => Some(key.participant(LINK_PARTICIPANT)?),
+        (Side::Federal, Some(key)) => Some(key.participant(LINK_UPSTREAM)?),
+        (_, None) => return Err(anyhow!("a --federal registration needs the link's key")),
+    };
+    if let Some(link) = &link {
+        admin
+            .put_participant(link, Mode::Upsert)
+            .await
+            .with_context(|| format!("registering {}", link.mnemonic))?;
+    }
     let mut out = Vec::with_capacity(usize::from(pairs));
     for i in 1..=pairs {
         let namespace = format!("urn://x-artefacts-rsmev/bench/pair{i}/1.0.0");
-        let (consumer, consumer_p) = party(&format!("BENCH-C{i}"))?;
-        let (provider, provider_p) = party(&format!("BENCH-P{i}"))?;
+        let (consumer, mut consumer_p) = party(&format!("BENCH-C{i}"))?;
+        let (provider, mut provider_p) = party(&format!("BENCH-P{i}"))?;
+        // Each node knows its own side of the pair; the link stands for the other.
+        match (side, &link) {
+            (Side::Regional, Some(link)) => provider_p = link.clone(),
+            (Side::Federal, Some(link)) => consumer_p = link.clone(),
+            _ => {}
+        }
         for p in [&consumer_p, &provider_p] {
+            if link.as_ref().is_some_and(|l| l.mnemonic == p.mnemonic) {
+                continue;
+            }
             admin
                 .put_participant(p, Mode::Upsert)
                 .await
@@ -110,7 +176,7 @@ async fn register_in(
                 provider: provider_p.mnemonic.clone(),
                 xsd: Some(xsd_set.clone()),
                 transaction_code_required: false,
-                federal: false,
+                federal: side == Side::Regional,
                 max_size: None,
                 description: "rsmev bench".into(),
             };

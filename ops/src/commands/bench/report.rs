@@ -128,10 +128,14 @@ impl Report {
         Report {
             machine_load_before: None,
             cpus: 0,
-            node: args
-                .target
-                .clone()
-                .unwrap_or_else(|| "child `rsmev serve`".into()),
+            node: match &args.target {
+                Some(url) => url.clone(),
+                None if args.federal => format!(
+                    "child `rsmev serve` with the federal link (poll {} ms) → child `rsmev serve` as the federal SMEV 3 (sqlite)",
+                    args.federal_poll_ms
+                ),
+                None => "child `rsmev serve`".into(),
+            },
             store: if args.target.is_some() {
                 "as configured".into()
             } else {
