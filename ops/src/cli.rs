@@ -354,6 +354,11 @@ pub(crate) struct DemoArgs {
     /// of the configuration (./rsmev-data by default).
     #[arg(long, value_name = "URL")]
     pub node: Option<String>,
+    /// Two nodes: a second one plays the federal SMEV 3 with the provider on it, and the first
+    /// node's federal link carries the request up and the answer back; the trace is shown on
+    /// both. The federal node's data is kept in DIR/federal-node with --data.
+    #[arg(long, conflicts_with = "node")]
+    pub federal: bool,
 }
 
 #[derive(Debug, Subcommand)]

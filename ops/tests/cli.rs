@@ -134,6 +134,58 @@ fn demo_runs_a_signed_exchange_and_prints_the_trace_of_request_and_response() {
 }
 
 #[test]
+fn the_federal_demo_carries_the_exchange_across_the_link_and_traces_it_on_both_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(dir.path(), &["demo", "--federal", "--data", "node"]);
+    assert!(
+        out.contains("from DEMO-REGION, document unchanged"),
+        "upstream, the request comes from the region's system:\n{out}"
+    );
+    let regional = out
+        .split("Trace of the request on the regional node")
+        .nth(1)
+        .and_then(|t| t.split("Trace of the request on the federal node").next())
+        .expect("the regional trace");
+    let federal = out
+        .split("Trace of the request on the federal node")
+        .nth(1)
+        .expect("the federal trace");
+    let (request, response) = trace_events(regional);
+    for event in ["accepted", "forwarded", "acked", "response-accepted"] {
+        assert!(
+            request.iter().any(|e| e == event),
+            "regional request lacks {event}: {request:?}\n{out}"
+        );
+    }
+    assert!(response.iter().any(|e| e == "acked"), "{out}");
+    let (request, response) = trace_events(federal);
+    for event in ["accepted", "acked", "response-accepted"] {
+        assert!(
+            request.iter().any(|e| e == event),
+            "federal request lacks {event}: {request:?}\n{out}"
+        );
+    }
+    assert!(response.iter().any(|e| e == "acked"), "{out}");
+    // Both nodes' data are kept and readable by the operator commands.
+    let id = out
+        .split("rsmev trace ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .map(|s| s.trim_end_matches(['`', ')', ':']).to_owned())
+        .expect("the request's MessageID");
+    for data in ["node", "node/federal-node"] {
+        let trace = ok(dir.path(), &["trace", &id, "--data", data]);
+        assert!(trace.starts_with(&format!("request {id} ")), "{data}: {trace}");
+    }
+    // The link alone needs its configuration.
+    refused(
+        dir.path(),
+        &["federal", "run", "--data", "node"],
+        "the federal link is not configured",
+    );
+}
+
+#[test]
 fn a_kept_demo_can_be_traced_and_accounted() {
     let dir = tempfile::tempdir().unwrap();
     let out = ok(dir.path(), &["demo", "--data", "node"]);

@@ -84,6 +84,18 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let kept = temporary.is_none();
     let data_dir = config.storage.data_dir.clone();
+    if args.federal {
+        let request_id = across_the_link(config, &data_dir, kept).await?;
+        if kept {
+            outln!(
+                "\nThe data is kept. Try:\n  rsmev trace {request_id} --data {dir}\n  rsmev trace {request_id} --data {fed}",
+                dir = data_dir.display(),
+                fed = data_dir.join(FEDERAL_DATA).display(),
+            );
+        }
+        drop(temporary);
+        return Ok(ExitCode::SUCCESS);
+    }
     let result = match &args.node {
         Some(url) => {
             let local = LocalStore::open_config(config, Open::Existing).await?;
@@ -137,11 +149,173 @@ async fn exchange(store: &Arc<dyn Store>, data_dir: &Path, url: &str) -> anyhow:
     let admin = Admin::new(store.as_ref(), data_dir.join("xsd"));
     let consumer = party(data_dir, CONSUMER, "МФЦ (демо)", "ГАУ МФЦ, демонстрация")?;
     let provider = party(data_dir, PROVIDER, "ФНС (демо)", "ФНС России, демонстрация")?;
-    register(&admin, data_dir, &consumer, &provider).await?;
+    register(
+        &admin,
+        data_dir,
+        &consumer.participant,
+        &provider.participant,
+        false,
+    )
+    .await?;
 
     outln!("\nExchange: signed SOAP 1.3 envelopes posted to {url}/ws");
-    let mfc = Client::new(url, consumer.signer);
-    let fns = Client::new(url, provider.signer);
+    let request_id = six_steps(
+        Client::new(url, consumer.signer),
+        Client::new(url, provider.signer),
+    )
+    .await?;
+
+    outln!("\nTrace of the request (`rsmev trace {request_id}`):\n");
+    let trace = super::trace::render(store.as_ref(), request_id.to_uuid(), TraceFormat::Text).await?;
+    out!("{trace}");
+    Ok(request_id.to_uuid())
+}
+
+/// Where the federal node of `--federal` keeps its data, inside the demo's data directory.
+const FEDERAL_DATA: &str = "federal-node";
+/// The federal link's participant on the regional node, and the region's system upstream.
+const LINK_PARTICIPANT: &str = "SMEV3";
+const LINK_UPSTREAM: &str = "DEMO-REGION";
+
+/// `--federal`: a second node plays the federal SMEV 3 with the provider on it; the first node's
+/// federal link carries the request up and the answer back. Prints the trace on both nodes.
+async fn across_the_link(config: NodeConfig, data_dir: &Path, kept: bool) -> anyhow::Result<uuid::Uuid> {
+    let mut federal_config = config.clone();
+    federal_config.storage.data_dir = data_dir.join(FEDERAL_DATA);
+    federal_config.storage.database = String::new();
+    federal_config.rabbitmq.url = rsmev_broker::config::Secret::new(String::new());
+    federal_config.federal = NodeConfig::default().federal;
+    federal_config.server.listen = ([127, 0, 0, 1], 0).into();
+    let federal = Node::start(federal_config, Vec::new())
+        .await
+        .context("starting the demo's federal node")?;
+    outln!(
+        "RSMEV demo across the federal link: a second node plays the federal SMEV 3 on {}",
+        federal.url
+    );
+
+    let result = federal_exchange(config, &federal, data_dir, kept).await;
+    federal.shutdown().await.context("stopping the federal node")?;
+    result
+}
+
+async fn federal_exchange(
+    config: NodeConfig,
+    federal: &rsmev_broker::node::RunningNode,
+    data_dir: &Path,
+    kept: bool,
+) -> anyhow::Result<uuid::Uuid> {
+    // The link's key, registered on both nodes: as DEMO-REGION upstream, as SMEV3 here.
+    let link = party(
+        data_dir,
+        LINK_UPSTREAM,
+        "Региональный узел (демо)",
+        "РСМЭВ, демонстрация",
+    )?;
+    let federal_data = data_dir.join(FEDERAL_DATA);
+    let consumer = party(data_dir, CONSUMER, "МФЦ (демо)", "ГАУ МФЦ, демонстрация")?;
+    let provider = party(&federal_data, PROVIDER, "ФНС (демо)", "ФНС России, демонстрация")?;
+    let on_regional = Participant {
+        mnemonic: Mnemonic::new(LINK_PARTICIPANT)?,
+        name: "Федеральный шлюз (демо)".into(),
+        ..link.participant.clone()
+    };
+    let federal_store = federal.exchange.store().clone();
+    outln!("\nOn the federal node:");
+    let admin = Admin::new(federal_store.as_ref(), federal_data.join("xsd"));
+    register(
+        &admin,
+        &federal_data,
+        &link.participant,
+        &provider.participant,
+        false,
+    )
+    .await?;
+
+    let mut regional_config = config;
+    regional_config.server.listen = ([127, 0, 0, 1], 0).into();
+    regional_config.federal.endpoint = format!("{}/ws", federal.url);
+    regional_config.federal.mnemonic = LINK_UPSTREAM.into();
+    regional_config.federal.participant = LINK_PARTICIPANT.into();
+    let demo_dir = data_dir.join("demo");
+    regional_config.federal.key = demo_dir
+        .join(format!("{LINK_UPSTREAM}.key.pem"))
+        .display()
+        .to_string();
+    regional_config.federal.cert = demo_dir
+        .join(format!("{LINK_UPSTREAM}.cert.pem"))
+        .display()
+        .to_string();
+    regional_config.federal.poll_interval_ms = 100;
+    regional_config.federal.max_backoff_secs = 1;
+    regional_config.federal.run_in_serve = true;
+    // Registered before the node starts, so the link finds its participant from the first step.
+    outln!("\nOn the regional node (the types marked federal, served by the link):");
+    {
+        let local = LocalStore::open_config(regional_config.clone(), Open::CreateIfMissing).await?;
+        let admin = Admin::new(local.store.as_ref(), data_dir.join("xsd"));
+        let registered = register(&admin, data_dir, &consumer.participant, &on_regional, true).await;
+        local.close().await;
+        registered?;
+    }
+    let adapters = rsmev_ops::wiring::adapters(&regional_config).map_err(anyhow::Error::msg)?;
+    let regional = Node::start(regional_config, adapters)
+        .await
+        .context("starting the demo's regional node")?;
+    outln!(
+        "\nThe regional node on {}, the federal one on {}; data in {}{}",
+        regional.url,
+        federal.url,
+        data_dir.display(),
+        if kept { "" } else { " (removed at exit)" }
+    );
+    let result = carry_across(&regional, federal, consumer, provider).await;
+    regional.shutdown().await.context("stopping the regional node")?;
+    result
+}
+
+/// The exchange across the link, then the request's trace on both nodes.
+async fn carry_across(
+    regional: &rsmev_broker::node::RunningNode,
+    federal: &rsmev_broker::node::RunningNode,
+    consumer: Party,
+    provider: Party,
+) -> anyhow::Result<uuid::Uuid> {
+    outln!(
+        "\nExchange: {CONSUMER} posts to {}/ws, {PROVIDER} to {}/ws; the link carries the rest",
+        regional.url,
+        federal.url
+    );
+    let request_id = six_steps(
+        Client::new(&regional.url, consumer.signer),
+        Client::new(&federal.url, provider.signer),
+    )
+    .await?;
+    let regional_store = regional.exchange.store().clone();
+    let federal_store = federal.exchange.store().clone();
+    // The link acks each side after the other committed: give the last acks a moment to land.
+    for _ in 0..50 {
+        let acked = regional_store
+            .history(request_id.to_uuid())
+            .await?
+            .iter()
+            .any(|e| e.event == rsmev_broker::store::EventKind::Acked);
+        if acked {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for (side, store) in [("regional", &regional_store), ("federal", &federal_store)] {
+        outln!("\nTrace of the request on the {side} node (`rsmev trace {request_id}`):\n");
+        let trace = super::trace::render(store.as_ref(), request_id.to_uuid(), TraceFormat::Text).await?;
+        out!("{trace}");
+    }
+    Ok(request_id.to_uuid())
+}
+
+/// The six operations of one exchange, MFC's on its node and FNS's on its own (the same node,
+/// or the two ends of the federal link); returns the request's MessageID.
+async fn six_steps(mfc: Client, fns: Client) -> anyhow::Result<rsmev_broker::envelope::MessageId> {
     let request_type = InfoTypeName {
         namespace_uri: NAMESPACE.into(),
         local_name: REQUEST_ROOT.into(),
@@ -244,11 +418,7 @@ async fn exchange(store: &Arc<dyn Store>, data_dir: &Path, url: &str) -> anyhow:
 
     mfc.ack(&response_id).await.context("step 6, Ack")?;
     outln!("  6. Ack           {CONSUMER}  response {response_id} confirmed; it leaves the queue");
-
-    outln!("\nTrace of the request (`rsmev trace {request_id}`):\n");
-    let trace = super::trace::render(store.as_ref(), request_id.to_uuid(), TraceFormat::Text).await?;
-    out!("{trace}");
-    Ok(request_id.to_uuid())
+    Ok(request_id)
 }
 
 fn status(answer: &Answer<rsmev_broker::envelope::MessageMetadata>) -> String {
@@ -302,20 +472,28 @@ fn party(data_dir: &Path, mnemonic: &str, name: &str, organisation: &str) -> any
 async fn register(
     admin: &Admin<'_>,
     data_dir: &Path,
-    consumer: &Party,
-    provider: &Party,
+    consumer: &Participant,
+    provider: &Participant,
+    federal: bool,
 ) -> anyhow::Result<()> {
     outln!("\nRegistry (as `rsmev participant|xsd|infotype|service|grant add` would do)");
     for p in [consumer, provider] {
         admin
-            .put_participant(&p.participant, Mode::Upsert)
+            .put_participant(p, Mode::Upsert)
             .await
-            .with_context(|| format!("registering {}", p.participant.mnemonic))?;
+            .with_context(|| format!("registering {}", p.mnemonic))?;
+        let cn = Certificate::from_pem(&p.certificates[0])
+            .ok()
+            .and_then(|c| {
+                c.subject()
+                    .split(',')
+                    .find_map(|a| a.trim().strip_prefix("CN=").map(str::to_owned))
+            })
+            .unwrap_or_default();
         outln!(
-            "  participant  {:<9} {}, a new certificate CN={}",
-            p.participant.mnemonic.as_str(),
-            p.participant.name,
-            p.participant.mnemonic
+            "  participant  {:<11} {}, a new certificate CN={cn}",
+            p.mnemonic.as_str(),
+            p.name
         );
     }
     let xsd_dir = data_dir.join("demo").join("xsd");
@@ -326,7 +504,7 @@ async fn register(
         .await
         .context("storing the demo XSD set")?;
     outln!("  xsd          {XSD_SET:<9} {}", xsd_dir.display());
-    let provider_m = provider.participant.mnemonic.clone();
+    let provider_m = provider.mnemonic.clone();
     let request = QName::new(NAMESPACE, REQUEST_ROOT);
     let response = QName::new(NAMESPACE, RESPONSE_ROOT);
     for (qname, kind, description) in [
@@ -348,7 +526,7 @@ async fn register(
             provider: provider_m.clone(),
             xsd: Some(XSD_SET.into()),
             transaction_code_required: false,
-            federal: false,
+            federal,
             max_size: None,
             description: description.into(),
         };
@@ -357,8 +535,9 @@ async fn register(
             .await
             .with_context(|| format!("registering {qname}"))?;
         outln!(
-            "  infotype     {qname} ({}, provider {provider_m})",
-            kind.as_str()
+            "  infotype     {qname} ({}, provider {provider_m}{})",
+            kind.as_str(),
+            if federal { ", federal" } else { "" }
         );
     }
     let service = Service {
@@ -373,7 +552,7 @@ async fn register(
         .context("registering the demo service")?;
     outln!("  service      {} (provider {provider_m})", service.code);
     let grant = Grant {
-        consumer: consumer.participant.mnemonic.clone(),
+        consumer: consumer.mnemonic.clone(),
         infotype: request,
     };
     admin.grant(&grant).await.context("granting the demo request")?;
