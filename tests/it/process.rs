@@ -7,6 +7,7 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::io::{Read as _, Write as _};
 use std::time::Duration;
 
 /// The `rsmev` binary to run.
@@ -146,23 +147,25 @@ impl Server {
         );
     }
 
-    /// Whether the child accepts connections on `addr` (false if it exited first).
+    /// Whether the child serves on `addr` (false if it exited first). Serving means answering
+    /// `GET /healthz`: the port is bound before the node has opened its store and written its
+    /// key, so an accepted connection alone says too little.
     fn wait_until_listening(&mut self, addr: SocketAddr) -> bool {
         for _ in 0..300 {
             if let Ok(Some(status)) = self.child.try_wait() {
                 eprintln!(
-                    "rsmev serve exited ({status}) before listening:\n{}",
+                    "rsmev exited ({status}) before serving:\n{}",
                     std::fs::read_to_string(&self.log).unwrap_or_default()
                 );
                 return false;
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            if healthy(addr) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!(
-            "rsmev serve is not listening on {addr}:\n{}",
+            "rsmev does not answer /healthz on {addr}:\n{}",
             std::fs::read_to_string(&self.log).unwrap_or_default()
         );
     }
@@ -172,6 +175,24 @@ impl Server {
         self.child.kill().expect("SIGKILL the node");
         self.child.wait().expect("reap the node");
     }
+}
+
+/// Whether `GET /healthz` on `addr` answers 200.
+fn healthy(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(500)));
+    if stream
+        .write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    answer.starts_with(b"HTTP/1.1 200") || answer.starts_with(b"HTTP/1.0 200")
 }
 
 impl Drop for Server {
