@@ -18,8 +18,8 @@ use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 use crate::backend::Backend;
 use crate::conformance::Schemas;
 use crate::harness::{
-    NodeOptions, Participant, TestNode, answer, delivered, delivered_response, infotype, inn_request,
-    inn_request_payload, inn_response, inn_response_payload,
+    INN_XSD, NodeOptions, Participant, TestNode, answer, delivered, delivered_response, infotype,
+    inn_request, inn_request_payload, inn_response, inn_response_payload,
 };
 use crate::proxy::RecordingProxy;
 
@@ -29,6 +29,7 @@ on_every_backend! {
     a_relayed_request_reaches_upstream_byte_for_byte_with_its_senders_signature,
     a_federal_request_to_a_regional_provider_is_injected_once_and_answered_upstream,
     while_the_upstream_is_down_requests_wait_visibly_and_cross_once_when_it_is_back,
+    content_refused_upstream_and_a_full_upstream_queue_reach_the_sender_as_rejections,
 }
 
 /// How long a message may take to cross the link in these tests (it polls every 50 ms).
@@ -95,11 +96,16 @@ struct Federation {
 impl Federation {
     /// Starts both nodes, the regional one on `backend` (the federal one embedded); `relay` lists the regional participants relayed byte for byte.
     async fn start(backend: Backend, relay: &[&str]) -> Federation {
+        Federation::start_with(backend, relay, NodeOptions::default()).await
+    }
+
+    /// [`Federation::start`] with the federal node started with `federal`.
+    async fn start_with(backend: Backend, relay: &[&str], federal: NodeOptions) -> Federation {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
-        let federal = TestNode::start(Default::default()).await;
+        let federal = TestNode::start(federal).await;
         let link = Participant::generate("REGION");
         federal.register(&link).await;
         let fns = federal.participant("FNS").await;
@@ -594,4 +600,87 @@ async fn while_the_upstream_is_down_requests_wait_visibly_and_cross_once_when_it
         );
     }
     f.shutdown().await;
+}
+
+async fn content_refused_upstream_and_a_full_upstream_queue_reach_the_sender_as_rejections(backend: Backend) {
+    // Upstream queues hold one message; upstream format control the region does not have.
+    let federal = NodeOptions {
+        queue_quota: 1,
+        ..NodeOptions::default()
+    };
+    let f = Federation::start_with(backend, &[], federal).await;
+    f.federal.xsd_set("inn", &[("inn.xsd", INN_XSD)]).await;
+    f.federal
+        .admin()
+        .put_infotype(
+            &rsmev_registry::InfoType {
+                xsd: Some("inn".into()),
+                ..infotype(&inn_request(), InfoTypeKind::Request, &f.fns)
+            },
+            rsmev_broker::admin::Mode::Upsert,
+        )
+        .await
+        .expect("format control upstream");
+    let mfc = f.region.client(&f.mfc);
+    let fns = f.federal.client(&f.fns);
+
+    // The first request crosses and fills the federal provider's queue (nobody reads it yet).
+    let first = mfc
+        .send_request(&inn_request_payload("12345678901", "1990-01-02"))
+        .await;
+    let first = first.accepted().message_id.clone().expect("MessageId");
+    eventually("the first request forwarded", || async {
+        let events = f.region.history(first.as_str()).await;
+        events.contains(&EventKind::Forwarded).then_some(())
+    })
+    .await;
+
+    // Content only the upstream checks: accepted here, refused there as InvalidContent.
+    let invalid = mfc
+        .send_request(&inn_request_payload("not-a-number", "1990-01-02"))
+        .await;
+    let invalid = invalid.accepted().message_id.clone().expect("MessageId");
+    let (code, text) = rejection_of(&mfc, &invalid).await;
+    assert_eq!(code, RejectionReasonCode::UnknownRequestDescription, "{text}");
+    assert!(text.contains("InvalidContent"), "{text}");
+
+    // A valid request to the full queue: refused there as DestinationOverflow.
+    let overflow = mfc
+        .send_request(&inn_request_payload("12345678902", "1990-01-02"))
+        .await;
+    let overflow = overflow.accepted().message_id.clone().expect("MessageId");
+    let (code, text) = rejection_of(&mfc, &overflow).await;
+    assert_eq!(code, RejectionReasonCode::Failure, "{text}");
+    assert!(text.contains("DestinationOverflow"), "{text}");
+
+    // The first one is untouched by the others' refusals.
+    let got = fns.get_request(Some(&inn_request())).await;
+    assert_eq!(delivered(&got).sender_provided.message_id, first);
+    for id in [&invalid, &overflow] {
+        let events = f.region.history(id.as_str()).await;
+        assert!(events.contains(&EventKind::Upstream), "{events:?}");
+        assert!(!events.contains(&EventKind::Forwarded), "{events:?}");
+    }
+    f.shutdown().await;
+}
+
+/// The RequestRejected answering `id` in the requester's response queue (acked once read).
+async fn rejection_of(
+    client: &crate::harness::Client,
+    id: &rsmev_broker::envelope::MessageId,
+) -> (RejectionReasonCode, String) {
+    let back = eventually("the rejection on the regional node", || async {
+        let a = client.get_response(None).await;
+        a.response().is_some().then_some(a)
+    })
+    .await;
+    let response = delivered_response(&back);
+    assert_eq!(response.original_message_id.as_ref(), Some(id));
+    let answer_id = response.sender_provided.message_id.clone();
+    let rejected = match &response.sender_provided.content {
+        ResponseContent::Rejected(reasons) => (reasons[0].code, reasons[0].description.clone()),
+        other => panic!("not a rejection: {other:?}"),
+    };
+    client.ack(&answer_id).await.expect_ack();
+    rejected
 }

@@ -4,10 +4,10 @@
 //! `$CARGO build -p rsmev-ops --bin rsmev` when it is missing or lacks `serve` or `federal run`;
 //! `RSMEV_BIN` names another one.
 
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::io::{Read as _, Write as _};
 use std::time::Duration;
 
 /// The `rsmev` binary to run.

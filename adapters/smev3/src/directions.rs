@@ -769,3 +769,43 @@ fn describe_metadata(m: &MessageMetadata) -> String {
 fn truncate(text: &str, chars: usize) -> String {
     text.chars().take(chars).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_faults_become_the_rejection_codes_of_their_kind() {
+        for (fault, code) in [
+            ("AccessDenied", RejectionReasonCode::AccessDenied),
+            ("SenderIsNotRegistered", RejectionReasonCode::AccessDenied),
+            ("InvalidContent", RejectionReasonCode::UnknownRequestDescription),
+            (
+                "BusinessDataTypeIsNotSupported",
+                RejectionReasonCode::UnknownRequestDescription,
+            ),
+            (
+                "IncorrectResponseContentType",
+                RejectionReasonCode::UnknownRequestDescription,
+            ),
+            ("DestinationOverflow", RejectionReasonCode::Failure),
+            ("EndOfLifeReached", RejectionReasonCode::Failure),
+            ("SignatureVerificationFault", RejectionReasonCode::Failure),
+        ] {
+            assert_eq!(rejection_code(fault), code, "{fault}");
+        }
+    }
+
+    #[test]
+    fn only_failures_of_the_way_hold_a_message_for_good() {
+        let unavailable = StepError::Call(CallError::Unavailable("connection refused".into()));
+        let refused = StepError::Call(CallError::Refused {
+            name: "InvalidContent".into(),
+            description: "bad".into(),
+        });
+        assert!(unavailable.is_transient());
+        assert!(!refused.is_transient());
+        assert!(!StepError::Other("odd answer".into()).is_transient());
+        assert!(!StepError::Unroutable("no such request".into()).is_transient());
+    }
+}
