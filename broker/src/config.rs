@@ -102,6 +102,10 @@ poll_interval_ms = 1000
 max_backoff_secs = 60
 # Seconds an upstream call may take before it counts as failed (and is retried).
 timeout_secs = 30
+# Steps each direction of the link runs at once in this process (1..=64): each carries one
+# message at a time, so the link's throughput grows with them until the upstream or the database
+# is the limit (BENCHMARKS.md, "The federal link").
+workers = 4
 # Information types polled upstream with GetRequest, as "namespace#RootElement". Empty: poll
 # without a selector (every request the upstream routes to this node).
 inbound = []
@@ -277,6 +281,7 @@ pub struct FederalConfig {
     pub poll_interval_ms: u64,
     pub max_backoff_secs: u64,
     pub timeout_secs: u64,
+    pub workers: u32,
     pub inbound: Vec<String>,
     pub relay: Vec<String>,
     pub run_in_serve: bool,

@@ -62,9 +62,10 @@ pub(crate) struct Link {
     pub health: Arc<HealthCell>,
     /// The directions failing now, with their last error: the health is `degraded` while any is.
     pub failing: Mutex<BTreeMap<&'static str, String>>,
-    /// Per direction, the message taken but not yet through (its step failed) and the attempts
-    /// so far: retried first, instead of waiting in its queue for its lease to expire.
-    pub held: Mutex<BTreeMap<&'static str, (Envelope, u32)>>,
+    /// Per direction and worker, the message taken but not yet through (its step failed) and
+    /// the attempts so far: retried first, instead of waiting in its queue for its lease to
+    /// expire.
+    pub held: Mutex<BTreeMap<(&'static str, u32), (Envelope, u32)>>,
 }
 
 /// One direction: a name and its step.
@@ -95,12 +96,13 @@ impl Work {
 
     /// Takes the direction's next message (the held one first) and carries it across: `true`
     /// when a message moved, `false` when there was none.
-    async fn step(self, link: &Link) -> Result<bool, StepError> {
+    async fn step(self, link: &Link, worker: u32) -> Result<bool, StepError> {
+        let key = (self.name(), worker);
         let held = link
             .held
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(self.name());
+            .remove(&key);
         let (taken, attempts) = match held {
             Some(held) => held,
             None => match self.take(link).await? {
@@ -122,7 +124,7 @@ impl Work {
                     link.held
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
-                        .insert(self.name(), (taken, attempts));
+                        .insert(key, (taken, attempts));
                 }
                 Err(e)
             }
@@ -189,10 +191,11 @@ pub(crate) async fn run_all(link: Arc<Link>, ctx: &AdapterContext) {
     let _ = store::put_status(&link.db, "link", "up").await;
     let tasks: Vec<_> = Work::ALL
         .into_iter()
-        .map(|work| {
+        .flat_map(|work| (0..link.settings.workers).map(move |worker| (work, worker)))
+        .map(|(work, worker)| {
             let link = Arc::clone(&link);
             let stop = ctx.stop_signal();
-            tokio::spawn(async move { drive(&link, work, stop).await })
+            tokio::spawn(async move { drive(&link, work, worker, stop).await })
         })
         .collect();
     for t in tasks {
@@ -203,10 +206,10 @@ pub(crate) async fn run_all(link: Arc<Link>, ctx: &AdapterContext) {
 
 /// Runs `work` until `stop`: at once again after a step that moved something, after the poll
 /// interval when there was nothing, after a rest doubling up to the maximum while it fails.
-async fn drive(link: &Link, work: Work, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn drive(link: &Link, work: Work, worker: u32, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut backoff = link.settings.poll_interval;
     while !*stop.borrow() {
-        let rest = match work.step(link).await {
+        let rest = match work.step(link, worker).await {
             Ok(true) => {
                 link.recovered(work).await;
                 backoff = link.settings.poll_interval;

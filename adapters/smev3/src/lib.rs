@@ -65,6 +65,8 @@ pub struct LinkSettings {
     pub poll_interval: Duration,
     pub max_backoff: Duration,
     pub timeout: Duration,
+    /// Steps each direction runs at once.
+    pub workers: u32,
     /// Selectors of the upstream `GetRequest`; empty: one poll without a selector.
     pub inbound: Vec<InfoTypeName>,
     /// Participants whose requests are relayed byte for byte.
@@ -105,6 +107,10 @@ impl LinkSettings {
             poll_interval: Duration::from_millis(c.poll_interval_ms.max(10)),
             max_backoff: Duration::from_secs(c.max_backoff_secs.max(1)),
             timeout: Duration::from_secs(c.timeout_secs.max(1)),
+            workers: match c.workers {
+                1..=64 => c.workers,
+                n => return Err(format!("workers = {n}: give 1 to 64 steps per direction")),
+            },
             inbound,
             relay,
         })
