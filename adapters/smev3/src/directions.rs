@@ -65,8 +65,11 @@ pub(crate) struct Link {
     /// Per direction and worker, the message taken but not yet through (its step failed) and
     /// the attempts so far: retried first, instead of waiting in its queue for its lease to
     /// expire.
-    pub held: Mutex<BTreeMap<(&'static str, u32), (Envelope, u32)>>,
+    pub held: Mutex<BTreeMap<WorkerKey, (Envelope, u32)>>,
 }
+
+/// A worker of a direction: the direction's name and the worker's number.
+type WorkerKey = (&'static str, u32);
 
 /// One direction: a name and its step.
 #[derive(Debug, Clone, Copy)]
