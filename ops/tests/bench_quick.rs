@@ -2,26 +2,35 @@
 
 use std::process::Command;
 
-#[test]
-fn quick_bench_exchanges_without_errors() {
+/// Runs `rsmev bench --quick --no-baselines` with `extra` arguments; returns its JSON report and
+/// standard output, after checking it exited 0 with no errors.
+fn quick_bench(extra: &[&str]) -> (serde_json::Value, String) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let json = dir.path().join("bench.json");
     let output = Command::new(env!("CARGO_BIN_EXE_rsmev"))
-        .args(["bench", "--quick", "--no-baselines", "--json"])
+        .args(["bench", "--quick", "--no-baselines"])
+        .args(extra)
+        .arg("--json")
         .arg(&json)
         .env_remove("RSMEV_CONFIG")
         .env_remove("RSMEV_STORAGE_DATABASE")
         .output()
         .expect("running rsmev bench");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "rsmev bench --quick failed:\n{stdout}\n{}",
+        "rsmev bench --quick {extra:?} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report")).expect("JSON");
     assert_eq!(report["errors_total"], 0, "{stdout}");
+    (report, stdout)
+}
+
+#[test]
+fn quick_bench_exchanges_without_errors() {
+    let (report, stdout) = quick_bench(&[]);
     assert!(report["exchanges"].as_u64().expect("exchanges") > 0, "{stdout}");
     assert!(
         report["delivery_latency"]["samples"].as_u64().expect("samples") > 0,
@@ -34,24 +43,7 @@ fn quick_bench_exchanges_without_errors() {
 /// `--federal`: every exchange crosses the federal link to a second node and back.
 #[test]
 fn quick_bench_across_the_federal_link_exchanges_without_errors() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let json = dir.path().join("bench.json");
-    let output = Command::new(env!("CARGO_BIN_EXE_rsmev"))
-        .args(["bench", "--quick", "--federal", "--no-baselines", "--json"])
-        .arg(&json)
-        .env_remove("RSMEV_CONFIG")
-        .env_remove("RSMEV_STORAGE_DATABASE")
-        .output()
-        .expect("running rsmev bench");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "rsmev bench --quick --federal failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report")).expect("JSON");
-    assert_eq!(report["errors_total"], 0, "{stdout}");
+    let (report, stdout) = quick_bench(&["--federal"]);
     assert_eq!(report["exchanges"].as_u64(), Some(20), "{stdout}");
     assert!(
         report["node"]

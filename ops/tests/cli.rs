@@ -133,6 +133,15 @@ fn demo_runs_a_signed_exchange_and_prints_the_trace_of_request_and_response() {
     }
 }
 
+/// The MessageID the demo's output names in its first `rsmev trace ID`.
+fn traced_request(out: &str) -> String {
+    out.split("rsmev trace ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .map(|s| s.trim_end_matches(['`', ')', ':']).to_owned())
+        .expect("the request's MessageID")
+}
+
 #[test]
 fn the_federal_demo_carries_the_exchange_across_the_link_and_traces_it_on_both_nodes() {
     let dir = tempfile::tempdir().unwrap();
@@ -167,12 +176,7 @@ fn the_federal_demo_carries_the_exchange_across_the_link_and_traces_it_on_both_n
     }
     assert!(response.iter().any(|e| e == "acked"), "{out}");
     // Both nodes' data are kept and readable by the operator commands.
-    let id = out
-        .split("rsmev trace ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .map(|s| s.trim_end_matches(['`', ')', ':']).to_owned())
-        .expect("the request's MessageID");
+    let id = traced_request(&out);
     for data in ["node", "node/federal-node"] {
         let trace = ok(dir.path(), &["trace", &id, "--data", data]);
         assert!(trace.starts_with(&format!("request {id} ")), "{data}: {trace}");
@@ -189,12 +193,7 @@ fn the_federal_demo_carries_the_exchange_across_the_link_and_traces_it_on_both_n
 fn a_kept_demo_can_be_traced_and_accounted() {
     let dir = tempfile::tempdir().unwrap();
     let out = ok(dir.path(), &["demo", "--data", "node"]);
-    let id = out
-        .split("rsmev trace ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .map(|s| s.trim_end_matches(['`', ')', ':']).to_owned())
-        .expect("the request's MessageID");
+    let id = traced_request(&out);
 
     let trace = ok(dir.path(), &["trace", &id, "--data", "node"]);
     assert!(trace.starts_with(&format!("request {id} ")), "{trace}");
