@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use rsmev_broker::dsig::{self, SignOptions, Signer, TransformChain};
 use rsmev_broker::envelope::{
-    AckRequest, AckTargetMessage, DateTime, Envelope, FaultDetail, GetRequestRequest, GetResponseRequest,
-    InfoTypeName, MessageId, MessageTypeSelector, Operation, Signed, XmlBlock, XmlSignature,
+    AckRequest, AckTargetMessage, DateTime, Envelope, FaultDetail, GetIncomingQueueStatisticsRequest,
+    GetRequestRequest, GetResponseRequest, InfoTypeName, MessageId, MessageTypeSelector, Operation, Signed,
+    Timestamp, XmlBlock, XmlSignature,
 };
 use rsmev_broker::exchange::Exchange;
 use rsmev_broker::xml::{Document, Limits};
@@ -110,6 +111,22 @@ impl Signing {
                 caller_signature,
             }),
         })
+    }
+
+    /// `GetIncomingQueueStatisticsRequest` (the 1.1 operation some SMEV 3 nodes, this one among
+    /// them, still answer in the 1.3 namespace), signed over its timestamp.
+    pub(crate) fn queue_statistics(&self) -> Result<Envelope, CallError> {
+        let (timestamp, signature) = self.seal_and_sign(Timestamp {
+            id: Some(SIGNED_ID.into()),
+            value: DateTime::now_utc(),
+        })?;
+        Ok(Envelope::GetIncomingQueueStatisticsRequest(
+            GetIncomingQueueStatisticsRequest {
+                node_id: None,
+                timestamp,
+                caller_signature: Some(signature),
+            },
+        ))
     }
 
     /// `AckRequest` for `message_id`.

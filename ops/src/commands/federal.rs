@@ -79,6 +79,18 @@ async fn show(local: &LocalStore, db: &AdapterDatabase, participant: &Mnemonic) 
     }
     out!("{}", backlog.render());
 
+    // What waits for the link upstream, as the upstream counts it.
+    match rsmev_smev3::upstream_queues(&local.config.federal).await {
+        Ok(queues) => {
+            let mut upstream = Table::new(&["UPSTREAM QUEUE", "WAITING THERE"]);
+            for (queue, pending) in queues {
+                upstream.row(vec![queue, pending.to_string()]);
+            }
+            out!("{}", upstream.render());
+        }
+        Err(e) => outln!("upstream queues: not available ({e})"),
+    }
+
     let mut crossed = Table::new(&["DIRECTION", "STATE", "REQUESTS"]);
     for direction in [Direction::Outbound, Direction::Inbound] {
         for (state, count) in store::counts(db, direction).await? {
