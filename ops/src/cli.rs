@@ -73,8 +73,9 @@ pub(crate) enum FederalCommand {
     /// requests that crossed it, by state.
     Status(DataArgs),
     /// Run the federal link alone, until SIGINT or SIGTERM: next to `rsmev serve` processes on
-    /// the same database (set `[federal] run_in_serve = false` for them), as many as wanted —
-    /// no message crosses twice. The listener serves only /healthz, /readyz and /metrics.
+    /// the same PostgreSQL database (set `[federal] run_in_serve = false` for them), as many as
+    /// wanted — no message crosses twice. The listener serves only /healthz, /readyz and
+    /// /metrics. With the embedded store the link runs inside `rsmev serve` instead.
     Run(ServeArgs),
 }
 

@@ -181,11 +181,25 @@ fn the_federal_demo_carries_the_exchange_across_the_link_and_traces_it_on_both_n
         let trace = ok(dir.path(), &["trace", &id, "--data", data]);
         assert!(trace.starts_with(&format!("request {id} ")), "{data}: {trace}");
     }
-    // The link alone needs its configuration.
+    // The link alone shares a PostgreSQL database with the serve processes, and needs its
+    // configuration.
     refused(
         dir.path(),
         &["federal", "run", "--data", "node"],
-        "the federal link is not configured",
+        "set [storage] database to a postgres:// URL",
+    );
+    let o = command(dir.path(), &["federal", "run", "--data", "node"])
+        .env(
+            "RSMEV_STORAGE_DATABASE",
+            "postgres://postgres@127.0.0.1:5432/unused",
+        )
+        .output()
+        .expect("rsmev runs");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the federal link is not configured"),
+        "{}",
+        stderr(&o)
     );
 }
 

@@ -41,6 +41,12 @@ pub(super) async fn run_as(role: Role, args: ServeArgs) -> anyhow::Result<ExitCo
     let listen = config.server.listen;
     let adapters = match role {
         Role::Exchange => rsmev_ops::wiring::adapters(&config).map_err(anyhow::Error::msg)?,
+        Role::AdaptersOnly if !shared_database(&config) => {
+            log.release();
+            anyhow::bail!(
+                "rsmev federal run shares the node's database with the serve processes, which the embedded store cannot do: set [storage] database to a postgres:// URL, or let `rsmev serve` run the link ([federal] run_in_serve = true)"
+            );
+        }
         Role::AdaptersOnly => match rsmev_ops::wiring::federal_link(&config).map_err(anyhow::Error::msg)? {
             Some(link) => vec![link],
             None => {
@@ -87,4 +93,11 @@ pub(super) async fn run_as(role: Role, args: ServeArgs) -> anyhow::Result<ExitCo
     .await
     .context("serving")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the configured database can be shared by several processes (PostgreSQL), as opposed
+/// to the embedded SQLite store of one `rsmev serve`.
+fn shared_database(config: &rsmev_broker::config::NodeConfig) -> bool {
+    let url = config.storage.database.trim();
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
