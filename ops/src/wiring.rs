@@ -7,10 +7,12 @@ use std::sync::Arc;
 use rsmev_broker::adapter::Adapter;
 use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
 use rsmev_broker::config::NodeConfig;
+use rsmev_filestore::FileStore;
 use rsmev_smev3::FederalLink;
 
 /// The adapters `config` asks for, in start order: the AMQP gateway when `[rabbitmq] url` is
-/// set, the federal link when `[federal] endpoint` is.
+/// set, the federal link when `[federal] endpoint` is, the file storage when `[filestore]
+/// enabled` (the node hands it to the exchange for `RefAttachmentHeader`s).
 ///
 /// # Errors
 /// An adapter's settings cannot be used (e.g. the federal link's key cannot be read), named.
@@ -21,6 +23,9 @@ pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     }
     if let Some(link) = FederalLink::from_config(config).map_err(|e| format!("[federal]: {e}"))? {
         adapters.push(Arc::new(link));
+    }
+    if let Some(files) = FileStore::from_config(config).map_err(|e| e.to_string())? {
+        adapters.push(Arc::new(files));
     }
     Ok(adapters)
 }

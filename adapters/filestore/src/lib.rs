@@ -34,9 +34,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use rsmev_broker::adapter::{Adapter, AdapterContext, AdapterError, AdapterHealth, HealthCell};
 use rsmev_broker::config::NodeConfig;
+use rsmev_broker::files::{FileCredentials, FileStorage, FileStorageError, QuotaUsage, StoredFile};
 use rsmev_broker::store::{AdapterDatabase, AdapterMigration, StoreError};
+use rsmev_registry::Mnemonic;
+use uuid::Uuid;
 
 pub use upload::gost_hash_base64;
 
@@ -313,6 +318,75 @@ impl Adapter for FileStore {
 
     fn health(&self) -> AdapterHealth {
         self.health.get()
+    }
+
+    fn file_storage(&self) -> Option<Arc<dyn FileStorage>> {
+        Some(Arc::new(Seam(self.core.clone())))
+    }
+}
+
+/// The storage as the exchange sees it ([`rsmev_broker::files`]).
+#[derive(Debug)]
+struct Seam(Arc<Core>);
+
+fn seam_error(e: impl std::fmt::Display) -> FileStorageError {
+    FileStorageError(e.to_string())
+}
+
+#[async_trait]
+impl FileStorage for Seam {
+    async fn files(&self, uuid: &str) -> Result<Vec<StoredFile>, FileStorageError> {
+        let db = self.0.db().map_err(seam_error)?;
+        let Some(uuid) = ftp::canonical_uuid(uuid) else {
+            return Ok(Vec::new());
+        };
+        store::files(db, &uuid)
+            .await
+            .map_err(seam_error)?
+            .into_iter()
+            .map(|f| {
+                let digest = STANDARD
+                    .decode(&f.hash)
+                    .map_err(|e| seam_error(format!("the recorded digest of {uuid}/{}: {e}", f.name)))?;
+                Ok(StoredFile {
+                    name: f.name,
+                    owner: f.owner,
+                    size: f.size,
+                    digest,
+                })
+            })
+            .collect()
+    }
+
+    async fn usage(&self, owner: &Mnemonic) -> Result<QuotaUsage, FileStorageError> {
+        let db = self.0.db().map_err(seam_error)?;
+        Ok(QuotaUsage {
+            used: store::usage(db, owner.as_str()).await.map_err(seam_error)?,
+            quota: self.0.settings.quota_bytes,
+        })
+    }
+
+    async fn claim(
+        &self,
+        uuid: &str,
+        message_id: Uuid,
+        recipients: &[Mnemonic],
+    ) -> Result<(), FileStorageError> {
+        let db = self.0.db().map_err(seam_error)?;
+        let message_id = message_id.to_string();
+        for r in recipients {
+            store::claim(db, uuid, &message_id, r.as_str())
+                .await
+                .map_err(seam_error)?;
+        }
+        Ok(())
+    }
+
+    fn credentials(&self, uuid: &str, recipient: &Mnemonic) -> FileCredentials {
+        FileCredentials {
+            user_name: uuid.to_owned(),
+            password: self.0.secret.password(uuid, recipient.as_str()),
+        }
     }
 }
 
