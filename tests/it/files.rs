@@ -5,7 +5,7 @@
 //! with the credentials in it. Refusals: a hash that does not match, a file that is not there or
 //! not the sender's, a quota exceeded (552 at upload, `QuoteLimitExceeded` at intake), a node
 //! without a file storage; a recipient's credentials open one directory only; files go after
-//! their message is acked and the retention passed.
+//! their message is acked and the retention passed, unreferenced uploads after the retention.
 
 use std::io::Cursor;
 use std::net::SocketAddr;
@@ -28,6 +28,7 @@ on_every_backend! {
     a_recipient_reads_only_the_directory_of_the_message_it_received,
     uploads_past_the_quota_get_552_and_a_message_over_the_quota_gets_quote_limit_exceeded,
     without_a_file_storage_a_message_with_file_references_is_refused,
+    files_go_after_their_message_is_acked_and_unreferenced_uploads_after_the_retention,
 }
 
 /// The storage's settings for a test: FTP on a free loopback port, passive ports in a wide
@@ -503,4 +504,65 @@ async fn without_a_file_storage_a_message_with_file_references_is_refused(backen
         .await;
     assert!(invalid_content(&refused).contains("no file storage"));
     assert!(w.provider.get_request(None).await.request().is_none());
+}
+
+/// The upload directories `user` sees at the root.
+async fn listed(addr: SocketAddr, user: &str, password: &str) -> Vec<String> {
+    let (user, password) = (user.to_owned(), password.to_owned());
+    blocking(move || login(addr, &user, &password).unwrap().nlst(None).unwrap()).await
+}
+
+async fn files_go_after_their_message_is_acked_and_unreferenced_uploads_after_the_retention(
+    backend: Backend,
+) {
+    let f = start(backend, 64 << 20, |c| {
+        c.filestore.retention_secs = 2;
+        c.filestore.cleanup_interval_secs = 1;
+    })
+    .await;
+    let w = &f.w;
+    let bytes = file_bytes(50_000, 11);
+    let (sent_dir, stray_dir) = (new_dir(), new_dir());
+    upload(f.ftp, "MFC", MFC_PASSWORD, &sent_dir, "a.pdf", bytes.clone())
+        .await
+        .unwrap();
+    upload(f.ftp, "MFC", MFC_PASSWORD, &stray_dir, "b.pdf", bytes.clone())
+        .await
+        .unwrap();
+    let id = w
+        .consumer
+        .send_request_with(&payload(), |d| {
+            d.ref_attachment_headers = vec![reference(&sent_dir, Some("a.pdf"), &gost_hash(&bytes))];
+        })
+        .await
+        .accepted()
+        .message_id
+        .clone()
+        .unwrap();
+
+    // The upload no message references goes once past the retention…
+    let ftp = f.ftp;
+    let stray = stray_dir.clone();
+    eventually(50, Duration::from_millis(300), || {
+        let stray = stray.clone();
+        async move { (!listed(ftp, "MFC", MFC_PASSWORD).await.contains(&stray)).then_some(()) }
+    })
+    .await
+    .expect("the unreferenced upload is removed after the retention");
+    // …the referenced one stays while its message waits for its recipient, however old.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(listed(f.ftp, "MFC", MFC_PASSWORD).await.contains(&sent_dir));
+    let got = w.provider.get_request(None).await;
+    let fs = delivered(&got).fs_attachments[0].clone();
+    assert_eq!(download(f.ftp, &fs).await, Ok(bytes));
+
+    // Acked: it goes, and the recipient's credentials open nothing any more.
+    w.provider.ack(&id).await.expect_ack();
+    eventually(50, Duration::from_millis(300), || {
+        let fs = fs.clone();
+        async move { (download(ftp, &fs).await == Err(Status::NotLoggedIn)).then_some(()) }
+    })
+    .await
+    .expect("the file is removed after its message was acked");
+    assert!(!listed(f.ftp, "MFC", MFC_PASSWORD).await.contains(&sent_dir));
 }

@@ -15,13 +15,16 @@
 //! - `upload`: hashing and counting the bytes of an upload as they arrive (intake never reads a
 //!   file);
 //! - `credentials`: uploader password hashes (PBKDF2) and recipients' read passwords (HMAC);
-//! - `store`: the adapter's tables through [`AdapterDatabase`].
+//! - `store`: the adapter's tables through [`AdapterDatabase`];
+//! - `cleanup`: a timer that removes directories past their retention once every message
+//!   referencing them was acknowledged (or expired), and uploads no message references.
 //!
 //! The storage is an [adapter](rsmev_broker::adapter): `ops` wires it in when `[filestore]
 //! enabled = true`; `broker` does not know it.
 
 #![allow(clippy::result_large_err)]
 
+mod cleanup;
 mod credentials;
 pub mod ftp;
 mod store;
@@ -311,7 +314,10 @@ impl Adapter for FileStore {
         let _ = self.core.db.set(ctx.database.clone());
         tracing::info!(%addr, root = %self.core.settings.root.display(), "file storage listening (FTP)");
         self.health.set(AdapterHealth::Up);
-        ftp::serve(self.core.clone(), listener, ctx.stop_signal()).await;
+        tokio::join!(
+            ftp::serve(self.core.clone(), listener, ctx.stop_signal()),
+            cleanup::run(self.core.clone(), ctx.exchange.clone(), ctx.stop_signal()),
+        );
         self.health.set(AdapterHealth::Stopped);
         Ok(())
     }

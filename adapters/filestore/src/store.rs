@@ -236,6 +236,42 @@ pub(crate) async fn recipients(db: &AdapterDatabase, uuid: &str) -> Result<Vec<S
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
 
+/// The messages that reference `uuid`, with when each claimed it.
+pub(crate) async fn claiming_messages(
+    db: &AdapterDatabase,
+    uuid: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT message_id, MAX(claimed_at) FROM filestore_claims WHERE uuid = $1 GROUP BY message_id",
+    )
+    .bind(uuid)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// Directories created before `cutoff` whose every file was uploaded before it too — the
+/// candidates for removal —, `limit` at a time in uuid order after `after`.
+pub(crate) async fn dirs_older_than(
+    db: &AdapterDatabase,
+    cutoff: i64,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT d.uuid FROM filestore_dirs d WHERE d.created_at < $1 AND d.uuid > $2 AND NOT EXISTS \
+         (SELECT 1 FROM filestore_files f WHERE f.uuid = d.uuid AND f.uploaded_at >= $3) \
+         ORDER BY d.uuid LIMIT $4",
+    )
+    .bind(cutoff)
+    .bind(after)
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
 /// Forgets a directory: its claims, files and itself (the caller removes it from disk first).
 pub(crate) async fn forget_dir(db: &AdapterDatabase, uuid: &str) -> Result<(), StoreError> {
     let mut tx = db.pool().begin().await?;
@@ -247,5 +283,18 @@ pub(crate) async fn forget_dir(db: &AdapterDatabase, uuid: &str) -> Result<(), S
         sqlx::query(sql).bind(uuid).execute(&mut *tx).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Makes a directory, its files and claims `secs` older (tests of the cleanup).
+#[cfg(test)]
+pub(crate) async fn age(db: &AdapterDatabase, uuid: &str, secs: i64) -> Result<(), StoreError> {
+    for sql in [
+        "UPDATE filestore_dirs SET created_at = created_at - $1 WHERE uuid = $2",
+        "UPDATE filestore_files SET uploaded_at = uploaded_at - $1 WHERE uuid = $2",
+        "UPDATE filestore_claims SET claimed_at = claimed_at - $1 WHERE uuid = $2",
+    ] {
+        sqlx::query(sql).bind(secs).bind(uuid).execute(db.pool()).await?;
+    }
     Ok(())
 }

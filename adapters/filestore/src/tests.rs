@@ -355,3 +355,147 @@ fn uploader_names_cannot_look_like_directories() {
         assert!(!remove_uploader(&f.db, "FNS").await.unwrap());
     });
 }
+
+/// The node's history as the cleanup reads it: events per message.
+#[derive(Debug, Default)]
+struct History(std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Vec<rsmev_broker::store::EventKind>>>);
+
+impl History {
+    fn set(&self, id: &str, events: &[rsmev_broker::store::EventKind]) {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(uuid::Uuid::parse_str(id).unwrap(), events.to_vec());
+    }
+}
+
+#[async_trait]
+impl rsmev_broker::store::Queries for History {
+    async fn history(&self, id: uuid::Uuid) -> Result<Vec<rsmev_broker::store::HistoryEvent>, StoreError> {
+        let events = self.0.lock().unwrap().get(&id).cloned().unwrap_or_default();
+        Ok(events
+            .into_iter()
+            .map(|event| rsmev_broker::store::HistoryEvent {
+                message_id: id,
+                at: time::OffsetDateTime::now_utc(),
+                event,
+                actor: "test".into(),
+                detail: String::new(),
+            })
+            .collect())
+    }
+    async fn trace(&self, _: uuid::Uuid) -> Result<rsmev_broker::store::Trace, StoreError> {
+        Err(StoreError::Corrupt("not used by the cleanup".into()))
+    }
+    async fn usage(
+        &self,
+        _: time::Date,
+        _: time::Date,
+    ) -> Result<Vec<rsmev_broker::store::UsageRow>, StoreError> {
+        Err(StoreError::Corrupt("not used by the cleanup".into()))
+    }
+    async fn queue_depths(
+        &self,
+        _: Option<&rsmev_registry::Mnemonic>,
+        _: time::OffsetDateTime,
+    ) -> Result<Vec<rsmev_broker::store::QueueDepth>, StoreError> {
+        Err(StoreError::Corrupt("not used by the cleanup".into()))
+    }
+}
+
+#[tokio::test]
+async fn cleanup_removes_what_is_past_its_retention_and_done_and_keeps_the_rest() {
+    use rsmev_broker::store::EventKind::{Accepted, Acked, Expired, Leased, Queued, Received};
+    let f = start(1 << 20).await;
+    let history = History::default();
+    let dirs: Vec<String> = (0..6).map(|_| new_uuid()).collect();
+    for d in &dirs {
+        let (addr, u) = (f.addr, d.clone());
+        ftp(move || upload(addr, "MFC", "mfc-password", &u, "a.bin", vec![1; 10]))
+            .await
+            .unwrap();
+    }
+    let [
+        unreferenced,
+        waiting,
+        acked,
+        broadcast_half,
+        never_accepted,
+        expired,
+    ] = &dirs[..]
+    else {
+        unreachable!()
+    };
+    let claim = |dir: &str, message: &str, to: &str| {
+        let (store, dir, message, to) = (f.store.clone(), dir.to_owned(), message.to_owned(), to.to_owned());
+        async move { store.claim(&dir, &message, &to).await.unwrap() }
+    };
+    let m = |n: u8| format!("{n:08}-0000-1000-8000-000000000000");
+    claim(waiting, &m(1), "FNS").await;
+    history.set(&m(1), &[Received, Accepted, Queued, Leased]);
+    claim(acked, &m(2), "FNS").await;
+    history.set(&m(2), &[Received, Accepted, Queued, Leased, Acked]);
+    claim(broadcast_half, &m(3), "FNS").await;
+    claim(broadcast_half, &m(3), "MVD").await;
+    history.set(&m(3), &[Received, Accepted, Queued, Queued, Leased, Acked]);
+    claim(never_accepted, &m(4), "FNS").await;
+    claim(expired, &m(5), "FNS").await;
+    history.set(&m(5), &[Received, Accepted, Queued, Expired]);
+
+    // Within the retention (an hour) nothing goes, whatever its messages did.
+    let now = store::now();
+    assert_eq!(cleanup::pass(&f.store.core, &history, now).await.unwrap(), 0);
+    assert!(dirs.iter().all(|d| f.root.join(d).exists()));
+
+    // Past it: the unreferenced, the acked, the expired and the never accepted go.
+    let later = now + 3601;
+    assert_eq!(cleanup::pass(&f.store.core, &history, later).await.unwrap(), 4);
+    for d in [unreferenced, acked, never_accepted, expired] {
+        assert!(!f.root.join(d).exists(), "{d} removed from disk");
+        assert!(store::files(&f.db, d).await.unwrap().is_empty());
+        assert_eq!(store::dir_owner(&f.db, d).await.unwrap(), None);
+    }
+    for d in [waiting, broadcast_half] {
+        assert!(f.root.join(d).join("a.bin").exists(), "{d} kept");
+    }
+    assert_eq!(
+        store::usage(&f.db, "MFC").await.unwrap(),
+        20,
+        "removed files free the quota"
+    );
+
+    // The last recipient acks: it goes at the next pass.
+    history.set(
+        &m(3),
+        &[Received, Accepted, Queued, Queued, Leased, Acked, Leased, Acked],
+    );
+    assert_eq!(cleanup::pass(&f.store.core, &history, later).await.unwrap(), 1);
+    assert!(!f.root.join(broadcast_half).exists());
+    assert!(f.root.join(waiting).exists());
+}
+
+#[tokio::test]
+async fn a_fresh_claim_of_a_message_not_yet_accepted_keeps_an_old_directory() {
+    let f = start(1 << 20).await;
+    let history = History::default();
+    let dir = new_uuid();
+    let (addr, u) = (f.addr, dir.clone());
+    ftp(move || upload(addr, "MFC", "mfc-password", &u, "a.bin", vec![1; 10]))
+        .await
+        .unwrap();
+    // Uploaded two hours ago (retention: one), claimed just now by a send still in progress.
+    store::age(&f.db, &dir, 7200).await.unwrap();
+    f.store
+        .claim(&dir, "00000009-0000-1000-8000-000000000000", "FNS")
+        .await
+        .unwrap();
+    let now = store::now();
+    assert_eq!(cleanup::pass(&f.store.core, &history, now).await.unwrap(), 0);
+    assert!(f.root.join(&dir).exists());
+    // An hour on, the message was never accepted: the claim keeps nothing any more.
+    assert_eq!(
+        cleanup::pass(&f.store.core, &history, now + 3601).await.unwrap(),
+        1
+    );
+    assert!(!f.root.join(&dir).exists());
+}
