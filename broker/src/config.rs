@@ -179,7 +179,8 @@ expiry_interval_secs = 5
 [log]
 # "text" or "json".
 format = "text"
-# tracing filter, e.g. "info", "rsmev_broker=debug,info".
+# tracing filter, e.g. "info", "rsmev_broker=debug,info". The file storage's FTP library logs
+# at warn unless the filter names it ("info,libunftp=info").
 level = "info"
 "#;
 

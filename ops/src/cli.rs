@@ -83,6 +83,15 @@ pub(crate) enum FilestoreCommand {
     /// and a password (only its salted hash is kept, in the node's database).
     #[command(subcommand)]
     User(FilestoreUserCommand),
+    /// Print a file's GOST R 34.11-2012 (256-bit) hash as base64: the `Hash` of its
+    /// `RefAttachmentHeader`.
+    Hash(FilestoreHashArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FilestoreHashArgs {
+    /// The file.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -179,7 +179,7 @@ async fn download(addr: SocketAddr, a: &FsAttachment) -> Result<Vec<u8>, Status>
     .await
 }
 
-fn reference(dir: &str, name: Option<&str>, hash: &str) -> RefAttachmentHeader {
+fn reference_to(dir: &str, name: Option<&str>, hash: &str) -> RefAttachmentHeader {
     RefAttachmentHeader {
         uuid: dir.to_owned(),
         file_name: name.map(str::to_owned),
@@ -204,7 +204,39 @@ fn invalid_content(answer: &Answer) -> String {
 async fn a_file_uploaded_by_ftp_reaches_the_recipient_who_downloads_the_same_bytes_both_ways(
     backend: Backend,
 ) {
-    let f = start(backend, 64 << 20, |_| {}).await;
+    both_ways(&start(backend, 64 << 20, |_| {}).await).await;
+}
+
+/// Every answer of a node carrying files (`FSAttachmentsList` in GetRequestResponse and
+/// GetResponseResponse, the refusals) is valid against the official 1.3 schemas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_about_files_are_valid_against_the_1_3_schemas() {
+    let Some(reference) = crate::reference_or_skip("answers_about_files_are_valid_against_the_1_3_schemas")
+    else {
+        return;
+    };
+    let schemas = crate::conformance::Schemas::load(&reference);
+    let f = start(Backend::Embedded, 64 << 20, |_| {}).await;
+    both_ways(&f).await;
+    let refused =
+        f.w.consumer
+            .send_request_with(&payload(), |d| {
+                d.ref_attachment_headers = vec![reference_to(&new_dir(), None, &gost_hash(b"x"))];
+            })
+            .await;
+    invalid_content(&refused);
+    let answers = f.w.node.answers.lock().unwrap().clone();
+    assert!(answers.iter().filter(|a| a.contains("FSAttachmentsList")).count() >= 2);
+    for body in &answers {
+        match schemas.check(body) {
+            None => panic!("nothing schema-typed in the answer:\n{body}"),
+            Some(v) => assert!(v.is_empty(), "{}\n{body}", v.join("\n")),
+        }
+    }
+}
+
+/// MFC sends FNS a file, FNS answers with one; each downloads the other's.
+async fn both_ways(f: &FileWorld) {
     let w = &f.w;
 
     // MFC uploads a 3 MiB scan and references it.
@@ -217,7 +249,7 @@ async fn a_file_uploaded_by_ftp_reaches_the_recipient_who_downloads_the_same_byt
     let sent = w
         .consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&dir, Some("scan.pdf"), &gost_hash(&scan))];
+            d.ref_attachment_headers = vec![reference_to(&dir, Some("scan.pdf"), &gost_hash(&scan))];
         })
         .await;
     let request_id = sent.accepted().message_id.clone().unwrap();
@@ -269,7 +301,7 @@ async fn a_file_uploaded_by_ftp_reaches_the_recipient_who_downloads_the_same_byt
             primary_content,
             personal_signature,
             attachment_headers,
-            ref_attachment_headers: vec![reference(&answer_dir, None, &gost_hash(&extract))],
+            ref_attachment_headers: vec![reference_to(&answer_dir, None, &gost_hash(&extract))],
         },
         other => other,
     };
@@ -301,7 +333,7 @@ async fn a_hash_mismatch_a_missing_file_or_another_ones_file_is_refused_and_noth
     let refused = w
         .consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&dir, Some("a.pdf"), &wrong)];
+            d.ref_attachment_headers = vec![reference_to(&dir, Some("a.pdf"), &wrong)];
         })
         .await;
     let why = invalid_content(&refused);
@@ -314,14 +346,14 @@ async fn a_hash_mismatch_a_missing_file_or_another_ones_file_is_refused_and_noth
     let refused = w
         .consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&dir, Some("b.pdf"), &gost_hash(&bytes))];
+            d.ref_attachment_headers = vec![reference_to(&dir, Some("b.pdf"), &gost_hash(&bytes))];
         })
         .await;
     assert!(invalid_content(&refused).contains("has no file `b.pdf`"));
     let refused = w
         .consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&new_dir(), None, &gost_hash(&bytes))];
+            d.ref_attachment_headers = vec![reference_to(&new_dir(), None, &gost_hash(&bytes))];
         })
         .await;
     assert!(invalid_content(&refused).contains("upload it"));
@@ -334,7 +366,7 @@ async fn a_hash_mismatch_a_missing_file_or_another_ones_file_is_refused_and_noth
     let refused = w
         .consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&theirs, Some("a.pdf"), &gost_hash(&bytes))];
+            d.ref_attachment_headers = vec![reference_to(&theirs, Some("a.pdf"), &gost_hash(&bytes))];
         })
         .await;
     assert!(invalid_content(&refused).contains("uploaded by MFC"));
@@ -346,7 +378,7 @@ async fn a_hash_mismatch_a_missing_file_or_another_ones_file_is_refused_and_noth
     // The right hash is accepted (the refusals changed nothing).
     w.consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&dir, Some("a.pdf"), &gost_hash(&bytes))];
+            d.ref_attachment_headers = vec![reference_to(&dir, Some("a.pdf"), &gost_hash(&bytes))];
         })
         .await
         .accepted();
@@ -365,7 +397,7 @@ async fn a_recipient_reads_only_the_directory_of_the_message_it_received(backend
             .unwrap();
         w.consumer
             .send_request_with(&payload(), |d| {
-                d.ref_attachment_headers = vec![reference(&dir, Some("doc.pdf"), &gost_hash(&bytes))];
+                d.ref_attachment_headers = vec![reference_to(&dir, Some("doc.pdf"), &gost_hash(&bytes))];
             })
             .await
             .accepted();
@@ -456,7 +488,7 @@ async fn uploads_past_the_quota_get_552_and_a_message_over_the_quota_gets_quote_
 
     let refused = consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&dir, Some("a.pdf"), &gost_hash(&bytes))];
+            d.ref_attachment_headers = vec![reference_to(&dir, Some("a.pdf"), &gost_hash(&bytes))];
         })
         .await;
     match &refused.expect_fault("QuoteLimitExceeded").detail {
@@ -485,7 +517,7 @@ async fn uploads_past_the_quota_get_552_and_a_message_over_the_quota_gets_quote_
         .unwrap();
     consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&dir, Some("a.pdf"), &gost_hash(&small))];
+            d.ref_attachment_headers = vec![reference_to(&dir, Some("a.pdf"), &gost_hash(&small))];
         })
         .await
         .accepted();
@@ -499,7 +531,7 @@ async fn without_a_file_storage_a_message_with_file_references_is_refused(backen
     let refused = w
         .consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&new_dir(), Some("a.pdf"), &gost_hash(&bytes))];
+            d.ref_attachment_headers = vec![reference_to(&new_dir(), Some("a.pdf"), &gost_hash(&bytes))];
         })
         .await;
     assert!(invalid_content(&refused).contains("no file storage"));
@@ -532,7 +564,7 @@ async fn files_go_after_their_message_is_acked_and_unreferenced_uploads_after_th
     let id = w
         .consumer
         .send_request_with(&payload(), |d| {
-            d.ref_attachment_headers = vec![reference(&sent_dir, Some("a.pdf"), &gost_hash(&bytes))];
+            d.ref_attachment_headers = vec![reference_to(&sent_dir, Some("a.pdf"), &gost_hash(&bytes))];
         })
         .await
         .accepted()

@@ -46,7 +46,7 @@ use rsmev_broker::store::{AdapterDatabase, AdapterMigration, StoreError};
 use rsmev_registry::Mnemonic;
 use uuid::Uuid;
 
-pub use upload::gost_hash_base64;
+pub use upload::{gost_hash_base64, gost_hash_file};
 
 /// The adapter's name: logs, metrics label, migration history key.
 pub const NAME: &str = "filestore";

@@ -149,6 +149,25 @@ pub fn gost_hash_base64(bytes: &[u8]) -> String {
     STANDARD.encode(Streebog256::digest(bytes))
 }
 
+/// [`gost_hash_base64`] of a file, read in blocks (`rsmev filestore hash`).
+///
+/// # Errors
+/// The file cannot be read.
+pub fn gost_hash_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Streebog256::new();
+    let mut block = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut block)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&block[..n]);
+    }
+    Ok(STANDARD.encode(hasher.finalize()))
+}
+
 #[cfg(test)]
 mod tests {
     use tokio::io::AsyncReadExt as _;
@@ -172,6 +191,9 @@ mod tests {
             hex("9d151eefd8590b89daa6ba6cb74af9275dd051026bb149a452fd84e5e57b5500")
         );
         assert_eq!(t.hash_base64(), gost_hash_base64(data));
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), data).unwrap();
+        assert_eq!(gost_hash_file(file.path()).unwrap(), t.hash_base64());
         drop(r);
         assert!(
             in_flight.0.lock().unwrap().is_empty(),

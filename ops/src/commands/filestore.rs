@@ -1,6 +1,6 @@
-//! `rsmev filestore user add|remove|list`: who may upload to the file storage. Works on the
-//! database directly, whether or not a node runs on it (the storage reads the table at each
-//! login).
+//! `rsmev filestore user add|remove|list`: who may upload to the file storage (works on the
+//! database directly, whether or not a node runs on it: the storage reads the table at each
+//! login); `rsmev filestore hash FILE`: the `Hash` of a `RefAttachmentHeader`.
 
 use std::io::BufRead as _;
 use std::process::ExitCode;
@@ -12,7 +12,15 @@ use super::store::{LocalStore, Open};
 use crate::cli::{FilestoreCommand, FilestoreUserCommand};
 
 pub(super) async fn run(cmd: FilestoreCommand) -> anyhow::Result<ExitCode> {
-    let FilestoreCommand::User(cmd) = cmd;
+    let cmd = match cmd {
+        FilestoreCommand::User(c) => c,
+        FilestoreCommand::Hash(args) => {
+            let hash = rsmev_filestore::gost_hash_file(&args.file)
+                .with_context(|| format!("reading {}", args.file.display()))?;
+            outln!("{hash}");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     match cmd {
         FilestoreUserCommand::Add(args) => {
             let password = read_password(args.password_file.as_deref())?;
