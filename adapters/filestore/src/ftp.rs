@@ -256,6 +256,10 @@ impl Guarded {
         let Target::File(uuid, name) = self.readable(owner, path).await? else {
             return Err(Error::from(ErrorKind::FileNameNotAllowedError));
         };
+        // Dot names are the storage's own (uploads in progress).
+        if name.starts_with('.') {
+            return Err(Error::from(ErrorKind::FileNameNotAllowedError));
+        }
         if store::is_claimed(self.db()?, &uuid).await.map_err(local)? {
             return Err(denied());
         }
@@ -290,8 +294,11 @@ impl Guarded {
             self.core.settings.quota_bytes,
             self.core.in_flight.clone(),
         );
+        // Written beside the file and renamed over it once recorded: the file a message may be
+        // checked against is never half-written.
         let target = Target::File(uuid.clone(), name.clone()).path();
-        let written = self.fs()?.put(user, metered, &target, 0).await;
+        let partial = Target::File(uuid.clone(), format!(".{name}.part")).path();
+        let written = self.fs()?.put(user, metered, &partial, 0).await;
         let (bytes, over_quota, hash) = {
             let t = tally.lock().unwrap_or_else(PoisonError::into_inner);
             (t.bytes(), t.over_quota(), t.hash_base64())
@@ -306,14 +313,20 @@ impl Guarded {
                     hash,
                     uploaded_at: store::now(),
                 };
-                store::record_file(db, &row).await.map_err(local)?;
+                if !store::record_file_unless_claimed(db, &row).await.map_err(local)? {
+                    // A message referenced the directory while the bytes arrived: its files
+                    // stay as they were checked.
+                    let _ = self.fs()?.del(user, &partial).await;
+                    return Err(denied());
+                }
+                self.fs()?.rename(user, &partial, &target).await?;
                 tracing::info!(uuid = %row.uuid, file = %row.name, owner, size = row.size, "file uploaded");
                 Ok(n)
             }
             result => {
-                // Cut off (quota) or failed: nothing half-written stays, nor its old record.
-                let _ = self.fs()?.del(user, &target).await;
-                store::delete_file(db, &uuid, &name).await.map_err(local)?;
+                // Cut off (quota) or failed: nothing half-written stays; the earlier upload of
+                // the name, if any, is untouched.
+                let _ = self.fs()?.del(user, &partial).await;
                 if over_quota {
                     tracing::info!(%uuid, file = %name, owner, quota = self.core.settings.quota_bytes, "upload refused: over quota");
                     Err(Error::from(ErrorKind::ExceededStorageAllocationError))

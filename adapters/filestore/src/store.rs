@@ -138,10 +138,16 @@ pub(crate) async fn own_dirs(db: &AdapterDatabase, owner: &str) -> Result<Vec<St
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
 
-/// Records a completed upload (replacing an earlier upload of the same path).
-pub(crate) async fn record_file(db: &AdapterDatabase, f: &FileRow) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO filestore_files (uuid, name, owner, size, hash, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6) \
+/// Records a completed upload (replacing an earlier upload of the same path) unless a message
+/// has claimed its directory meanwhile — in one statement, so a claim and a replacement cannot
+/// interleave. Whether it was recorded.
+pub(crate) async fn record_file_unless_claimed(
+    db: &AdapterDatabase,
+    f: &FileRow,
+) -> Result<bool, StoreError> {
+    let r = sqlx::query(
+        "INSERT INTO filestore_files (uuid, name, owner, size, hash, uploaded_at) \
+         SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM filestore_claims WHERE uuid = $7) \
          ON CONFLICT (uuid, name) DO UPDATE SET owner = excluded.owner, size = excluded.size, \
          hash = excluded.hash, uploaded_at = excluded.uploaded_at",
     )
@@ -151,9 +157,10 @@ pub(crate) async fn record_file(db: &AdapterDatabase, f: &FileRow) -> Result<(),
     .bind(size(f.size))
     .bind(&f.hash)
     .bind(f.uploaded_at)
+    .bind(&f.uuid)
     .execute(db.pool())
     .await?;
-    Ok(())
+    Ok(r.rows_affected() > 0)
 }
 
 pub(crate) async fn delete_file(db: &AdapterDatabase, uuid: &str, name: &str) -> Result<(), StoreError> {

@@ -499,3 +499,54 @@ async fn a_fresh_claim_of_a_message_not_yet_accepted_keeps_an_old_directory() {
     );
     assert!(!f.root.join(&dir).exists());
 }
+
+#[tokio::test]
+async fn a_claim_made_while_a_replacement_arrives_keeps_the_checked_file() {
+    let f = start(1 << 20).await;
+    let dir = new_uuid();
+    let (addr, u) = (f.addr, dir.clone());
+    ftp(move || upload(addr, "MFC", "mfc-password", &u, "a.bin", b"checked".to_vec()))
+        .await
+        .unwrap();
+    let before = store::files(&f.db, &dir).await.unwrap().remove(0);
+    // The replacement passed its "not claimed" check, then a message claimed the directory
+    // before the replacement was recorded: it is not recorded.
+    f.store
+        .claim(&dir, "11111111-1111-1111-1111-111111111111", "FNS")
+        .await
+        .unwrap();
+    let replacement = store::FileRow {
+        hash: gost_hash_base64(b"replaced"),
+        size: 8,
+        ..before.clone()
+    };
+    assert!(
+        !store::record_file_unless_claimed(&f.db, &replacement)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store::files(&f.db, &dir).await.unwrap(), vec![before]);
+}
+
+#[tokio::test]
+async fn uploads_are_written_aside_and_dot_names_are_the_storages_own() {
+    let f = start(1 << 20).await;
+    let dir = new_uuid();
+    let (addr, u) = (f.addr, dir.clone());
+    let (dot, listed) = ftp(move || {
+        let dot = upload(addr, "MFC", "mfc-password", &u, ".hidden", vec![1])
+            .err()
+            .map(status);
+        upload(addr, "MFC", "mfc-password", &u, "a.bin", vec![2; 1000]).unwrap();
+        let mut s = login(addr, "MFC", "mfc-password").unwrap();
+        (dot, s.nlst(Some(&u)).unwrap())
+    })
+    .await;
+    assert_eq!(dot, Some(Status::BadFilename));
+    assert_eq!(
+        listed.len(),
+        1,
+        "no partial file is left beside the upload: {listed:?}"
+    );
+    assert!(listed[0].ends_with("a.bin"));
+}

@@ -13,10 +13,11 @@ use super::Exchange;
 use crate::envelope::{Fault, FaultDetail, FsAttachment, RefAttachmentHeader, SmevFaultInfo, quote};
 use crate::files::{FileStorage, StoredFile};
 
-/// The directories a checked message references, for [`Exchange::claim_files`].
+/// The files a checked message references (directory, name, digest), for
+/// [`Exchange::claim_files`].
 #[derive(Debug, Default)]
 pub(super) struct CheckedRefs {
-    uuids: Vec<String>,
+    files: Vec<(String, String, Vec<u8>)>,
 }
 
 fn invalid(description: String) -> Fault {
@@ -55,8 +56,8 @@ impl Exchange {
                     .to_owned(),
             ));
         };
-        // Each referenced file once, by (uuid, name), with its size.
-        let mut referenced: BTreeMap<(String, String), u64> = BTreeMap::new();
+        // Each referenced file once, by (uuid, name), with its size and digest.
+        let mut referenced: BTreeMap<(String, String), (u64, Vec<u8>)> = BTreeMap::new();
         for h in headers {
             let uuid = h.uuid.trim();
             let missing = || {
@@ -106,9 +107,12 @@ impl Exchange {
                     STANDARD.encode(&file.digest)
                 )));
             }
-            referenced.insert((uuid.to_owned(), file.name.clone()), file.size);
+            referenced.insert(
+                (uuid.to_owned(), file.name.clone()),
+                (file.size, file.digest.clone()),
+            );
         }
-        let total: u64 = referenced.values().sum();
+        let total: u64 = referenced.values().map(|(size, _)| size).sum();
         let usage = storage.usage(sender).await.map_err(|e| self.failure(&e))?;
         if usage.used > usage.quota {
             // What the message's files have: the quota less everything else the sender keeps.
@@ -128,30 +132,46 @@ impl Exchange {
                 ),
             ));
         }
-        let mut uuids: Vec<String> = referenced.into_keys().map(|(u, _)| u).collect();
-        uuids.dedup();
-        Ok(CheckedRefs { uuids })
+        let files = referenced
+            .into_iter()
+            .map(|((uuid, name), (_, digest))| (uuid, name, digest))
+            .collect();
+        Ok(CheckedRefs { files })
     }
 
     /// Records, before the accepting commit, that `message_id` references the checked
-    /// directories for `recipients`.
+    /// directories for `recipients`, then checks the files once more: a claimed file can no
+    /// longer change, so one replaced between the check and the claim is caught here.
     pub(super) async fn claim_files(
         &self,
         refs: &CheckedRefs,
         message_id: Uuid,
         recipients: &[Mnemonic],
     ) -> Result<(), Fault> {
-        if refs.uuids.is_empty() {
+        if refs.files.is_empty() {
             return Ok(());
         }
         let storage = self
             .file_storage()
             .ok_or_else(|| self.failure(&"file references checked without a file storage"))?;
-        for uuid in &refs.uuids {
+        let mut uuids: Vec<&str> = refs.files.iter().map(|(u, _, _)| u.as_str()).collect();
+        uuids.dedup();
+        for uuid in uuids {
             storage
                 .claim(uuid, message_id, recipients)
                 .await
                 .map_err(|e| self.failure(&e))?;
+            let now = storage.files(uuid).await.map_err(|e| self.failure(&e))?;
+            for (_, name, digest) in refs.files.iter().filter(|(u, _, _)| u == uuid) {
+                if !now.iter().any(|f| &f.name == name && &f.digest == digest) {
+                    return Err(invalid(format!(
+                        "RefAttachmentHeader `{}`: the file `{}` was replaced while the message was \
+                         being sent; send it again with the hash of the file now stored",
+                        quote(uuid),
+                        quote(name)
+                    )));
+                }
+            }
         }
         Ok(())
     }
