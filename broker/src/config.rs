@@ -118,6 +118,32 @@ relay = []
 # may run it at once: leases and the link's correlation tables keep the work from being done twice.
 run_in_serve = true
 
+[filestore]
+# The file storage for large attachments (adapters/filestore; README "File storage"): an FTP
+# server where participants upload files that their messages then reference by
+# RefAttachmentHeader, and where recipients download them with the credentials delivered in
+# FSAttachment. false: no file storage, and a message with a RefAttachmentHeader is refused.
+enabled = false
+# Address of the FTP control connection. FTP is plain text: keep it on a private network.
+listen = "127.0.0.1:2121"
+# Directory of the files, one folder per upload uuid. Empty: `files` in data_dir.
+root = ""
+# Most bytes one participant may keep in the storage at once: an upload past it is refused
+# (FTP 552), a message referencing files past it gets QuoteLimitExceeded.
+quota_bytes = 1073741824
+# Seconds a file is kept at least: it is removed once every recipient of every message that
+# references it has acknowledged it (or it expired) and it is older than this; an upload no
+# message references is removed when it is older than this.
+retention_secs = 86400
+# How often, in seconds, files past their retention are looked for.
+cleanup_interval_secs = 60
+# Passive-mode data ports (inclusive range) the FTP server listens on for transfers.
+passive_port_min = 49152
+passive_port_max = 49407
+# File holding the secret download passwords are derived from (64 hex digits). Empty:
+# `filestore-secret` in data_dir, generated on first start. Nodes serving one storage share it.
+secret_file = ""
+
 [node]
 # The node's own identity, shown as MessageMetadata sender of the statuses it generates.
 mnemonic = "RSMEV"
@@ -161,7 +187,8 @@ expiry_interval_secs = 5
 [log]
 # "text" or "json".
 format = "text"
-# tracing filter, e.g. "info", "rsmev_broker=debug,info".
+# tracing filter, e.g. "info", "rsmev_broker=debug,info". The file storage's FTP library logs
+# at warn unless the filter names it ("info,libunftp=info").
 level = "info"
 "#;
 
@@ -173,6 +200,7 @@ pub struct NodeConfig {
     pub storage: StorageConfig,
     pub rabbitmq: RabbitMqConfig,
     pub federal: FederalConfig,
+    pub filestore: FileStoreConfig,
     pub node: NodeIdentityConfig,
     pub limits: LimitsConfig,
     pub background: BackgroundConfig,
@@ -292,6 +320,24 @@ impl FederalConfig {
     pub fn is_enabled(&self) -> bool {
         !self.endpoint.trim().is_empty()
     }
+}
+
+/// `[filestore]`: the file storage for large attachments (see [`DEFAULT_CONFIG`] for each
+/// value). Read by `adapters/filestore`, wired in by `ops`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileStoreConfig {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    /// Empty: `data_dir/files`.
+    pub root: String,
+    pub quota_bytes: u64,
+    pub retention_secs: u64,
+    pub cleanup_interval_secs: u64,
+    pub passive_port_min: u16,
+    pub passive_port_max: u16,
+    /// Empty: `data_dir/filestore-secret`.
+    pub secret_file: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,8 @@
 //!   one FFI boundary), with every violation and its position.
 //! - [`exchange`]: the unified electronic service: the six operations, the intake pipeline with
 //!   every 1.3 fault, delivery with lease/Ack/redelivery, EOL expiry.
+//! - [`files`]: the seam to a file storage for large attachments (`RefAttachmentHeader` in,
+//!   `FSAttachment` out), which an adapter provides.
 //! - [`node`]: a running node: store, node key, exchange, background work, listener, adapters.
 //! - [`adapter`]: the contract through which subsystems (the AMQP gateway here; the federal link
 //!   and GIS GMP in `adapters/`) join a node as participants, with their own tables.
@@ -30,6 +32,7 @@ pub mod config;
 pub mod dsig;
 pub mod envelope;
 pub mod exchange;
+pub mod files;
 pub mod node;
 pub mod schema;
 pub mod store;

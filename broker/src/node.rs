@@ -136,11 +136,14 @@ impl Node {
             name: config.node.name.clone(),
             signer: Arc::from(signer),
         };
-        let exchange = Exchange::new(
+        // A file storage is an adapter's to offer (broker knows none): the first that does.
+        let files = adapters.iter().find_map(|a| a.file_storage());
+        let exchange = Exchange::with_files(
             store,
             ExchangeSettings::from_config(&config),
             identity,
             VerifierRegistry::default(),
+            files,
         )
         .await?;
         let url = config.public_url(addr);

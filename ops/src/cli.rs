@@ -61,6 +61,9 @@ pub(crate) enum Command {
     /// The node's configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The file storage for large attachments (`[filestore]`): who may upload.
+    #[command(subcommand)]
+    Filestore(FilestoreCommand),
     /// The link to the federal SMEV 3 (`[federal]`).
     #[command(subcommand)]
     Federal(FederalCommand),
@@ -77,6 +80,52 @@ pub(crate) enum FederalCommand {
     /// wanted — no message crosses twice. The listener serves only /healthz, /readyz and
     /// /metrics. With the embedded store the link runs inside `rsmev serve` instead.
     Run(ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FilestoreCommand {
+    /// Uploaders: participants that log in to the file storage's FTP server with their mnemonic
+    /// and a password (only its salted hash is kept, in the node's database).
+    #[command(subcommand)]
+    User(FilestoreUserCommand),
+    /// Print a file's GOST R 34.11-2012 (256-bit) hash as base64: the `Hash` of its
+    /// `RefAttachmentHeader`.
+    Hash(FilestoreHashArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FilestoreHashArgs {
+    /// The file.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FilestoreUserCommand {
+    /// Let a participant upload, or change its password. The password is read from
+    /// --password-file, or from the first line of standard input (never from the command line,
+    /// where other users of the machine could see it).
+    Add(FilestoreUserAddArgs),
+    /// Stop a participant from logging in (its files stay until their messages are done).
+    Remove(FilestoreUserArgs),
+    /// The participants that may upload.
+    List(DataArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FilestoreUserArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The participant's mnemonic (its FTP user name).
+    pub mnemonic: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FilestoreUserAddArgs {
+    #[command(flatten)]
+    pub user: FilestoreUserArgs,
+    /// A file whose first line is the password (`-` or absent: standard input).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,9 +28,18 @@ pub(crate) fn init_held(format: LogFormat, filter: &str) -> anyhow::Result<LogGa
     Ok(gate)
 }
 
+/// libunftp (the file storage's FTP server) traces every command at `info` inside spans that
+/// carry its whole session state: quiet unless the filter names it.
+const FTP_LIBRARY_DEFAULT: &str = "libunftp=warn,unftp_sbe_fs=warn";
+
 fn install(format: LogFormat, filter: &str, gate: LogGate) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
-    let filter = EnvFilter::try_new(filter).with_context(|| format!("log level `{filter}`"))?;
+    let filter = if filter.contains("libunftp") || filter.contains("unftp_sbe_fs") {
+        filter.to_owned()
+    } else {
+        format!("{filter},{FTP_LIBRARY_DEFAULT}")
+    };
+    let filter = EnvFilter::try_new(&filter).with_context(|| format!("log level `{filter}`"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

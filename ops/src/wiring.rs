@@ -7,11 +7,13 @@ use std::sync::Arc;
 use rsmev_broker::adapter::Adapter;
 use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
 use rsmev_broker::config::NodeConfig;
+use rsmev_filestore::FileStore;
 use rsmev_smev3::FederalLink;
 
 /// The adapters `rsmev serve` runs for `config`, in start order: the AMQP gateway when
 /// `[rabbitmq] url` is set, the federal link when `[federal] endpoint` is (unless
-/// `[federal] run_in_serve` is false).
+/// `[federal] run_in_serve` is false), the file storage when `[filestore] enabled` (the node
+/// hands it to the exchange for `RefAttachmentHeader`s).
 ///
 /// # Errors
 /// An adapter's settings cannot be used (e.g. the federal link's key cannot be read), named.
@@ -22,6 +24,9 @@ pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     }
     if config.federal.run_in_serve {
         adapters.extend(federal_link(config)?);
+    }
+    if let Some(files) = FileStore::from_config(config).map_err(|e| e.to_string())? {
+        adapters.push(Arc::new(files));
     }
     Ok(adapters)
 }

@@ -14,6 +14,8 @@
 //! - [`transport`]: the RabbitMQ transport: outbox while RabbitMQ is down, leases from queue
 //!   copies, stale copies, redelivery copies.
 //! - [`federal`]: the federal link between two real nodes, one playing the federal SMEV 3.
+//! - [`files`]: large attachments through the file storage: FTP upload with a real client,
+//!   `RefAttachmentHeader` checked, `FSAttachment` credentials that open one directory, quota.
 //! - [`amqp`]: the AMQP queue adapter: `rsmev participant amqp-setup`, intake and inbox queues.
 //! - [`crash`]: the real `rsmev serve` binary killed with SIGKILL mid-stream and restarted.
 //! - [`python`]: an independent Python client (zeep + signxml) completes a signed exchange.
@@ -65,6 +67,7 @@ mod crash;
 mod exchange;
 mod federal;
 mod federal_crash;
+mod files;
 mod gisgmp;
 mod gost;
 mod harness;

@@ -31,6 +31,7 @@ use prometheus::proto::MetricFamily;
 use tokio::sync::watch;
 
 use crate::exchange::Exchange;
+use crate::files::FileStorage;
 use crate::store::{AdapterDatabase, AdapterMigration, StoreError};
 
 /// A subsystem started with the node and stopped with it. See the [module docs](self).
@@ -62,6 +63,13 @@ pub trait Adapter: Send + Sync + std::fmt::Debug + 'static {
     /// default.
     fn metrics(&self) -> Vec<MetricFamily> {
         Vec::new()
+    }
+
+    /// The file storage this adapter provides to the exchange, if it is one (see
+    /// [`crate::files`]). Asked once, before the exchange is built; the node takes the first
+    /// adapter that offers one. None by default.
+    fn file_storage(&self) -> Option<Arc<dyn FileStorage>> {
+        None
     }
 }
 
@@ -266,6 +274,10 @@ impl Adapter for Supervised {
 
     fn metrics(&self) -> Vec<MetricFamily> {
         self.adapter.metrics()
+    }
+
+    fn file_storage(&self) -> Option<Arc<dyn FileStorage>> {
+        self.adapter.file_storage()
     }
 }
 

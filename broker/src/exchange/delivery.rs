@@ -306,11 +306,14 @@ impl Exchange {
             delivery_timestamp: Some(datetime(now)?),
             status: Some(InteractionStatus::MessageIsDelivered),
         };
+        let fs_attachments = self
+            .fs_attachments(&sender_provided.value().ref_attachment_headers, &l.owner)
+            .await?;
         Ok(Request {
             id: Some(self.outer_id(&m.content)),
             sender_provided,
             metadata,
-            fs_attachments: vec![],
+            fs_attachments,
             reply_to: m.reply_to.clone(),
             sender_signature: self.stored_signature(m.sender_signature.as_deref())?,
         })
@@ -342,6 +345,13 @@ impl Exchange {
             delivery_timestamp: Some(datetime(now)?),
             status: Some(InteractionStatus::MessageIsDelivered),
         };
+        let fs_attachments = match &sender_provided.value().content {
+            ResponseContent::Answer {
+                ref_attachment_headers,
+                ..
+            } => self.fs_attachments(ref_attachment_headers, &l.owner).await?,
+            _ => Vec::new(),
+        };
         Ok(Response {
             id: Some(self.outer_id(&m.content)),
             original_message_id: m.original_message_id.map(MessageId::from_uuid),
@@ -349,7 +359,7 @@ impl Exchange {
             reference_message_id: m.reference_message_id.map(MessageId::from_uuid),
             sender_provided,
             metadata,
-            fs_attachments: vec![],
+            fs_attachments,
             sender_signature: self.stored_signature(m.sender_signature.as_deref())?,
         })
     }

@@ -12,8 +12,9 @@ use super::{Caller, Exchange};
 use crate::envelope::quote;
 use crate::envelope::{
     AttachmentContent, AttachmentHeader, DateTime, Envelope, Fault, FaultDetail, InteractionStatus,
-    MessageMetadata, MessagePrimaryContent, MessageType, ResponseContent, SendRequestRequest,
-    SendRequestResponse, SendResponseRequest, SendResponseResponse, SmevFaultInfo, ValidationError,
+    MessageMetadata, MessagePrimaryContent, MessageType, RefAttachmentHeader, ResponseContent,
+    SendRequestRequest, SendRequestResponse, SendResponseRequest, SendResponseResponse, SmevFaultInfo,
+    ValidationError,
 };
 use crate::store::{
     AcceptLimits, AcceptOutcome, Delivery, MessageKind, NewMessage, QueueKind, StoredAttachment,
@@ -115,6 +116,7 @@ impl Exchange {
                 format!("the message's EOL {eol} has passed; resend with a later EOL"),
             ));
         }
+        let file_refs = self.check_file_refs(sender, &data.ref_attachment_headers).await?;
         let reply_to = match kind {
             MessageKind::Request => {
                 Some(policy::new_reply_to(message_id).ok_or_else(|| self.failure(&"random source failed"))?)
@@ -146,6 +148,7 @@ impl Exchange {
                 selector: Some(qname.clone()),
             })
             .collect();
+        self.claim_files(&file_refs, message_id, &recipients).await?;
         let received_at = self.accept(&msg, &deliveries, now).await?;
         let metadata = MessageMetadata {
             id: Some(NODE_SIGNED_ID.to_owned()),
@@ -205,12 +208,14 @@ impl Exchange {
         let data = response.sender_provided.value();
         let sender = &caller.participant.mnemonic;
         self.check_not_sent(message_id).await?;
-        let headers: &[AttachmentHeader] = match &data.content {
+        let (headers, ref_headers): (&[AttachmentHeader], &[RefAttachmentHeader]) = match &data.content {
             ResponseContent::Answer {
-                attachment_headers, ..
-            } => attachment_headers,
+                attachment_headers,
+                ref_attachment_headers,
+                ..
+            } => (attachment_headers, ref_attachment_headers),
             // Rejections and statuses have no place for headers: any content is unannounced.
-            _ => &[],
+            _ => (&[], &[]),
         };
         self.check_attachments(headers, &response.attachments)?;
         // The request this answers, found by the opaque ReplyTo the provider copied into To.
@@ -268,6 +273,7 @@ impl Exchange {
             // Rejections and statuses carry no document; they are selected like the request.
             _ => (None, request_qname.clone()),
         };
+        let file_refs = self.check_file_refs(sender, ref_headers).await?;
         let msg = NewMessage {
             message_id,
             kind: MessageKind::Response,
@@ -290,6 +296,8 @@ impl Exchange {
             queue: QueueKind::Responses,
             selector,
         };
+        self.claim_files(&file_refs, message_id, std::slice::from_ref(&requester))
+            .await?;
         let received_at = self.accept(&msg, std::slice::from_ref(&delivery), now).await?;
         let requester_name = view
             .participant(&requester)

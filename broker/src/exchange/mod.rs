@@ -17,8 +17,12 @@
 //!    their binary total within the limit (`AttachmentSizeLimitExceeded`); information type registered
 //!    (`BusinessDataTypeIsNotSupported`); sender allowed (`AccessDenied`); transaction code when
 //!    required (`TransactionCodeInvalid`); size and XSD (`InvalidContent`, every violation); EOL
-//!    not passed (`EndOfLifeReached`); recipient known (`RecipientIsNotFound`) and its queue under
-//!    quota (`DestinationOverflow`); then stored and queued in one commit, and only then answered.
+//!    not passed (`EndOfLifeReached`); every `RefAttachmentHeader` naming a file the sender
+//!    uploaded to the file storage with that hash (`InvalidContent`; refused outright when the
+//!    node has no file storage), the sender within its storage quota (`QuoteLimitExceeded`), the
+//!    references claimed for the recipients ([`crate::files`]); recipient known
+//!    (`RecipientIsNotFound`) and its queue under quota (`DestinationOverflow`); then stored and
+//!    queued in one commit, and only then answered.
 //!
 //! Architecture invariant: an answer that says "accepted" is built after [`Store::accept`]
 //! returned, i.e. after the commit. Store failures answer `SMEVFailure` (retry with the same
@@ -29,6 +33,7 @@
 #![allow(clippy::result_large_err)]
 
 mod delivery;
+mod file_refs;
 mod intake;
 mod metadata;
 pub mod metrics;
@@ -50,6 +55,7 @@ use crate::envelope::{
     Envelope, Fault, FaultDetail, Operation, ParsedEnvelope, SignatureFaultReason, XmlBlock, XmlSignature,
     XopParts,
 };
+use crate::files::FileStorage;
 use crate::schema::{SchemaCache, SchemaSet, write_xsd_set};
 use crate::store::{QueueKind, Rejection, Store, StoreError};
 use crate::xml::{Document, Limits};
@@ -136,6 +142,8 @@ struct Inner {
     /// Wakes long-polling readers of a queue when something is queued to it.
     waiters: Mutex<HashMap<(Mnemonic, QueueKind), Arc<Notify>>>,
     metrics: Metrics,
+    /// The file storage for attachments by reference; `None`: such messages are refused.
+    files: Option<Arc<dyn FileStorage>>,
 }
 
 /// A caller identified by its verified signature.
@@ -156,6 +164,21 @@ impl Exchange {
         node: NodeIdentity,
         verifiers: VerifierRegistry,
     ) -> Result<Exchange, ExchangeError> {
+        Exchange::with_files(store, settings, node, verifiers, None).await
+    }
+
+    /// [`Exchange::new`] with a file storage for attachments by reference
+    /// (`RefAttachmentHeader`; see [`crate::files`]).
+    ///
+    /// # Errors
+    /// [`ExchangeError::Store`] when the registry cannot be read.
+    pub async fn with_files(
+        store: Arc<dyn Store>,
+        settings: ExchangeSettings,
+        node: NodeIdentity,
+        verifiers: VerifierRegistry,
+        files: Option<Arc<dyn FileStorage>>,
+    ) -> Result<Exchange, ExchangeError> {
         let exchange = Exchange {
             inner: Arc::new(Inner {
                 store,
@@ -167,6 +190,7 @@ impl Exchange {
                 schema_sets: std::sync::Mutex::new(HashMap::new()),
                 waiters: Mutex::new(HashMap::new()),
                 metrics: Metrics::new(),
+                files,
             }),
         };
         exchange.refresh_registry().await?;
