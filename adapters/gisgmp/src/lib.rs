@@ -32,6 +32,9 @@
 //!   (УИВИП) notices with their dates.
 //! - [`issue`]: issuing a UIN (prefix, 16-digit unique number, check digit; [`UinSequence`]) and
 //!   a УПНО of each structure ([`Acceptor`]), always what the parsers accept.
+//! - [`sequence`]: the persistent sequences those are issued from, in the node's database
+//!   (`gisgmp_uin_sequence`, `gisgmp_upno_sequence`): numbers allocated atomically, never twice,
+//!   even by several processes on one PostgreSQL database.
 //! - [`reconcile`]: квитирование of one charge ([`ChargeReconciliation`]): billStatus 1/2/3 with
 //!   the differing parameters, the running balance and `amountToPay` in signed kopecks, the
 //!   forced operations (4, 5, 6) and their annulment, refused with GIS GMP's SMEV statuses.
@@ -47,8 +50,9 @@
 //! (`<module>/tests.rs`); with `RSMEV_REFERENCE` set they also check the shared test vectors and
 //! every identifier in the reference samples.
 //!
-//! The crate does no IO and has no knowledge of queues or transport: the adapter that exchanges
-//! messages with GIS GMP builds on it.
+//! Only [`sequence`] does IO, through the node's database (broker's `AdapterDatabase`, its own
+//! tables and migrations); everything else is pure. The crate has no knowledge of queues or
+//! transport: the adapter that exchanges messages with GIS GMP builds on it.
 pub mod account;
 pub mod amount;
 pub mod bik;
@@ -67,6 +71,7 @@ pub mod qr;
 pub mod reconcile;
 #[cfg(test)]
 mod reference;
+pub mod sequence;
 pub mod uin;
 pub mod urn;
 
@@ -95,5 +100,6 @@ pub use reconcile::{
     ForcedReconcile, OtherChargeError, Outcome, Payment, PaymentState, Quittance, ReconcileId,
     ReconcileIdError, Requisites, Settlement,
 };
+pub use sequence::SequenceError;
 pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};
