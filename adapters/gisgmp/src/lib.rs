@@ -15,7 +15,8 @@
 //! - [`urn`]: the participant's УРН (6 hex digits) and its decimal form.
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN), its check digit (234), letters
-//!   (238), the participant's structure (51) and URN (10).
+//!   (238), the participant's structure (51) and URN (10), a 20-digit one's KBK chapter and its
+//!   charge's KBK (no code).
 //! - [`payment_id`]: the УПНО (УИП): three structures with an acceptance date, legacy forms
 //!   (codes 336, 55, 235).
 //! - [`payer`]: the payer identifier (22 characters: person by document, legal entity,
@@ -101,5 +102,5 @@ pub use reconcile::{
     ReconcileIdError, Requisites, Settlement,
 };
 pub use sequence::SequenceError;
-pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
+pub use uin::{Uin, UinError, UinKbkError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};
