@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use rsmev_gisgmp::{Bik, Kbk, KbkChapter, Urn};
 use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 
 #[derive(Debug, Parser)]
@@ -67,6 +68,108 @@ pub(crate) enum Command {
     /// The link to the federal SMEV 3 (`[federal]`).
     #[command(subcommand)]
     Federal(FederalCommand),
+    /// GIS GMP identifiers: UINs of charges, УПНО of accepted payments.
+    #[command(subcommand)]
+    Gisgmp(GisgmpCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GisgmpCommand {
+    /// УИН, the identifiers a revenue administrator gives its charges.
+    #[command(subcommand)]
+    Uin(UinCommand),
+    /// УПНО, the identifiers a payment acceptor gives the payments it accepts.
+    #[command(subcommand)]
+    Upno(UpnoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UinCommand {
+    /// Check a UIN as GIS GMP does: print its structure (exit 0), or the GIS GMP code and the
+    /// reason, in English and in GIS GMP's Russian, when it would be refused (exit 1).
+    Check(UinCheckArgs),
+    /// Issue the next UINs of an administrator from its sequence in the node's database, one
+    /// per line; no number is ever issued twice, also by several processes at once.
+    Generate(UinGenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UinCheckArgs {
+    /// The UIN (20 or 25 digits).
+    pub uin: String,
+    /// The URN of the participant that formed the charge: the UIN must have 25 digits and start
+    /// with it (codes 51, 10).
+    #[arg(long, value_name = "URN", value_parser = parse_urn, conflicts_with = "kbk")]
+    pub urn: Option<Urn>,
+    /// The administrator's KBK chapter (3 digits) or the KBK of the charge (20 characters): the
+    /// UIN must have 20 digits (code 51), start with that chapter and not be the KBK itself.
+    #[arg(long, value_name = "KBK", value_parser = parse_kbk_arg)]
+    pub kbk: Option<KbkArg>,
+}
+
+/// What `--kbk` names.
+#[derive(Debug, Clone)]
+pub(crate) enum KbkArg {
+    Chapter(KbkChapter),
+    Kbk(Kbk),
+}
+
+/// Whose UINs: one of `--urn`, `--kbk-chapter`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct UinPrefixArgs {
+    /// The participant's URN (6 hex digits): 25-digit UINs led by it in decimal.
+    #[arg(long, value_name = "URN", value_parser = parse_urn)]
+    pub urn: Option<Urn>,
+    /// The KBK chapter of a federal body or state off-budget fund: 20-digit UINs led by it.
+    #[arg(long, value_name = "NNN", value_parser = parse_kbk_chapter)]
+    pub kbk_chapter: Option<KbkChapter>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UinGenerateArgs {
+    #[command(flatten)]
+    pub prefix: UinPrefixArgs,
+    /// How many UINs.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=MAX_ISSUED))]
+    pub count: u64,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// Most identifiers one `generate` issues.
+pub(crate) const MAX_ISSUED: u64 = 100_000;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UpnoCommand {
+    /// Issue the УПНО of the next payments an acceptor accepts on a day, from its sequence for
+    /// that day in the node's database, one per line; never one twice.
+    Generate(UpnoGenerateArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("acceptor").required(true).args(["bik", "tofk", "urn"])))]
+pub(crate) struct UpnoGenerateArgs {
+    /// A credit institution: the BIK of the bank or its branch (with --branch).
+    #[arg(long, value_name = "BIK", value_parser = parse_bik, requires = "branch", conflicts_with_all = ["tofk", "urn"])]
+    pub bik: Option<Bik>,
+    /// The number of the bank's internal branch (ВСП), up to 6 digits.
+    #[arg(long, value_name = "NNNNNN", requires = "bik")]
+    pub branch: Option<u32>,
+    /// A territorial body of the Federal Treasury, by its 4-digit code.
+    #[arg(long, value_name = "CODE", conflicts_with = "urn")]
+    pub tofk: Option<String>,
+    /// Another participant accepting payments, by its URN.
+    #[arg(long, value_name = "URN", value_parser = parse_urn)]
+    pub urn: Option<Urn>,
+    /// The acceptance date (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub date: Option<time::Date>,
+    /// How many УПНО.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=MAX_ISSUED))]
+    pub count: u64,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -720,6 +823,28 @@ pub(crate) struct UsageArgs {
     pub to: time::Date,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+fn parse_urn(s: &str) -> Result<Urn, String> {
+    Urn::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_kbk_chapter(s: &str) -> Result<KbkChapter, String> {
+    KbkChapter::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_kbk_arg(s: &str) -> Result<KbkArg, String> {
+    if s.chars().count() == 3 {
+        parse_kbk_chapter(s).map(KbkArg::Chapter)
+    } else {
+        Kbk::parse(s)
+            .map(KbkArg::Kbk)
+            .map_err(|e| format!("{e} (or pass a KBK chapter of 3 digits)"))
+    }
+}
+
+fn parse_bik(s: &str) -> Result<Bik, String> {
+    Bik::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_mnemonic(s: &str) -> Result<Mnemonic, String> {

@@ -795,3 +795,228 @@ fn gost_keys_sign_an_envelope_that_verify_reports_valid_and_reports_invalid_once
         "--paramset applies to --algorithm gost2012-256 only",
     );
 }
+
+#[test]
+fn uin_check_prints_the_structure_of_a_valid_uin_and_refuses_a_bad_one_with_its_code_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+
+    // The official ForcedAcknowledgement etalon's UIN; the ChargeCreation etalon's, by GIS GMP's
+    // own URN.
+    let out = ok(
+        dir,
+        &["gisgmp", "uin", "check", "18817072711544879499", "--kbk", "188"],
+    );
+    for line in [
+        "UIN 18817072711544879499 is valid",
+        "prefix         188 (KBK chapter)",
+        "unique number  1707271154487949",
+        "check digit    9",
+    ] {
+        assert!(out.contains(line), "`{line}` in:\n{out}");
+    }
+    let out = ok(
+        dir,
+        &[
+            "gisgmp",
+            "uin",
+            "check",
+            "0355431000000000011629713",
+            "--urn",
+            "363C06",
+        ],
+    );
+    for line in [
+        "25 digits, led by a URN",
+        "prefix         03554310 (URN 363c06)",
+        "unique number  0000000001162971",
+        "check digit    3",
+    ] {
+        assert!(out.contains(line), "`{line}` in:\n{out}");
+    }
+
+    let check = |uin: &'static str, extra: &[&'static str]| {
+        let mut args = vec!["gisgmp", "uin", "check", uin];
+        args.extend(extra);
+        args
+    };
+    // The official etalon 11/КП4 whose check digit is wrong.
+    refused(
+        dir,
+        &check("18819062009512650975", &[]),
+        "GIS GMP code 234: UIN check digit is 5, expected 0 (Контрольный разряд УИН имеет некорректное значение)",
+    );
+    refused(
+        dir,
+        &check("1881707271154487949A", &[]),
+        "GIS GMP code 238: UIN character 20 is 'A'; a new 20-character UIN holds no letters (Наличие букв в УИН недопустимо)",
+    );
+    refused(
+        dir,
+        &check("188170727115448794", &[]),
+        "by the GIS GMP XSD (no protocol code): a UIN has 20 or 25 digits, this one has 18 characters",
+    );
+    refused(
+        dir,
+        &check("0355431000000000011629713", &["--urn", "aa11b4"]),
+        "GIS GMP code 10: UIN 0355431000000000011629713 starts with the URN 363c06, not with the URN aa11b4 (11145652) (Некорректный УРН в УИН)",
+    );
+    refused(
+        dir,
+        &check("18817072711544879499", &["--urn", "aa11b4"]),
+        "GIS GMP code 51: UIN 18817072711544879499 has 20 digits; this participant forms UINs of 25 digits (Длина УИН",
+    );
+    refused(
+        dir,
+        &check("0355431000000000011629713", &["--kbk", "188"]),
+        "GIS GMP code 51",
+    );
+    refused(
+        dir,
+        &check("18817072711544879499", &["--kbk", "18211601121010001140"]),
+        "by a rule GIS GMP lists no code for: UIN 18817072711544879499 starts with the KBK chapter 188, not with 182 (УИН начинается с кода главы 188",
+    );
+}
+
+/// The lines of `rsmev gisgmp uin generate`, each checked to be a UIN GIS GMP accepts from
+/// `urn`'s participant.
+fn generated_uins(out: &str, urn: &str) -> Vec<String> {
+    let urn = rsmev_gisgmp::Urn::parse(urn).unwrap();
+    out.lines()
+        .map(|line| {
+            let uin = rsmev_gisgmp::Uin::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            uin.check_kind(rsmev_gisgmp::UinKind::Urn).unwrap();
+            uin.check_urn(&urn).unwrap();
+            line.to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn uin_generate_issues_valid_uins_never_twice_across_invocations_and_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let generate = |count: &'static str| -> Vec<&'static str> {
+        vec![
+            "gisgmp", "uin", "generate", "--urn", "aa11b4", "--count", count, "--data", "data",
+        ]
+    };
+    let first = generated_uins(&ok(dir, &generate("3")), "aa11b4");
+    let second = generated_uins(&ok(dir, &generate("2")), "aa11b4");
+    assert_eq!((first.len(), second.len()), (3, 2));
+    // One after another, the second invocation going on from the first.
+    let numbers: Vec<String> = first.iter().chain(&second).map(|u| u[8..24].to_owned()).collect();
+    let expected: Vec<String> = (1..=5).map(|n| format!("{n:016}")).collect();
+    assert_eq!(numbers, expected);
+
+    // A federal body's UINs have their own sequence.
+    let federal = ok(
+        dir,
+        &[
+            "gisgmp",
+            "uin",
+            "generate",
+            "--kbk-chapter",
+            "188",
+            "--data",
+            "data",
+        ],
+    );
+    assert_eq!(federal.trim(), "18800000000000000016");
+    ok(dir, &["gisgmp", "uin", "check", federal.trim(), "--kbk", "188"]);
+
+    // Two processes at once on the same database.
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            command(dir, &generate("40"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut all: Vec<String> = first.into_iter().chain(second).collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let issued = generated_uins(&stdout(&o), "aa11b4");
+        assert_eq!(issued.len(), 40);
+        all.extend(issued);
+    }
+    let distinct: std::collections::HashSet<&String> = all.iter().collect();
+    assert_eq!(distinct.len(), 85, "a UIN was issued twice");
+
+    refused(
+        dir,
+        &[
+            "gisgmp",
+            "uin",
+            "generate",
+            "--urn",
+            "aa11b4",
+            "--database",
+            "mysql://x",
+        ],
+        "database `mysql://x` is not supported",
+    );
+}
+
+#[test]
+fn upno_generate_numbers_an_acceptors_payments_per_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let bank = |date: &'static str, count: &'static str| -> Vec<&'static str> {
+        vec![
+            "gisgmp",
+            "upno",
+            "generate",
+            "--bik",
+            "047102001",
+            "--branch",
+            "523",
+            "--date",
+            date,
+            "--count",
+            count,
+            "--data",
+            "data",
+        ]
+    };
+    let first = ok(dir, &bank("2021-07-01", "2"));
+    let second = ok(dir, &bank("2021-07-01", "1"));
+    let next_day = ok(dir, &bank("2021-07-02", "1"));
+    let ids: Vec<&str> = first.lines().chain(second.lines()).collect();
+    assert_eq!(
+        ids,
+        [
+            "10471020010005230107202100000001",
+            "10471020010005230107202100000002",
+            "10471020010005230107202100000003",
+        ]
+    );
+    assert_eq!(next_day.trim(), "10471020010005230207202100000001");
+    for id in ids.iter().chain([&next_day.trim()]) {
+        let parsed = rsmev_gisgmp::PaymentId::parse_new(id).unwrap();
+        assert_eq!(parsed.kind(), rsmev_gisgmp::PaymentIdKind::CreditInstitution);
+    }
+    let other = ok(
+        dir,
+        &[
+            "gisgmp",
+            "upno",
+            "generate",
+            "--urn",
+            "3eacb7",
+            "--date",
+            "2021-07-01",
+            "--data",
+            "data",
+        ],
+    );
+    assert_eq!(other.trim(), "33eacb70107202100000000000000001");
+    refused(
+        dir,
+        &["gisgmp", "upno", "generate", "--tofk", "10a0", "--data", "data"],
+        "a TOFK code is 4 digits",
+    );
+}

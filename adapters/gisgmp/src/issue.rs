@@ -6,8 +6,8 @@
 //! - A UIN is its prefix ([`UinPrefix`]: the KBK chapter for the 20-digit structure, the URN in
 //!   decimal for the 25-digit one), a 16-digit [`UniqueNumber`] and the check digit. Where the
 //!   unique numbers come from is the participant's business; [`UinSequence`] hands them out one
-//!   after another from a value the caller keeps (persistence is another crate's), and refuses to
-//!   wrap around.
+//!   after another from a value the caller keeps, and refuses to wrap around. The node keeps
+//!   them in its database: [`sequence`](crate::sequence).
 //! - A УПНО is the [`Acceptor`] part (`1` + BIK + branch, `2` + TOFK code + eleven zeros, `3` +
 //!   URN), the acceptance date `DDMMYYYY` and the number of the payment within that day (8
 //!   digits, 17 for other participants).

@@ -15,7 +15,8 @@
 //! - [`urn`]: the participant's УРН (6 hex digits) and its decimal form.
 //! - [`uin`]: the УИН (`supplierBillID`), a charge's identifier: its two structures (20 digits
 //!   led by the KBK chapter, 25 led by the participant's URN), its check digit (234), letters
-//!   (238), the participant's structure (51) and URN (10).
+//!   (238), the participant's structure (51) and URN (10), a 20-digit one's KBK chapter and its
+//!   charge's KBK (no code).
 //! - [`payment_id`]: the УПНО (УИП): three structures with an acceptance date, legacy forms
 //!   (codes 336, 55, 235).
 //! - [`payer`]: the payer identifier (22 characters: person by document, legal entity,
@@ -32,6 +33,9 @@
 //!   (УИВИП) notices with their dates.
 //! - [`issue`]: issuing a UIN (prefix, 16-digit unique number, check digit; [`UinSequence`]) and
 //!   a УПНО of each structure ([`Acceptor`]), always what the parsers accept.
+//! - [`sequence`]: the persistent sequences those are issued from, in the node's database
+//!   (`gisgmp_uin_sequence`, `gisgmp_upno_sequence`): numbers allocated atomically, never twice,
+//!   even by several processes on one PostgreSQL database.
 //! - [`reconcile`]: квитирование of one charge ([`ChargeReconciliation`]): billStatus 1/2/3 with
 //!   the differing parameters, the running balance and `amountToPay` in signed kopecks, the
 //!   forced operations (4, 5, 6) and their annulment, refused with GIS GMP's SMEV statuses.
@@ -47,8 +51,9 @@
 //! (`<module>/tests.rs`); with `RSMEV_REFERENCE` set they also check the shared test vectors and
 //! every identifier in the reference samples.
 //!
-//! The crate does no IO and has no knowledge of queues or transport: the adapter that exchanges
-//! messages with GIS GMP builds on it.
+//! Only [`sequence`] does IO, through the node's database (broker's `AdapterDatabase`, its own
+//! tables and migrations); everything else is pure. The crate has no knowledge of queues or
+//! transport: the adapter that exchanges messages with GIS GMP builds on it.
 pub mod account;
 pub mod amount;
 pub mod bik;
@@ -67,6 +72,7 @@ pub mod qr;
 pub mod reconcile;
 #[cfg(test)]
 mod reference;
+pub mod sequence;
 pub mod uin;
 pub mod urn;
 
@@ -95,5 +101,6 @@ pub use reconcile::{
     ForcedReconcile, OtherChargeError, Outcome, Payment, PaymentState, Quittance, ReconcileId,
     ReconcileIdError, Requisites, Settlement,
 };
-pub use uin::{Uin, UinError, UinKind, UinKindError, UinUrnError};
+pub use sequence::SequenceError;
+pub use uin::{Uin, UinError, UinKbkError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};

@@ -13,12 +13,16 @@
 //!
 //! Two checks need to know who formed the charge: [`Uin::check_kind`] (the structure must be the
 //! participant's, code 51) and [`Uin::check_urn`] (a 25-digit UIN must start with that
-//! participant's URN, code 10).
+//! participant's URN, code 10). Their counterparts for a 20-digit UIN, which GIS GMP lists no
+//! code for: [`Uin::check_chapter`] (it starts with the administrator's KBK chapter) and
+//! [`Uin::check_kbk`] (that, and it does not coincide with the charge's KBK, §5.2.1).
 
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::issue::KbkChapter;
+use crate::kbk::Kbk;
 use crate::lexical;
 use crate::protocol::{Code, Refusal, text};
 use crate::urn::Urn;
@@ -45,6 +49,17 @@ pub struct UinUrnError {
 pub struct UinKindError {
     pub uin: Uin,
     pub expected: UinKind,
+}
+
+/// A 20-digit UIN that does not fit the KBK of the administrator or of its charge (§5.2.1). GIS
+/// GMP lists no code for these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UinKbkError {
+    #[error("UIN {uin} starts with the KBK chapter {}, not with {expected}", .uin.kbk_chapter().unwrap_or_default())]
+    Chapter { uin: Uin, expected: String },
+    #[error("UIN {uin} coincides with the KBK of its charge")]
+    SameAsKbk { uin: Uin },
 }
 
 fn found_text(found: &Option<Urn>) -> String {
@@ -240,6 +255,44 @@ impl Uin {
     }
 }
 
+impl Uin {
+    /// Checks that a 20-digit UIN starts with `chapter`, the KBK chapter of the administrator
+    /// that formed the charge (§5.2.1). A 25-digit UIN carries no chapter and passes.
+    ///
+    /// # Errors
+    /// [`UinKbkError::Chapter`].
+    pub fn check_chapter(&self, chapter: &KbkChapter) -> Result<(), UinKbkError> {
+        match self.kbk_chapter() {
+            Some(found) if found != chapter.as_str() => Err(UinKbkError::Chapter {
+                uin: self.clone(),
+                expected: chapter.as_str().to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks a 20-digit UIN against the KBK of its charge: it starts with the KBK's chapter
+    /// (its first three characters) and is not the KBK itself (§5.2.1). A 25-digit UIN passes.
+    ///
+    /// # Errors
+    /// [`UinKbkError::Chapter`], then [`UinKbkError::SameAsKbk`].
+    pub fn check_kbk(&self, kbk: &Kbk) -> Result<(), UinKbkError> {
+        let Some(found) = self.kbk_chapter() else {
+            return Ok(());
+        };
+        if found != kbk.chapter() {
+            return Err(UinKbkError::Chapter {
+                uin: self.clone(),
+                expected: kbk.chapter().to_owned(),
+            });
+        }
+        if self.0 == kbk.as_str() {
+            return Err(UinKbkError::SameAsKbk { uin: self.clone() });
+        }
+        Ok(())
+    }
+}
+
 /// The digits of `s` as numbers, or the first character that is not an ASCII digit.
 fn digits(s: &str) -> Result<Vec<u8>, UinError> {
     s.chars()
@@ -329,6 +382,23 @@ impl Refusal for UinUrnError {
 
     fn description_ru(&self) -> Cow<'static, str> {
         text::URN_IN_UIN.into()
+    }
+}
+
+impl Refusal for UinKbkError {
+    fn code(&self) -> Code {
+        Code::Unlisted
+    }
+
+    fn description_ru(&self) -> Cow<'static, str> {
+        match self {
+            UinKbkError::Chapter { uin, expected } => format!(
+                "УИН начинается с кода главы {}, а не с кода главы {expected}",
+                uin.kbk_chapter().unwrap_or_default()
+            )
+            .into(),
+            UinKbkError::SameAsKbk { .. } => "УИН совпадает с КБК начисления".into(),
+        }
     }
 }
 

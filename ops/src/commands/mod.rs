@@ -7,6 +7,7 @@ mod demo;
 mod envelope;
 mod federal;
 mod filestore;
+mod gisgmp;
 mod grant;
 mod infotype;
 mod keys;
@@ -42,6 +43,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Registry(c) => block_on(registry::run(c)),
         Command::Trace(a) => block_on(trace::run(a)),
         Command::Federal(c) => block_on(federal::run(c)),
+        Command::Gisgmp(c) => block_on(gisgmp::run(c)),
         Command::Report(c) => block_on(report::run(c)),
         Command::Filestore(c) => block_on(filestore::run(c)),
     }

@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::kbk::Kbk;
 use crate::reference;
 
 #[test]
@@ -192,6 +193,50 @@ fn a_25_digit_uin_must_start_with_the_forming_participants_urn() {
         Uin::parse("32116102414550976332").unwrap().check_urn(&other),
         Ok(())
     );
+}
+
+#[test]
+fn a_20_digit_uin_must_start_with_the_administrators_chapter_and_not_be_the_kbk() {
+    let uin = Uin::parse("18817072711544879499").unwrap();
+    uin.check_chapter(&KbkChapter::parse("188").unwrap()).unwrap();
+    let e = uin.check_chapter(&KbkChapter::parse("182").unwrap()).unwrap_err();
+    assert_eq!(
+        e,
+        UinKbkError::Chapter {
+            uin: uin.clone(),
+            expected: "182".into()
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "UIN 18817072711544879499 starts with the KBK chapter 188, not with 182"
+    );
+    assert_eq!(e.code(), Code::Unlisted);
+    assert!(e.description_ru().contains("188"), "{}", e.description_ru());
+
+    uin.check_kbk(&Kbk::parse("18811601121010001140").unwrap())
+        .unwrap();
+    let e = uin
+        .check_kbk(&Kbk::parse("32111601121010001140").unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(&e, UinKbkError::Chapter { expected, .. } if expected == "321"),
+        "{e}"
+    );
+    // A KBK of digits only whose last digit happens to be the check digit.
+    let same = Uin::with_check_digit("1881160112101000114").unwrap();
+    let e = same.check_kbk(&Kbk::parse(same.as_str()).unwrap()).unwrap_err();
+    assert_eq!(e, UinKbkError::SameAsKbk { uin: same.clone() });
+    assert_eq!(e.description_ru(), "УИН совпадает с КБК начисления");
+
+    // A 25-digit UIN carries no chapter: these checks are not its.
+    let regional = Uin::parse("0355431000000000011629713").unwrap();
+    regional
+        .check_chapter(&KbkChapter::parse("188").unwrap())
+        .unwrap();
+    regional
+        .check_kbk(&Kbk::parse("18811601121010001140").unwrap())
+        .unwrap();
 }
 
 #[test]
