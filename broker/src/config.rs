@@ -113,6 +113,23 @@ inbound = []
 # and ЭП-ОВ): systems registered in the federal SMEV 3 under their own mnemonic. Requests of
 # everyone else are re-signed by the link (on behalf of the node).
 relay = []
+# The upstream's file storage (FTP, "host:port"): the link uploads there the files that messages
+# going upstream reference (RefAttachmentHeader), into the same uuid directory, and downloads
+# from it (with the FSAttachment credentials the upstream hands out) the files of messages coming
+# from upstream. Empty: a message with files cannot cross the link and is refused.
+files_address = ""
+# The link's login on the upstream's file storage, and the file holding its password (the
+# password is never written here).
+files_user = ""
+files_password_file = ""
+# The file holding the password the link logs in to this node's file storage with, as
+# `participant` (set it with `rsmev filestore user add SMEV3`): the files of messages from
+# upstream are uploaded there before the message is sent here. Empty: messages from upstream
+# with files are refused.
+local_files_password_file = ""
+# This node's file storage (FTP, "host:port") as the link reaches it. Empty: [filestore] listen
+# (on the loopback when it listens on every address).
+local_files_address = ""
 # Whether `rsmev serve` runs the link. false: the link runs in its own processes
 # (`rsmev federal run`) next to the serve processes sharing the database. Any number of processes
 # may run it at once: leases and the link's correlation tables keep the work from being done twice.
@@ -312,6 +329,15 @@ pub struct FederalConfig {
     pub workers: u32,
     pub inbound: Vec<String>,
     pub relay: Vec<String>,
+    /// Empty: no upstream file storage.
+    pub files_address: String,
+    pub files_user: String,
+    /// A file holding the password, never the password.
+    pub files_password_file: String,
+    /// A file holding the password of `participant` on this node's file storage.
+    pub local_files_password_file: String,
+    /// Empty: `[filestore] listen`.
+    pub local_files_address: String,
     pub run_in_serve: bool,
 }
 

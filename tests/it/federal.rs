@@ -11,6 +11,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use rsmev_broker::adapter::AdapterHealth;
+use rsmev_broker::config::NodeConfig;
 use rsmev_broker::envelope::{RejectionReasonCode, ResponseContent};
 use rsmev_broker::store::{EventKind, QueueKind};
 use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
@@ -39,7 +40,7 @@ const WORKERS: u32 = 2;
 const CROSSING: Duration = Duration::from_secs(20);
 
 /// Calls `probe` until it returns `Some`, for at most [`CROSSING`].
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -58,38 +59,38 @@ where
 }
 
 /// A type the regional providers serve to the federal level.
-fn registry_request() -> QName {
+pub(crate) fn registry_request() -> QName {
     QName::new("urn://rsmev/test/region/1.0.0", "RegistryRequest")
 }
 
-fn registry_response() -> QName {
+pub(crate) fn registry_response() -> QName {
     QName::new("urn://rsmev/test/region/1.0.0", "RegistryResponse")
 }
 
-fn registry_request_payload(n: &str) -> String {
+pub(crate) fn registry_request_payload(n: &str) -> String {
     format!(
         r#"<r:RegistryRequest xmlns:r="urn://rsmev/test/region/1.0.0"><r:N>{n}</r:N></r:RegistryRequest>"#
     )
 }
 
-fn registry_response_payload(n: &str) -> String {
+pub(crate) fn registry_response_payload(n: &str) -> String {
     format!(
         r#"<r:RegistryResponse xmlns:r="urn://rsmev/test/region/1.0.0"><r:N>{n}</r:N></r:RegistryResponse>"#
     )
 }
 
 /// The two nodes and their participants.
-struct Federation {
-    federal: TestNode,
-    region: TestNode,
+pub(crate) struct Federation {
+    pub(crate) federal: TestNode,
+    pub(crate) region: TestNode,
     /// Federal provider of `InnRequest`.
-    fns: Participant,
+    pub(crate) fns: Participant,
     /// Federal consumer of `RegistryRequest`.
-    epgu: Participant,
+    pub(crate) epgu: Participant,
     /// Regional consumer of `InnRequest` (federal).
-    mfc: Participant,
+    pub(crate) mfc: Participant,
     /// Regional provider of `RegistryRequest`.
-    agency: Participant,
+    pub(crate) agency: Participant,
     /// Between the link and the federal node.
     upstream: RecordingProxy,
     /// The regional node's `[federal]`.
@@ -106,11 +107,23 @@ impl Federation {
 
     /// [`Federation::start`] with the federal node started with `federal`.
     async fn start_with(backend: Backend, relay: &[&str], federal: NodeOptions) -> Federation {
+        Federation::start_tweaked(backend, relay, federal, |_| {}, |_| {}).await
+    }
+
+    /// [`Federation::start_with`], each node's configuration changed by its `tweak` (the
+    /// regional one after its `[federal]` is set).
+    pub(crate) async fn start_tweaked(
+        backend: Backend,
+        relay: &[&str],
+        federal: NodeOptions,
+        federal_tweak: impl FnOnce(&mut NodeConfig),
+        region_tweak: impl FnOnce(&mut NodeConfig),
+    ) -> Federation {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
-        let federal = TestNode::start(federal).await;
+        let federal = TestNode::start_tweaked(federal, federal_tweak).await;
         let link = Participant::generate("REGION");
         federal.register(&link).await;
         let fns = federal.participant("FNS").await;
@@ -155,6 +168,7 @@ impl Federation {
             c.federal.max_backoff_secs = 1;
             c.federal.workers = WORKERS;
             c.federal.relay = relay;
+            region_tweak(c);
             link_config = Some(c.federal.clone());
         })
         .await;
@@ -200,7 +214,7 @@ impl Federation {
 
     /// Stops both nodes, then checks what crossed the link: every request the link sent upstream
     /// and every SOAP answer it got is valid 1.3 (when `RSMEV_REFERENCE` names the schemas).
-    async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         self.region.shutdown().await;
         self.federal.shutdown().await;
         let traffic = self.upstream.log();

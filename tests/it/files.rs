@@ -33,7 +33,7 @@ on_every_backend! {
 
 /// The storage's settings for a test: FTP on a free loopback port, passive ports in a wide
 /// range (several tests run at once).
-fn enable_filestore(c: &mut NodeConfig, quota: u64) -> SocketAddr {
+pub(crate) fn enable_filestore(c: &mut NodeConfig, quota: u64) -> SocketAddr {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -102,12 +102,12 @@ async fn add_uploaders(config: &NodeConfig) {
 }
 
 /// Base64 of the GOST R 34.11-2012 (256-bit) digest, as SMEV 3 clients fill `Hash`.
-fn gost_hash(bytes: &[u8]) -> String {
+pub(crate) fn gost_hash(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(streebog::Streebog256::digest(bytes))
 }
 
 /// Not a repeating pattern: a misplaced block would change the bytes.
-fn file_bytes(len: usize, seed: u32) -> Vec<u8> {
+pub(crate) fn file_bytes(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed.wrapping_mul(2_654_435_761).max(1);
     (0..len)
         .map(|_| {
@@ -119,15 +119,15 @@ fn file_bytes(len: usize, seed: u32) -> Vec<u8> {
         .collect()
 }
 
-fn new_dir() -> String {
+pub(crate) fn new_dir() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
 }
 
-fn login(addr: SocketAddr, user: &str, password: &str) -> Result<FtpStream, FtpError> {
+pub(crate) fn login(addr: SocketAddr, user: &str, password: &str) -> Result<FtpStream, FtpError> {
     let mut s = FtpStream::connect(addr)?;
     s.login(user, password)?;
     s.transfer_type(FileType::Binary)?;
@@ -142,7 +142,7 @@ fn refusal(e: FtpError) -> Status {
 }
 
 /// Uploads as SMEV 3 clients do: `MKD <uuid>`, `CWD <uuid>`, `STOR <name>`.
-async fn upload(
+pub(crate) async fn upload(
     addr: SocketAddr,
     user: &str,
     password: &str,
@@ -168,7 +168,7 @@ async fn upload(
 }
 
 /// Downloads what an `FSAttachment` names, with its credentials.
-async fn download(addr: SocketAddr, a: &FsAttachment) -> Result<Vec<u8>, Status> {
+pub(crate) async fn download(addr: SocketAddr, a: &FsAttachment) -> Result<Vec<u8>, Status> {
     let a = a.clone();
     blocking(move || {
         let mut s = login(addr, &a.user_name, &a.password).map_err(refusal)?;
@@ -179,7 +179,7 @@ async fn download(addr: SocketAddr, a: &FsAttachment) -> Result<Vec<u8>, Status>
     .await
 }
 
-fn reference_to(dir: &str, name: Option<&str>, hash: &str) -> RefAttachmentHeader {
+pub(crate) fn reference_to(dir: &str, name: Option<&str>, hash: &str) -> RefAttachmentHeader {
     RefAttachmentHeader {
         uuid: dir.to_owned(),
         file_name: name.map(str::to_owned),

@@ -14,6 +14,7 @@
 //! - [`transport`]: the RabbitMQ transport: outbox while RabbitMQ is down, leases from queue
 //!   copies, stale copies, redelivery copies.
 //! - [`federal`]: the federal link between two real nodes, one playing the federal SMEV 3.
+//! - [`federal_files`]: files across the federal link, both nodes with a file storage.
 //! - [`files`]: large attachments through the file storage: FTP upload with a real client,
 //!   `RefAttachmentHeader` checked, `FSAttachment` credentials that open one directory, quota.
 //! - [`amqp`]: the AMQP queue adapter: `rsmev participant amqp-setup`, intake and inbox queues.
@@ -67,6 +68,7 @@ mod crash;
 mod exchange;
 mod federal;
 mod federal_crash;
+mod federal_files;
 mod files;
 mod gisgmp;
 mod gost;

@@ -6,13 +6,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rsmev_broker::adapter::{AdapterContext, AdapterHealth, HealthCell};
 use rsmev_broker::envelope::{
-    Envelope, MessageId, MessageMetadata, Operation, RejectionReasonCode, RequestRejected, ResponseContent,
-    SendRequestRequest, SendResponseRequest, SenderProvidedResponseData,
+    Envelope, FsAttachment, MessageId, MessageMetadata, Operation, RefAttachmentHeader, RejectionReasonCode,
+    RequestRejected, ResponseContent, SendRequestRequest, SendResponseRequest, SenderProvidedResponseData,
 };
 use rsmev_broker::exchange::Exchange;
 use rsmev_broker::store::{AdapterDatabase, EventKind, HistoryEvent, QueueKind, StoreError};
 use time::OffsetDateTime;
 
+use crate::files::{self, Copy, FilesError, FtpLogin};
 use crate::peer::{CallError, Peer, SIGNED_ID, Signing};
 use crate::store::{self, Direction, state};
 use crate::{LinkMetrics, LinkSettings};
@@ -24,6 +25,9 @@ pub(crate) enum StepError {
     Call(#[from] CallError),
     #[error("the link's database: {0}")]
     Store(#[from] StoreError),
+    /// Files of the message could not be copied now.
+    #[error("{0}")]
+    Files(String),
     #[error("{0}")]
     Other(String),
     /// The message cannot be placed (a response to nothing this node sent): it is left to its
@@ -38,8 +42,33 @@ impl StepError {
     fn is_transient(&self) -> bool {
         matches!(
             self,
-            StepError::Call(CallError::Unavailable(_)) | StepError::Store(_)
+            StepError::Call(CallError::Unavailable(_)) | StepError::Store(_) | StepError::Files(_)
         )
+    }
+}
+
+/// The name a refusal of a message's files takes where an upstream or local fault name would
+/// be: such a message is refused like one the other side refused, with a text of its own.
+const FILES_REFUSED: &str = "FileStorage";
+
+/// The outcome of copying a message's files as the result of the call that would follow.
+fn files_outcome<T>(r: Result<T, FilesError>) -> Result<Result<T, CallError>, StepError> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(FilesError::Refused(description)) => Ok(Err(CallError::Refused {
+            name: FILES_REFUSED.into(),
+            description,
+        })),
+        Err(FilesError::Unavailable(text)) => Err(StepError::Files(text)),
+    }
+}
+
+/// The text of a refusal: the fault of `whom`, or the files that could not cross.
+fn refusal_text(whom: &str, what: &str, name: &str, description: &str) -> String {
+    if name == FILES_REFUSED {
+        format!("the files of the {what} could not cross the federal link: {description}")
+    } else {
+        format!("{whom} refused the {what}: {name}: {description}")
     }
 }
 
@@ -357,6 +386,145 @@ impl Link {
         }
     }
 
+    /// Copies the files `headers` reference from this node's storage (with the `FSAttachment`
+    /// credentials this node gave the link as their recipient) into the upstream's.
+    async fn files_up(
+        &self,
+        headers: &[RefAttachmentHeader],
+        attachments: &[FsAttachment],
+    ) -> Result<(), FilesError> {
+        if headers.is_empty() {
+            return Ok(());
+        }
+        let settings = &self.settings.files;
+        let upstream = settings.upstream.as_ref().ok_or_else(|| {
+            FilesError::Refused(
+                "the link has no upstream file storage ([federal] files_address is empty)".into(),
+            )
+        })?;
+        let local = settings.local_address.as_ref().ok_or_else(|| {
+            FilesError::Refused(
+                "the link does not know this node's file storage ([federal] local_files_address)".into(),
+            )
+        })?;
+        for h in headers {
+            let a = files::attachment_for(h, attachments).ok_or_else(|| {
+                FilesError::Refused(format!(
+                    "RefAttachmentHeader `{}`: this node delivered no FSAttachment for it",
+                    h.uuid.trim()
+                ))
+            })?;
+            let name = files::header_name(h)
+                .unwrap_or_else(|| files::attachment_name(a))
+                .to_owned();
+            files::copy(Copy {
+                source: FtpLogin {
+                    address: local.clone(),
+                    user: a.user_name.clone(),
+                    password: a.password.clone(),
+                },
+                source_path: a.file_name.clone(),
+                target: upstream.clone(),
+                uuid: h.uuid.trim().to_owned(),
+                name,
+                expected_hash: Some(h.hash.clone()),
+                timeout: self.settings.timeout,
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Copies the files of an upstream message (its `FSAttachment`s, for the upstream
+    /// `headers`) into this node's storage as the link's participant: the headers the message
+    /// carries here, with the hashes of the bytes copied.
+    async fn files_down(
+        &self,
+        headers: &[RefAttachmentHeader],
+        attachments: &[FsAttachment],
+    ) -> Result<Vec<RefAttachmentHeader>, FilesError> {
+        if headers.is_empty() && attachments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let settings = &self.settings.files;
+        let upstream = settings.upstream.as_ref().ok_or_else(|| {
+            FilesError::Refused(
+                "the link has no upstream file storage ([federal] files_address is empty)".into(),
+            )
+        })?;
+        let (Some(address), Some(password)) = (&settings.local_address, &settings.local_password) else {
+            return Err(FilesError::Refused(
+                "the link cannot put files into this node's file storage ([filestore] and [federal] local_files_password_file)".into(),
+            ));
+        };
+        let local = FtpLogin {
+            address: address.clone(),
+            user: self.settings.participant.to_string(),
+            password: password.clone(),
+        };
+        // Each upstream header with its credentials, then the credentials no header names.
+        let mut pairs: Vec<(Option<&RefAttachmentHeader>, &FsAttachment)> = Vec::new();
+        for h in headers {
+            let a = files::attachment_for(h, attachments).ok_or_else(|| {
+                FilesError::Refused(format!(
+                    "RefAttachmentHeader `{}`: the upstream delivered no FSAttachment for it",
+                    h.uuid.trim()
+                ))
+            })?;
+            pairs.push((Some(h), a));
+        }
+        for a in attachments {
+            if !pairs.iter().any(|(_, p)| std::ptr::eq(*p, a)) {
+                pairs.push((None, a));
+            }
+        }
+        let mut out = Vec::with_capacity(pairs.len());
+        for (h, a) in pairs {
+            let uuid = a.uuid.trim().to_owned();
+            let name = h
+                .and_then(files::header_name)
+                .unwrap_or_else(|| files::attachment_name(a))
+                .to_owned();
+            if uuid::Uuid::try_parse(&uuid).is_err() || name.is_empty() {
+                return Err(FilesError::Refused(format!(
+                    "FSAttachment `{uuid}` `{}`: not a uuid directory and a file name",
+                    a.file_name
+                )));
+            }
+            let hash = files::copy(Copy {
+                source: FtpLogin {
+                    address: upstream.address.clone(),
+                    user: a.user_name.clone(),
+                    password: a.password.clone(),
+                },
+                source_path: a.file_name.clone(),
+                target: local.clone(),
+                uuid: uuid.clone(),
+                name: name.clone(),
+                expected_hash: h.map(|h| h.hash.clone()).filter(|h| !h.trim().is_empty()),
+                timeout: self.settings.timeout,
+            })
+            .await?;
+            out.push(match h {
+                Some(h) => RefAttachmentHeader {
+                    uuid,
+                    hash,
+                    ..h.clone()
+                },
+                None => RefAttachmentHeader {
+                    uuid,
+                    file_name: Some(name),
+                    namespace_uri: None,
+                    hash,
+                    mime_type: "application/octet-stream".into(),
+                    signature_pkcs7: None,
+                    archive: Vec::new(),
+                },
+            });
+        }
+        Ok(out)
+    }
+
     // ---- requests out: this node → upstream ---------------------------------------------------
 
     async fn request_out(&self, taken: Envelope) -> Result<(), StepError> {
@@ -391,6 +559,11 @@ impl Link {
             return Ok(());
         }
         let relay = rsmev_registry::Mnemonic::new(&requester).is_ok_and(|m| self.settings.relay.contains(&m));
+        // The files first: the upstream checks them when the request arrives.
+        let copied = files_outcome(
+            self.files_up(&data.ref_attachment_headers, &request.fs_attachments)
+                .await,
+        )?;
         let envelope = if relay {
             // Byte for byte: the block as the requester signed it, with its own ЭП-ОВ.
             Envelope::SendRequestRequest(SendRequestRequest {
@@ -411,7 +584,11 @@ impl Link {
             })
         };
         let mode = if relay { "relayed" } else { "on behalf of the node" };
-        match self.upstream.call(Operation::SendRequest, &envelope).await {
+        let sent = match copied {
+            Ok(()) => self.upstream.call(Operation::SendRequest, &envelope).await,
+            Err(refused) => Err(refused),
+        };
+        match sent {
             Ok(Envelope::SendRequestResponse(r)) => {
                 let detail = format!(
                     "sent upstream ({mode}): {}",
@@ -458,7 +635,7 @@ impl Link {
                     candidate.as_str(),
                 )
                 .await?;
-                let text = format!("the federal SMEV 3 refused the request: {name}: {description}");
+                let text = refusal_text("the federal SMEV 3", "request", &name, &description);
                 self.reject(
                     &self.local,
                     &rejection_id,
@@ -511,11 +688,30 @@ impl Link {
                 original.as_str()
             )));
         };
+        let sender = response
+            .metadata
+            .sender
+            .as_ref()
+            .and_then(|p| p.mnemonic.clone())
+            .unwrap_or_else(|| "?".into());
+        // The files first, into this node's storage: its intake checks them.
+        let mut content = data.content;
+        let copied = match &mut content {
+            ResponseContent::Answer {
+                ref_attachment_headers,
+                ..
+            } => files_outcome(
+                self.files_down(ref_attachment_headers, &response.fs_attachments)
+                    .await,
+            )?
+            .map(|headers| *ref_attachment_headers = headers),
+            _ => Ok(()),
+        };
         let local = SenderProvidedResponseData {
             id: Some(SIGNED_ID.into()),
             message_id: response_id.clone(),
             to: crossing.reply_to.clone(),
-            content: data.content,
+            content,
         };
         let (sender_provided, signature) = self.signing.seal_and_sign(local)?;
         let envelope = Envelope::SendResponseRequest(SendResponseRequest {
@@ -523,21 +719,20 @@ impl Link {
             attachments: message.attachments,
             caller_signature: Some(signature),
         });
-        let sender = response
-            .metadata
-            .sender
-            .as_ref()
-            .and_then(|p| p.mnemonic.clone())
-            .unwrap_or_else(|| "?".into());
-        match self.local.call(Operation::SendResponse, &envelope).await {
+        let sent = match copied {
+            Ok(()) => self.local.call(Operation::SendResponse, &envelope).await,
+            Err(refused) => Err(refused),
+        };
+        match sent {
             Ok(_) => self.moved(work, "sent"),
             Err(e) if e.is("MessageIsAlreadySent") => self.moved(work, "already-sent"),
             Err(CallError::Refused { name, description }) => {
                 // This node refuses the answer for good (its type unknown here, its format):
                 // the requester is told instead, and the upstream copy is acked.
                 let text = format!(
-                    "the federal answer {} from {sender} was refused by this node: {name}: {description}",
-                    response_id.as_str()
+                    "the federal answer {} from {sender}: {}",
+                    response_id.as_str(),
+                    refusal_text("this node", "answer", &name, &description)
                 );
                 let candidate = self.signing.new_message_id();
                 let rejection_id = store::rejection_id(
@@ -579,6 +774,12 @@ impl Link {
         let message_id = data.message_id.clone();
         let reply_to = request.reply_to.clone().unwrap_or_default();
         store::begin(&self.db, Direction::Inbound, message_id.as_str(), "", &reply_to).await?;
+        // The files first, into this node's storage: its intake checks them.
+        let copied = files_outcome(
+            self.files_down(&data.ref_attachment_headers, &request.fs_attachments)
+                .await,
+        )?
+        .map(|headers| data.ref_attachment_headers = headers);
         data.id = Some(SIGNED_ID.into());
         let (sender_provided, signature) = self.signing.seal_and_sign(data)?;
         let envelope = Envelope::SendRequestRequest(SendRequestRequest {
@@ -593,7 +794,11 @@ impl Link {
             .as_ref()
             .and_then(|p| p.mnemonic.clone())
             .unwrap_or_else(|| "?".into());
-        match self.local.call(Operation::SendRequest, &envelope).await {
+        let sent = match copied {
+            Ok(()) => self.local.call(Operation::SendRequest, &envelope).await,
+            Err(refused) => Err(refused),
+        };
+        match sent {
             Ok(_) => {
                 let detail = format!("received from the federal SMEV 3 (sender {sender})");
                 self.history(&message_id, EventKind::Upstream, detail.clone())
@@ -620,7 +825,7 @@ impl Link {
                 self.moved(work, "already-sent");
             }
             Err(CallError::Refused { name, description }) => {
-                let text = format!("the regional node refused the request: {name}: {description}");
+                let text = refusal_text("the regional node", "request", &name, &description);
                 let candidate = self.signing.new_message_id();
                 let rejection_id = store::rejection_id(
                     &self.db,
@@ -679,6 +884,16 @@ impl Link {
                 original.as_str()
             )));
         };
+        let copied = match &data.content {
+            ResponseContent::Answer {
+                ref_attachment_headers,
+                ..
+            } => files_outcome(
+                self.files_up(ref_attachment_headers, &response.fs_attachments)
+                    .await,
+            )?,
+            _ => Ok(()),
+        };
         let upstream = SenderProvidedResponseData {
             id: Some(SIGNED_ID.into()),
             message_id: response_id.clone(),
@@ -691,7 +906,11 @@ impl Link {
             attachments: message.attachments,
             caller_signature: Some(signature),
         });
-        match self.upstream.call(Operation::SendResponse, &envelope).await {
+        let sent = match copied {
+            Ok(()) => self.upstream.call(Operation::SendResponse, &envelope).await,
+            Err(refused) => Err(refused),
+        };
+        match sent {
             Ok(Envelope::SendResponseResponse(r)) => {
                 let detail = format!("answer sent upstream: {}", describe_metadata(r.metadata.value()));
                 self.history(&response_id, EventKind::Forwarded, detail.clone())
@@ -724,7 +943,7 @@ impl Link {
             Err(CallError::Refused { name, description }) => {
                 // The provider's answer cannot reach the federal requester: kept in this
                 // message's history for the operator; the provider's queue moves on.
-                let text = format!("the federal SMEV 3 refused the answer: {name}: {description}");
+                let text = refusal_text("the federal SMEV 3", "answer", &name, &description);
                 tracing::error!(response = response_id.as_str(), %text, "federal answer refused upstream");
                 self.history(&response_id, EventKind::Upstream, text.clone())
                     .await?;

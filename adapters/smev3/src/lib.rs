@@ -33,6 +33,7 @@
 #![allow(clippy::result_large_err)]
 
 mod directions;
+mod files;
 mod peer;
 pub mod store;
 
@@ -48,6 +49,7 @@ use rsmev_broker::envelope::{Envelope, InfoTypeName, Operation};
 use rsmev_broker::store::{AdapterDatabase, AdapterMigration};
 use rsmev_registry::Mnemonic;
 
+pub use files::{FileSettings, FtpLogin};
 pub use store::Direction;
 
 /// The adapter's name: logs, metrics label, migration history key.
@@ -71,6 +73,8 @@ pub struct LinkSettings {
     pub inbound: Vec<InfoTypeName>,
     /// Participants whose requests are relayed byte for byte.
     pub relay: BTreeSet<Mnemonic>,
+    /// The file storages files cross between ([`FileSettings::from_config`]; none here).
+    pub files: FileSettings,
 }
 
 impl LinkSettings {
@@ -113,6 +117,7 @@ impl LinkSettings {
             },
             inbound,
             relay,
+            files: FileSettings::default(),
         })
     }
 }
@@ -249,7 +254,8 @@ impl FederalLink {
         if !config.federal.is_enabled() {
             return Ok(None);
         }
-        let settings = LinkSettings::from_config(&config.federal)?;
+        let mut settings = LinkSettings::from_config(&config.federal)?;
+        settings.files = FileSettings::from_config(config)?;
         let signer = load_link_signer(&config.federal)?;
         Ok(Some(FederalLink::new(settings, signer)))
     }
