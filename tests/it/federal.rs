@@ -712,7 +712,7 @@ async fn content_refused_upstream_and_a_full_upstream_queue_reach_the_sender_as_
 }
 
 /// The RequestRejected answering `id` in the requester's response queue (acked once read).
-async fn rejection_of(
+pub(crate) async fn rejection_of(
     client: &crate::harness::Client,
     id: &rsmev_broker::envelope::MessageId,
 ) -> (RejectionReasonCode, String) {

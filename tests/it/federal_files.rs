@@ -29,6 +29,8 @@ use crate::harness::{
 on_every_backend! {
     files_cross_the_link_both_ways_for_a_federal_request_and_its_answer,
     files_of_a_federal_request_to_a_regional_provider_and_of_its_answer_cross_the_link,
+    a_file_from_upstream_whose_bytes_are_not_those_its_hash_names_refuses_the_request,
+    without_an_upstream_storage_a_request_with_files_is_rejected_to_its_sender,
 }
 
 const MFC_FTP: &str = "mfc-ftp-password";
@@ -43,6 +45,8 @@ struct FileFederation {
     f: Federation,
     federal_ftp: SocketAddr,
     region_ftp: SocketAddr,
+    /// The federal storage's directory of files.
+    federal_root: std::path::PathBuf,
     _passwords: tempfile::TempDir,
 }
 
@@ -75,7 +79,19 @@ async fn listening(addr: SocketAddr) {
     .expect("the file storage listens");
 }
 
+/// Which storages the link knows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LinkStorages {
+    Both,
+    /// `[federal] files_address` empty.
+    LocalOnly,
+}
+
 async fn start(backend: Backend) -> FileFederation {
+    start_with(backend, LinkStorages::Both).await
+}
+
+async fn start_with(backend: Backend, storages: LinkStorages) -> FileFederation {
     let passwords = tempfile::tempdir().unwrap();
     let upstream_password = passwords.path().join("region-ftp");
     let local_password = passwords.path().join("smev3-ftp");
@@ -99,16 +115,20 @@ async fn start(backend: Backend) -> FileFederation {
         |c| {
             let ftp = enable_filestore(c, 64 << 20);
             region_ftp = Some(ftp);
-            c.federal.files_address = federal_ftp.to_string();
-            c.federal.files_user = "REGION".into();
-            c.federal.files_password_file = upstream_password.display().to_string();
+            if storages == LinkStorages::Both {
+                c.federal.files_address = federal_ftp.to_string();
+                c.federal.files_user = "REGION".into();
+                c.federal.files_password_file = upstream_password.display().to_string();
+            }
             c.federal.local_files_password_file = local_password.display().to_string();
             region_config = Some(c.clone());
         },
     )
     .await;
+    let federal_config = federal_config.unwrap();
+    let federal_root = federal_config.storage.data_dir.join("files");
     add_uploaders(
-        &federal_config.unwrap(),
+        &federal_config,
         &[("FNS", FNS_FTP), ("EPGU", EPGU_FTP), ("REGION", REGION_FTP)],
     )
     .await;
@@ -124,6 +144,7 @@ async fn start(backend: Backend) -> FileFederation {
         f,
         federal_ftp,
         region_ftp,
+        federal_root,
         _passwords: passwords,
     }
 }
@@ -346,6 +367,88 @@ async fn files_of_a_federal_request_to_a_regional_provider_and_of_its_answer_cro
     assert!(
         events.iter().all(|e| e.event != EventKind::Upstream),
         "{events:?}"
+    );
+    ff.f.shutdown().await;
+}
+
+async fn a_file_from_upstream_whose_bytes_are_not_those_its_hash_names_refuses_the_request(backend: Backend) {
+    let ff = start(backend).await;
+    let f = &ff.f;
+    let epgu = f.federal.client(&f.epgu);
+    let agency = f.region.client(&f.agency);
+
+    // The federal storage recorded the hash at upload; the bytes on its disk change afterwards
+    // (the federal intake never reads the file), so the link downloads other bytes.
+    let application = file_bytes(40 * 1024, 31);
+    let dir = new_dir();
+    upload(
+        ff.federal_ftp,
+        "EPGU",
+        EPGU_FTP,
+        &dir,
+        "application.pdf",
+        application.clone(),
+    )
+    .await
+    .unwrap();
+    let on_disk = ff.federal_root.join(&dir).join("application.pdf");
+    assert_eq!(std::fs::read(&on_disk).unwrap(), application);
+    let altered = file_bytes(40 * 1024, 32);
+    std::fs::write(&on_disk, &altered).unwrap();
+    let sent = epgu
+        .send_request_with(&registry_request_payload("8"), |d| {
+            d.ref_attachment_headers = vec![reference_to(
+                &dir,
+                Some("application.pdf"),
+                &gost_hash(&application),
+            )];
+        })
+        .await;
+    let id = sent.accepted().message_id.clone().unwrap();
+
+    // The federal consumer is told, like for any request the regional node refuses.
+    let (code, text) = crate::federal::rejection_of(&epgu, &id).await;
+    assert_eq!(
+        code,
+        rsmev_broker::envelope::RejectionReasonCode::Failure,
+        "{text}"
+    );
+    assert!(
+        text.contains("could not cross") && text.contains(&gost_hash(&altered)),
+        "{text}"
+    );
+    // Nothing reached the regional provider.
+    let nothing = agency.get_request(Some(&registry_request())).await;
+    assert!(nothing.request().is_none(), "the refused request was delivered");
+    ff.f.shutdown().await;
+}
+
+async fn without_an_upstream_storage_a_request_with_files_is_rejected_to_its_sender(backend: Backend) {
+    let ff = start_with(backend, LinkStorages::LocalOnly).await;
+    let f = &ff.f;
+    let mfc = f.region.client(&f.mfc);
+    let scan = file_bytes(20 * 1024, 41);
+    let dir = new_dir();
+    upload(ff.region_ftp, "MFC", MFC_FTP, &dir, "scan.pdf", scan.clone())
+        .await
+        .unwrap();
+    let sent = mfc
+        .send_request_with(&inn_request_payload("12345678901", "1990-01-02"), |d| {
+            d.ref_attachment_headers = vec![reference_to(&dir, Some("scan.pdf"), &gost_hash(&scan))];
+        })
+        .await;
+    let id = sent.accepted().message_id.clone().unwrap();
+    let (_, text) = crate::federal::rejection_of(&mfc, &id).await;
+    assert!(text.contains("files_address"), "{text}");
+    let events = f.region.history(id.as_str()).await;
+    assert!(events.contains(&EventKind::Upstream), "{events:?}");
+    assert!(!events.contains(&EventKind::Forwarded), "{events:?}");
+    // Nothing went upstream.
+    let fns = f.federal.client(&f.fns);
+    let nothing = fns.get_request(Some(&inn_request())).await;
+    assert!(
+        nothing.request().is_none(),
+        "the request went upstream without its file"
     );
     ff.f.shutdown().await;
 }
