@@ -26,6 +26,10 @@
 //!   responses queue; the link sends them upstream with `SendResponse` to the upstream `ReplyTo`
 //!   and acks them here after the upstream accepted them.
 //!
+//! Files referenced by `RefAttachmentHeader` cross with their message ([`files`]): copied from
+//! one side's file storage (FTP) into the same uuid directory of the other's before the step
+//! sends the message, with the `FSAttachment` credentials the link received as its recipient.
+//!
 //! Every step is idempotent by MessageID, and every ack follows the commit on the other side, so
 //! a crash anywhere makes the step run again, never lose or double it. Several processes may run
 //! the link over one database (`rsmev federal run` beside `rsmev serve`): both sides lease.
