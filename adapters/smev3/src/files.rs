@@ -52,7 +52,7 @@ impl fmt::Debug for FtpLogin {
 }
 
 /// Where the link moves files, read from `[federal]` (and `[filestore] listen`).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FileSettings {
     /// The upstream's storage and the link's login there; `None`: no files go up or come down.
     pub upstream: Option<FtpLogin>,
@@ -61,6 +61,19 @@ pub struct FileSettings {
     /// The password of the link's participant on this node's storage; `None`: files from
     /// upstream cannot be put here.
     pub local_password: Option<String>,
+}
+
+impl fmt::Debug for FileSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileSettings")
+            .field("upstream", &self.upstream)
+            .field("local_address", &self.local_address)
+            .field(
+                "local_password",
+                &self.local_password.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 impl FileSettings {

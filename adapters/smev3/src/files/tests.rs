@@ -308,3 +308,49 @@ fn headers_find_their_attachments_by_uuid_and_name() {
     assert_eq!(attachment_for(&header("A", Some("three.pdf")), &list), None);
     assert_eq!(attachment_for(&header("C", None), &list), None);
 }
+
+#[test]
+fn file_settings_read_passwords_from_files_and_reach_this_node_on_the_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream_password = dir.path().join("up");
+    let local_password = dir.path().join("local");
+    std::fs::write(&upstream_password, "up secret\n").unwrap();
+    std::fs::write(&local_password, "local secret\r\n").unwrap();
+    let mut c = NodeConfig::default();
+    assert_eq!(
+        FileSettings::from_config(&c).unwrap().upstream,
+        None,
+        "off by default"
+    );
+
+    c.federal.files_address = "fh.example:21".into();
+    let half = FileSettings::from_config(&c).unwrap_err();
+    assert!(half.contains("files_user"), "{half}");
+
+    c.federal.files_user = "REGION".into();
+    c.federal.files_password_file = upstream_password.display().to_string();
+    c.federal.local_files_password_file = local_password.display().to_string();
+    c.filestore.enabled = true;
+    c.filestore.listen = "0.0.0.0:2121".parse().unwrap();
+    let s = FileSettings::from_config(&c).unwrap();
+    assert_eq!(
+        s.upstream,
+        Some(FtpLogin {
+            address: "fh.example:21".into(),
+            user: "REGION".into(),
+            password: "up secret".into(),
+        })
+    );
+    assert_eq!(s.local_password.as_deref(), Some("local secret"));
+    assert_eq!(s.local_address.as_deref(), Some("127.0.0.1:2121"));
+    assert!(!format!("{s:?}").contains("secret"), "passwords stay out of logs");
+
+    c.federal.local_files_address = "files.internal:2121".into();
+    assert_eq!(
+        FileSettings::from_config(&c).unwrap().local_address.as_deref(),
+        Some("files.internal:2121")
+    );
+    c.federal.files_password_file = dir.path().join("absent").display().to_string();
+    let unreadable = FileSettings::from_config(&c).unwrap_err();
+    assert!(unreadable.contains("files_password_file"), "{unreadable}");
+}
