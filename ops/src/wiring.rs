@@ -22,8 +22,10 @@ pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     if let Some(gateway) = AmqpGateway::from_config(config) {
         adapters.push(Arc::new(gateway));
     }
-    if config.federal.run_in_serve {
-        adapters.extend(federal_link(config)?);
+    if config.federal.run_in_serve
+        && let Some(link) = FederalLink::from_config(config).map_err(|e| format!("[federal]: {e}"))?
+    {
+        adapters.push(Arc::new(link));
     }
     if let Some(files) = FileStore::from_config(config).map_err(|e| e.to_string())? {
         adapters.push(Arc::new(files));
@@ -31,11 +33,62 @@ pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     Ok(adapters)
 }
 
-/// The federal link alone (`rsmev federal run`); none when `[federal] endpoint` is empty.
+/// The federal link alone (`rsmev federal run`), with the file storage as a seam only when
+/// `[filestore] enabled` (the serve processes serve it; the link's messages still reference
+/// files through it); none when `[federal] endpoint` is empty.
 ///
 /// # Errors
 /// As [`adapters`].
-pub fn federal_link(config: &NodeConfig) -> Result<Option<Arc<dyn Adapter>>, String> {
-    let link = FederalLink::from_config(config).map_err(|e| format!("[federal]: {e}"))?;
-    Ok(link.map(|l| Arc::new(l) as Arc<dyn Adapter>))
+pub fn federal_link(config: &NodeConfig) -> Result<Option<Vec<Arc<dyn Adapter>>>, String> {
+    let Some(link) = FederalLink::from_config(config).map_err(|e| format!("[federal]: {e}"))? else {
+        return Ok(None);
+    };
+    let mut adapters: Vec<Arc<dyn Adapter>> = vec![Arc::new(link)];
+    if let Some(files) = FileStore::from_config(config).map_err(|e| e.to_string())? {
+        adapters.push(Arc::new(files.seam_only()));
+    }
+    Ok(Some(adapters))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration with the federal link (its key in `dir`) and, when `files`, the file
+    /// storage.
+    fn config(dir: &std::path::Path, files: bool) -> NodeConfig {
+        let (key, cert) = rsmev_broker::node::generate_self_signed("REGION", "wiring test", 1).expect("key");
+        std::fs::write(dir.join("key.pem"), key).expect("key file");
+        std::fs::write(dir.join("cert.pem"), cert).expect("cert file");
+        let mut c = NodeConfig::default();
+        c.storage.data_dir = dir.to_owned();
+        c.federal.endpoint = "http://127.0.0.1:9/ws".into();
+        c.federal.key = dir.join("key.pem").display().to_string();
+        c.federal.cert = dir.join("cert.pem").display().to_string();
+        c.filestore.enabled = files;
+        c
+    }
+
+    #[test]
+    fn the_link_alone_consults_the_file_storage_without_serving_it() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let names = |adapters: &[Arc<dyn Adapter>]| adapters.iter().map(|a| a.name()).collect::<Vec<_>>();
+
+        let alone = federal_link(&config(dir.path(), false))
+            .expect("wiring")
+            .expect("a link");
+        assert_eq!(names(&alone), ["smev3"]);
+
+        // With [filestore]: the exchange of `rsmev federal run` can check and grant file
+        // references (the link carries files), through the storage the serve processes serve.
+        let with_files = federal_link(&config(dir.path(), true))
+            .expect("wiring")
+            .expect("a link");
+        assert_eq!(names(&with_files), ["smev3", "filestore"]);
+        assert!(with_files[1].file_storage().is_some());
+
+        let mut unconfigured = config(dir.path(), true);
+        unconfigured.federal.endpoint.clear();
+        assert!(federal_link(&unconfigured).expect("wiring").is_none());
+    }
 }

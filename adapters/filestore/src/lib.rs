@@ -110,6 +110,9 @@ impl Core {
 pub struct FileStore {
     core: Arc<Core>,
     health: HealthCell,
+    /// Whether this process serves the storage (FTP and cleanup), or only lets its exchange
+    /// consult it ([`FileStore::seam_only`]).
+    serves: bool,
 }
 
 impl FileStore {
@@ -166,6 +169,18 @@ impl FileStore {
                 in_flight: Arc::default(),
             }),
             health: HealthCell::default(),
+            serves: true,
+        }
+    }
+
+    /// The same storage for a process that does not serve it (`rsmev federal run` beside the
+    /// `rsmev serve` processes that do): its exchange checks and grants file references through
+    /// the shared database and root, but it opens no FTP listener and runs no cleanup.
+    #[must_use]
+    pub fn seam_only(self) -> FileStore {
+        FileStore {
+            serves: false,
+            ..self
         }
     }
 
@@ -304,6 +319,18 @@ impl Adapter for FileStore {
     }
 
     async fn run(self: Arc<Self>, ctx: AdapterContext) -> Result<(), AdapterError> {
+        if !self.serves {
+            let _ = self.core.db.set(ctx.database.clone());
+            self.health.set(AdapterHealth::Up);
+            let mut stop = ctx.stop_signal();
+            while !*stop.borrow() {
+                if stop.changed().await.is_err() {
+                    break;
+                }
+            }
+            self.health.set(AdapterHealth::Stopped);
+            return Ok(());
+        }
         let addr = self.core.settings.listen;
         let listener = tokio::net::TcpListener::bind(addr)
             .await

@@ -48,7 +48,7 @@ pub(super) async fn run_as(role: Role, args: ServeArgs) -> anyhow::Result<ExitCo
             );
         }
         Role::AdaptersOnly => match rsmev_ops::wiring::federal_link(&config).map_err(anyhow::Error::msg)? {
-            Some(link) => vec![link],
+            Some(adapters) => adapters,
             None => {
                 log.release();
                 anyhow::bail!(
