@@ -386,6 +386,15 @@ impl Link {
         }
     }
 
+    /// The link's login to the upstream's file storage.
+    fn upstream_files(&self) -> Result<&FtpLogin, FilesError> {
+        self.settings.files.upstream.as_ref().ok_or_else(|| {
+            FilesError::Refused(
+                "the link has no upstream file storage ([federal] files_address is empty)".into(),
+            )
+        })
+    }
+
     /// Copies the files `headers` reference from this node's storage (with the `FSAttachment`
     /// credentials this node gave the link as their recipient) into the upstream's.
     async fn files_up(
@@ -397,11 +406,7 @@ impl Link {
             return Ok(());
         }
         let settings = &self.settings.files;
-        let upstream = settings.upstream.as_ref().ok_or_else(|| {
-            FilesError::Refused(
-                "the link has no upstream file storage ([federal] files_address is empty)".into(),
-            )
-        })?;
+        let upstream = self.upstream_files()?;
         let local = settings.local_address.as_ref().ok_or_else(|| {
             FilesError::Refused(
                 "the link does not know this node's file storage ([federal] local_files_address)".into(),
@@ -447,11 +452,7 @@ impl Link {
             return Ok(Vec::new());
         }
         let settings = &self.settings.files;
-        let upstream = settings.upstream.as_ref().ok_or_else(|| {
-            FilesError::Refused(
-                "the link has no upstream file storage ([federal] files_address is empty)".into(),
-            )
-        })?;
+        let upstream = self.upstream_files()?;
         let (Some(address), Some(password)) = (&settings.local_address, &settings.local_password) else {
             return Err(FilesError::Refused(
                 "the link cannot put files into this node's file storage ([filestore] and [federal] local_files_password_file)".into(),
