@@ -201,6 +201,30 @@ max_attachment_bytes = 5242880
 # How often expired (EOL) messages are looked for, in seconds.
 expiry_interval_secs = 5
 
+[trust]
+# Certificate path validation of callers' signatures (the qualified signature check; see
+# ARCHITECTURE.md "Certificate validation"). Files (PEM with any number of certificates, or DER)
+# or directories of the accredited CAs' root certificates. Empty: no chain check, a caller is
+# identified by its pinned (registered) certificate only. Importing the published trust list
+# (XML) is not supported yet: export its roots to PEM.
+anchors = []
+# Files or directories of intermediate CA certificates paths may go through.
+intermediates = []
+# Files or directories of CRLs (PEM or DER) to check revocation with.
+crls = []
+# Whether CRLs are also fetched (http://) from the distribution points the certificates name,
+# and kept in memory.
+crl_fetch = false
+# With no current CRL for a certificate: "require" refuses it, "allow_stale" uses the newest
+# list past its nextUpdate (still refusing when there is none), "skip" checks no revocation.
+crl_policy = "require"
+# Seconds a fetched CRL is used before it is fetched again (sooner when past its nextUpdate).
+crl_refresh_secs = 3600
+# Seconds a CRL fetch may take.
+crl_fetch_timeout_secs = 10
+# Largest CRL accepted (file or fetched), in bytes.
+crl_max_bytes = 67108864
+
 [log]
 # "text" or "json".
 format = "text"
@@ -221,7 +245,49 @@ pub struct NodeConfig {
     pub node: NodeIdentityConfig,
     pub limits: LimitsConfig,
     pub background: BackgroundConfig,
+    pub trust: TrustConfig,
     pub log: LogConfig,
+}
+
+/// `[trust]`: certificate path validation (see [`DEFAULT_CONFIG`] for each value and
+/// [`crate::dsig::trust`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// Empty: no chain check (pinned certificates only).
+    pub anchors: Vec<PathBuf>,
+    pub intermediates: Vec<PathBuf>,
+    pub crls: Vec<PathBuf>,
+    pub crl_fetch: bool,
+    pub crl_policy: crate::dsig::CrlPolicy,
+    pub crl_refresh_secs: u64,
+    pub crl_fetch_timeout_secs: u64,
+    pub crl_max_bytes: usize,
+}
+
+impl TrustConfig {
+    /// Whether path validation is on (anchors are configured).
+    pub fn is_enabled(&self) -> bool {
+        !self.anchors.is_empty()
+    }
+
+    /// The settings [`crate::dsig::TrustStore::load`] takes.
+    pub fn settings(&self) -> crate::dsig::trust::TrustSettings {
+        crate::dsig::trust::TrustSettings {
+            anchors: self.anchors.clone(),
+            intermediates: self.intermediates.clone(),
+            crls: self.crls.clone(),
+            policy: crate::dsig::TrustPolicy {
+                crl: self.crl_policy,
+                crl_fetch: self.crl_fetch,
+            },
+            fetch: crate::dsig::trust::TrustSettings::fetch_settings(
+                self.crl_refresh_secs,
+                self.crl_fetch_timeout_secs,
+                self.crl_max_bytes,
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -613,6 +679,28 @@ mod tests {
             assert_eq!(c.server.admin_token.expose(), token);
             assert!(!format!("{c:?}").contains(token));
         }
+    }
+
+    #[test]
+    fn trust_is_off_by_default_and_read_from_a_file() {
+        let c = NodeConfig::default();
+        assert!(!c.trust.is_enabled());
+        assert_eq!(c.trust.crl_policy, crate::dsig::CrlPolicy::Require);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rsmev.toml");
+        std::fs::write(
+            &file,
+            "[trust]\nanchors = [\"roots\"]\ncrl_policy = \"allow_stale\"\ncrl_fetch = true\n",
+        )
+        .unwrap();
+        let c = NodeConfig::load(Some(&file), vec![]).unwrap();
+        assert!(c.trust.is_enabled());
+        let s = c.trust.settings();
+        assert_eq!(s.policy.crl, crate::dsig::CrlPolicy::AllowStale);
+        assert!(s.policy.crl_fetch);
+        std::fs::write(&file, "[trust]\ncrl_policy = \"sometimes\"\n").unwrap();
+        let err = NodeConfig::load(Some(&file), vec![]).unwrap_err().to_string();
+        assert!(err.contains("sometimes"), "{err}");
     }
 
     #[test]

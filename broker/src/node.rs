@@ -53,6 +53,8 @@ pub enum NodeError {
     RabbitMqNeedsPostgres,
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("[trust]: {0}")]
+    Trust(#[from] crate::dsig::trust::TrustLoadError),
 }
 
 /// Starts nodes.
@@ -129,6 +131,17 @@ impl Node {
             addr: config.server.listen,
             source,
         })?;
+        // The trust anchors and CRLs are read before the store is opened, for the same reason.
+        let mut settings = ExchangeSettings::from_config(&config);
+        if config.trust.is_enabled() {
+            let trust = crate::dsig::TrustStore::load(&config.trust.settings())?;
+            tracing::info!(
+                anchors = trust.anchors().len(),
+                crl_policy = %trust.policy().crl,
+                "certificate path validation is on"
+            );
+            settings.trust = Some(Arc::new(trust));
+        }
         let store = open_store(&config).await?;
         let signer = load_or_create_node_key(&config)?;
         let identity = NodeIdentity {
@@ -140,7 +153,7 @@ impl Node {
         let files = adapters.iter().find_map(|a| a.file_storage());
         let exchange = Exchange::with_files(
             store,
-            ExchangeSettings::from_config(&config),
+            settings,
             identity,
             VerifierRegistry::default(),
             files,

@@ -396,43 +396,7 @@ impl Certificate {
         let tbs_der = tbs_bytes(&self.der).map_err(|e| CertificateSignatureError::Der {
             detail: e.to_string(),
         })?;
-        let signature = self.parsed.signature().raw_bytes();
-        if let Some(algorithm) = super::gost::certificate_signature_algorithm(outer) {
-            return Ok(super::gost::verify_certificate_signature(
-                algorithm, issuer, tbs_der, signature,
-            )?);
-        }
-        use ring::signature as rsig;
-        let (algorithm, ring_algorithm, key_kind): (_, &dyn rsig::VerificationAlgorithm, _) =
-            if *outer == OID_SIGN_ECDSA_SHA256 {
-                (
-                    SignatureAlgorithm::EcdsaP256Sha256,
-                    &rsig::ECDSA_P256_SHA256_ASN1,
-                    KeyKind::EcdsaP256,
-                )
-            } else if *outer == OID_SIGN_RSA_SHA256 {
-                (
-                    SignatureAlgorithm::RsaSha256,
-                    &rsig::RSA_PKCS1_2048_8192_SHA256,
-                    KeyKind::Rsa,
-                )
-            } else if *outer == OID_ED25519 {
-                (SignatureAlgorithm::Ed25519, &rsig::ED25519, KeyKind::Ed25519)
-            } else {
-                return Err(CertificateSignatureError::UnsupportedAlgorithm {
-                    oid: outer.to_string(),
-                });
-            };
-        if *issuer.key_kind() != key_kind {
-            return Err(VerifyError::KeyMismatch {
-                algorithm,
-                kind: issuer.key_kind().clone(),
-            }
-            .into());
-        }
-        rsig::UnparsedPublicKey::new(ring_algorithm, issuer.public_key_bytes())
-            .verify(tbs_der, signature)
-            .map_err(|_| VerifyError::BadSignature.into())
+        verify_issuer_signature(issuer, outer, tbs_der, self.parsed.signature().raw_bytes())
     }
 
     /// Whether the certificate is self-signed: issued by its own subject and signed with its
@@ -442,9 +406,9 @@ impl Certificate {
     }
 }
 
-/// The TBSCertificate exactly as it sits in `der` (the bytes the issuer signed), the first
-/// element of the outer SEQUENCE.
-fn tbs_bytes(der: &[u8]) -> der::Result<&[u8]> {
+/// The TBSCertificate (or a CRL's TBSCertList) exactly as it sits in `der` (the bytes the
+/// issuer signed), the first element of the outer SEQUENCE.
+pub(crate) fn tbs_bytes(der: &[u8]) -> der::Result<&[u8]> {
     use der::Reader as _;
     let mut reader = der::SliceReader::new(der)?;
     let _outer = der::Header::decode(&mut reader)?;
@@ -460,7 +424,60 @@ fn tbs_bytes(der: &[u8]) -> der::Result<&[u8]> {
     })
 }
 
-fn to_offset(t: x509_cert::time::Time) -> OffsetDateTime {
+/// Checks `signature` (a signed structure's BIT STRING) over `tbs_der` (the bytes the issuer
+/// signed) with `issuer`'s key, for the signature algorithm `algorithm`: what certificates and
+/// CRLs ([`super::trust`]) both carry. GOST R 34.10-2012 256 / 2001 in SMEV's encoding, ECDSA
+/// P-256 SHA-256, RSA SHA-256 or Ed25519.
+///
+/// # Errors
+/// [`CertificateSignatureError::UnsupportedAlgorithm`], or
+/// [`CertificateSignatureError::Signature`] when the key does not fit or the signature does not
+/// verify.
+pub(crate) fn verify_issuer_signature(
+    issuer: &Certificate,
+    algorithm: &ObjectIdentifier,
+    tbs_der: &[u8],
+    signature: &[u8],
+) -> Result<(), CertificateSignatureError> {
+    if let Some(gost) = super::gost::certificate_signature_algorithm(algorithm) {
+        return Ok(super::gost::verify_certificate_signature(
+            gost, issuer, tbs_der, signature,
+        )?);
+    }
+    use ring::signature as rsig;
+    let (algorithm, ring_algorithm, key_kind): (_, &dyn rsig::VerificationAlgorithm, _) =
+        if *algorithm == OID_SIGN_ECDSA_SHA256 {
+            (
+                SignatureAlgorithm::EcdsaP256Sha256,
+                &rsig::ECDSA_P256_SHA256_ASN1,
+                KeyKind::EcdsaP256,
+            )
+        } else if *algorithm == OID_SIGN_RSA_SHA256 {
+            (
+                SignatureAlgorithm::RsaSha256,
+                &rsig::RSA_PKCS1_2048_8192_SHA256,
+                KeyKind::Rsa,
+            )
+        } else if *algorithm == OID_ED25519 {
+            (SignatureAlgorithm::Ed25519, &rsig::ED25519, KeyKind::Ed25519)
+        } else {
+            return Err(CertificateSignatureError::UnsupportedAlgorithm {
+                oid: algorithm.to_string(),
+            });
+        };
+    if *issuer.key_kind() != key_kind {
+        return Err(VerifyError::KeyMismatch {
+            algorithm,
+            kind: issuer.key_kind().clone(),
+        }
+        .into());
+    }
+    rsig::UnparsedPublicKey::new(ring_algorithm, issuer.public_key_bytes())
+        .verify(tbs_der, signature)
+        .map_err(|_| VerifyError::BadSignature.into())
+}
+
+pub(crate) fn to_offset(t: x509_cert::time::Time) -> OffsetDateTime {
     let secs = i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or_else(|_| {
         // Beyond year 9999: treat as never expiring at the far end of the representable range.
@@ -479,7 +496,7 @@ const RUSSIAN_ATTRIBUTES: [(&str, &str); 6] = [
     ("1.2.840.113549.1.9.1", "E"),
 ];
 
-fn name_to_string(name: &Name) -> String {
+pub(crate) fn name_to_string(name: &Name) -> String {
     let mut parts = Vec::new();
     for rdn in name.iter_rdn().collect::<Vec<_>>().into_iter().rev() {
         let atvs: Vec<String> = rdn.iter().map(atv_to_string).collect();

@@ -26,6 +26,8 @@
 //! - [`sign`](fn@sign): producing a `ds:Signature` for an element of a document.
 //! - [`verify`](fn@verify): the check the node applies to what a peer sends, with failures that
 //!   map onto the SMEV `SignatureVerificationFault` reasons ([`SignatureFailure`]).
+//! - [`trust`]: certificate path validation to configured anchors with CRL revocation checks
+//!   ([`TrustStore`]), the qualified-signature check the exchange adds when anchors are configured.
 //! - [`inspect`](fn@inspect): a report on every signature of a document, for integrators.
 //!
 //! Architecture invariants:
@@ -46,6 +48,7 @@ mod invalid;
 pub mod key;
 mod parse;
 mod sign;
+pub mod trust;
 mod verify;
 
 #[cfg(test)]
@@ -63,6 +66,7 @@ pub use inspect::{
 pub use invalid::Invalid;
 pub use key::{KeyError, RingSigner, RingVerifier, Signer, Verifier, VerifierRegistry, load_signer};
 pub use sign::{SignOptions, sign};
+pub use trust::{CrlPolicy, TrustError, TrustPolicy, TrustStore, ValidatedPath};
 pub use verify::{FaultReason, SignatureFailure, Verified, find_signatures, verify};
 
 use crate::xml::XmlError;

@@ -92,6 +92,10 @@ pub enum SignatureFailure {
         not_after: OffsetDateTime,
         now: OffsetDateTime,
     },
+    /// The signature is valid but its certificate does not pass path validation (no chain to a
+    /// trusted anchor, revoked, …; [`super::trust`]).
+    #[error("certificate is not trusted: {0}")]
+    CertificateIsNotTrusted(super::trust::TrustError),
     /// Structure, reference, digest and certificate are correct, but no registered verifier
     /// can check the signature value (a GOST signature without a GOST provider). Not the
     /// peer's fault: [`SignatureFailure::reason`] is `None`.
@@ -117,7 +121,9 @@ impl SignatureFailure {
             SignatureFailure::NoSignatureFound { .. } => Some(FaultReason::NoSignatureFound),
             SignatureFailure::PoorSoapEnvelopeFormat { .. } => Some(FaultReason::PoorSoapEnvelopeFormat),
             SignatureFailure::IncorrectSignatureTarget { .. } => Some(FaultReason::IncorrectSignatureTarget),
-            SignatureFailure::SignatureIsInvalid(_) => Some(FaultReason::SignatureIsInvalid),
+            SignatureFailure::SignatureIsInvalid(_) | SignatureFailure::CertificateIsNotTrusted(_) => {
+                Some(FaultReason::SignatureIsInvalid)
+            }
             SignatureFailure::CertificateIsNotFound { .. } => Some(FaultReason::CertificateIsNotFound),
             SignatureFailure::CertificateIsExpired { .. } => Some(FaultReason::CertificateIsExpired),
             SignatureFailure::NeedsProvider { .. } | SignatureFailure::ProviderFailed { .. } => None,

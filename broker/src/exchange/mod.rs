@@ -10,6 +10,8 @@
 //!    `InvalidContent`);
 //! 2. caller signature present, covering exactly the operation's signed element, valid, with an
 //!    unexpired certificate (`SignatureVerificationFault` and its reason);
+//!    when `[trust]` names anchors, the certificate's path to a trusted anchor valid and not
+//!    revoked ([`dsig::trust`]; `SignatureVerificationFault/SignatureIsInvalid` naming the step);
 //! 3. the certificate registered to an active participant (`SenderIsNotRegistered`);
 //! 4. for sends: MessageID a lower-case UUID v1 (`InvalidMessageIdFormat`), not stale
 //!    (`StaleMessageId`), not accepted before (`MessageIsAlreadySent`); every attachment header
@@ -77,6 +79,10 @@ pub struct ExchangeSettings {
     pub max_attachment_bytes: u64,
     /// Where XSD sets stored in the registry are written out for the XSD engine.
     pub xsd_dir: PathBuf,
+    /// Certificate path validation of callers' certificates (`[trust]` with anchors); `None`:
+    /// a caller is identified by its pinned certificate only. Loaded by the node (it reads
+    /// files), not by [`ExchangeSettings::from_config`].
+    pub trust: Option<Arc<dsig::TrustStore>>,
 }
 
 impl ExchangeSettings {
@@ -92,6 +98,7 @@ impl ExchangeSettings {
             max_payload_bytes: c.limits.max_payload_bytes,
             max_attachment_bytes: c.limits.max_attachment_bytes,
             xsd_dir: c.storage.data_dir.join("xsd"),
+            trust: None,
         }
     }
 }
@@ -324,6 +331,13 @@ impl Exchange {
             Ok(v) => v,
             Err(failure) => return Err(self.verification_fault(&failure)),
         };
+        if let Some(trust) = &self.inner.settings.trust
+            && let Err(e) = trust
+                .validate(&verified.certificate, &[], now, trust.policy())
+                .await
+        {
+            return Err(self.verification_fault(&SignatureFailure::CertificateIsNotTrusted(e)));
+        }
         let view = self.registry_view().await.map_err(|e| self.failure(&e))?;
         match view.participant_by_certificate(verified.certificate.der()) {
             Some(p) if p.status == rsmev_registry::ParticipantStatus::Active => Ok(Caller {
