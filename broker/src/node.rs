@@ -151,14 +151,8 @@ impl Node {
         };
         // A file storage is an adapter's to offer (broker knows none): the first that does.
         let files = adapters.iter().find_map(|a| a.file_storage());
-        let exchange = Exchange::with_files(
-            store,
-            settings,
-            identity,
-            VerifierRegistry::default(),
-            files,
-        )
-        .await?;
+        let exchange =
+            Exchange::with_files(store, settings, identity, VerifierRegistry::default(), files).await?;
         let url = config.public_url(addr);
         let (shutdown, shutdown_rx) = watch::channel(false);
 

@@ -101,7 +101,9 @@ impl Crl {
     /// # Errors
     /// As [`Crl::from_der`], or [`CrlError::Pem`].
     pub fn read_all(bytes: &[u8], source: &str, max_bytes: usize) -> Result<Vec<Crl>, CrlError> {
-        let text = std::str::from_utf8(bytes).ok().filter(|t| t.contains("-----BEGIN"));
+        let text = std::str::from_utf8(bytes)
+            .ok()
+            .filter(|t| t.contains("-----BEGIN"));
         let Some(text) = text else {
             return Ok(vec![Crl::from_der(bytes, source, max_bytes)?]);
         };

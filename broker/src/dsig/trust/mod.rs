@@ -118,7 +118,10 @@ impl TrustError {
     /// Whether asking again later may succeed: a CRL may be published or reachable by then.
     /// Every other failure is a property of the certificates.
     pub fn may_pass_later(&self) -> bool {
-        matches!(self, TrustError::NoCurrentCrl { .. } | TrustError::NotYetValid { .. })
+        matches!(
+            self,
+            TrustError::NoCurrentCrl { .. } | TrustError::NotYetValid { .. }
+        )
     }
 }
 
@@ -131,9 +134,15 @@ fn when(t: OffsetDateTime) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revocation {
     /// Not listed in a current CRL (from `source`, issued at `this_update`).
-    Good { source: String, this_update: OffsetDateTime },
+    Good {
+        source: String,
+        this_update: OffsetDateTime,
+    },
     /// Not listed in a CRL past its nextUpdate ([`CrlPolicy::AllowStale`]).
-    GoodStale { source: String, next_update: OffsetDateTime },
+    GoodStale {
+        source: String,
+        next_update: OffsetDateTime,
+    },
     /// Not checked ([`CrlPolicy::Skip`]).
     NotChecked,
 }
@@ -212,7 +221,9 @@ impl TrustStore {
     pub fn load(settings: &TrustSettings) -> Result<TrustStore, TrustLoadError> {
         let mut store = TrustStore::new(Vec::new(), settings.policy, settings.fetch.clone())?;
         for path in files(&settings.anchors, &["pem", "crt", "cer", "der"])? {
-            store.anchors.extend(read_certificates(&path)?.into_iter().map(Arc::new));
+            store
+                .anchors
+                .extend(read_certificates(&path)?.into_iter().map(Arc::new));
         }
         for path in files(&settings.intermediates, &["pem", "crt", "cer", "der"])? {
             store
@@ -221,11 +232,12 @@ impl TrustStore {
         }
         for path in files(&settings.crls, &["pem", "crl", "der"])? {
             let bytes = read(&path)?;
-            let crls = Crl::read_all(&bytes, &path.display().to_string(), settings.fetch.max_bytes)
-                .map_err(|e| TrustLoadError::Invalid {
+            let crls = Crl::read_all(&bytes, &path.display().to_string(), settings.fetch.max_bytes).map_err(
+                |e| TrustLoadError::Invalid {
                     path: path.clone(),
                     detail: e.to_string(),
-                })?;
+                },
+            )?;
             store.crls.extend(crls.into_iter().map(Arc::new));
         }
         Ok(store)
@@ -390,12 +402,8 @@ impl TrustStore {
         if policy.crl == CrlPolicy::Skip {
             return Ok(Revocation::NotChecked);
         }
-        let mut candidates: Vec<Arc<Crl>> = self
-            .crls
-            .iter()
-            .filter(|c| c.named_by(issuer))
-            .cloned()
-            .collect();
+        let mut candidates: Vec<Arc<Crl>> =
+            self.crls.iter().filter(|c| c.named_by(issuer)).cloned().collect();
         let mut problems = Vec::new();
         let urls = if policy.crl_fetch {
             distribution_points(certificate)
@@ -567,8 +575,16 @@ fn check_constraints(path: &[Arc<Certificate>]) -> Result<(), TrustError> {
             .flatten()
             .map(|(_, b)| b);
         match bc {
-            Some(b) if !b.ca => return Err(TrustError::NotCa { subject: ca.subject() }),
-            None if i != last => return Err(TrustError::NotCa { subject: ca.subject() }),
+            Some(b) if !b.ca => {
+                return Err(TrustError::NotCa {
+                    subject: ca.subject(),
+                });
+            }
+            None if i != last => {
+                return Err(TrustError::NotCa {
+                    subject: ca.subject(),
+                });
+            }
             Some(BasicConstraints {
                 path_len_constraint: Some(allowed),
                 ..
@@ -644,7 +660,9 @@ fn read_certificates(path: &Path) -> Result<Vec<Certificate>, TrustLoadError> {
         path: path.to_owned(),
         detail,
     };
-    let text = std::str::from_utf8(&bytes).ok().filter(|t| t.contains("-----BEGIN"));
+    let text = std::str::from_utf8(&bytes)
+        .ok()
+        .filter(|t| t.contains("-----BEGIN"));
     let Some(text) = text else {
         return Ok(vec![
             Certificate::from_pem_or_der(&bytes).map_err(|e| invalid(e.to_string()))?,
