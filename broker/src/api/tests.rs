@@ -36,6 +36,13 @@ struct Harness {
 }
 
 async fn harness_with(tweak: impl FnOnce(&mut NodeConfig)) -> Harness {
+    harness_with_trust(tweak, None).await
+}
+
+async fn harness_with_trust(
+    tweak: impl FnOnce(&mut NodeConfig),
+    trust: Option<Arc<crate::dsig::TrustStore>>,
+) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = NodeConfig::default();
     config.storage.data_dir = dir.path().to_owned();
@@ -53,7 +60,8 @@ async fn harness_with(tweak: impl FnOnce(&mut NodeConfig)) -> Harness {
         name: "test node".into(),
         signer: Arc::new(RingSigner::from_pem(&key, cert).expect("node signer")),
     };
-    let settings = ExchangeSettings::from_config(&config);
+    let mut settings = ExchangeSettings::from_config(&config);
+    settings.trust = trust;
     let xsd_dir = settings.xsd_dir.clone();
     let exchange = Exchange::new(store.clone(), settings, identity, VerifierRegistry::default())
         .await
@@ -1419,4 +1427,79 @@ async fn a_process_running_only_adapters_serves_operations_and_no_exchange() {
         let (status, _, _) = h.get(uri).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri} is the exchange's");
     }
+}
+
+// ---- certificate path validation ([trust]) -----------------------------------------------------
+
+/// A signed GetRequest of `who` as SOAP.
+fn signed_get_request(who: &Identity) -> String {
+    let selector = selector("SIGNED_BY_CALLER");
+    let signature = sign(&selector, "SIGNED_BY_CALLER", who);
+    format!(
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>\
+         <tns:GetRequestRequest xmlns:tns=\"{TYPES_NS}\">{selector}\
+         <tns:CallerInformationSystemSignature>{signature}</tns:CallerInformationSystemSignature>\
+         </tns:GetRequestRequest></soap:Body></soap:Envelope>"
+    )
+}
+
+#[tokio::test]
+async fn a_caller_whose_certificate_is_revoked_gets_the_signature_fault() {
+    use crate::dsig::trust::tests::{Pki, openssl_or_skip};
+    if !openssl_or_skip("exchange_revoked") {
+        return;
+    }
+    let pki = Pki::standard(None);
+    pki.issue("good", "Good IS", "int", "leaf", 30);
+    pki.revoke("int", "leaf");
+    let mut trust = pki.store(crate::dsig::CrlPolicy::Require);
+    for ca in ["int", "root"] {
+        trust.add_crl(crate::dsig::trust::Crl::from_der(&pki.crl(ca, 24), ca, 1 << 20).expect("crl"));
+    }
+    let h = harness_with_trust(|_| {}, Some(Arc::new(trust))).await;
+    let who = |name: &str| {
+        let key = std::fs::read_to_string(pki.path(&format!("{name}.key"))).expect("key");
+        let cert_pem = std::fs::read_to_string(pki.path(&format!("{name}.pem"))).expect("cert");
+        Identity {
+            signer: RingSigner::from_pem(&key, pki.cert(name)).expect("signer"),
+            cert_pem,
+        }
+    };
+    let (revoked, good) = (who("leaf"), who("good"));
+    let admin = h.admin();
+    for (m, id) in [("REVOKED", &revoked), ("GOOD", &good)] {
+        admin
+            .put_participant(&participant(m, id), Mode::Add)
+            .await
+            .expect("participant");
+    }
+    let refused = || {
+        h.state
+            .exchange
+            .metrics()
+            .signature_failures
+            .with_label_values(&["SignatureIsInvalid"])
+            .get()
+    };
+    let (status, _, text) = h
+        .post_soap("text/xml; charset=utf-8", signed_get_request(&good))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(refused(), 0);
+    let (status, _, text) = h
+        .post_soap("text/xml; charset=utf-8", signed_get_request(&revoked))
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        text.contains("SignatureVerificationFault") && text.contains("SignatureIsInvalid"),
+        "{text}"
+    );
+    let serial = pki.cert("leaf").serial_hex();
+    assert!(
+        text.contains(&format!(
+            "revoked: serial {serial} (`CN=Agency IS`) by CRL of `CN=Test Issuing CA`"
+        )),
+        "{text}"
+    );
+    assert_eq!(refused(), 1, "recorded like every signature refusal");
 }

@@ -26,7 +26,7 @@
 pub mod crl;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::*;
 
-fn openssl_or_skip(test: &str) -> bool {
+pub(crate) fn openssl_or_skip(test: &str) -> bool {
     let available = Command::new("openssl")
         .arg("version")
         .output()
@@ -30,7 +30,7 @@ fn openssl_or_skip(test: &str) -> bool {
 }
 
 /// A CA hierarchy in a temporary directory.
-struct Pki {
+pub(crate) struct Pki {
     dir: TempDir,
 }
 
@@ -71,7 +71,7 @@ impl Pki {
         Pki { dir }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
@@ -125,7 +125,7 @@ impl Pki {
     }
 
     /// A certificate for a new key, issued by `issuer` with the `ext` section.
-    fn issue(&self, name: &str, cn: &str, issuer: &str, ext: &str, days: u32) {
+    pub(crate) fn issue(&self, name: &str, cn: &str, issuer: &str, ext: &str, days: u32) {
         self.key(name);
         self.run(&[
             "req",
@@ -180,7 +180,7 @@ impl Pki {
         std::fs::write(self.path(&format!("{name}.crlnumber")), "01\n").expect("write");
     }
 
-    fn revoke(&self, ca: &str, name: &str) {
+    pub(crate) fn revoke(&self, ca: &str, name: &str) {
         self.run(&[
             "ca",
             "-config",
@@ -191,7 +191,7 @@ impl Pki {
     }
 
     /// A CRL of `ca`, next update in `hours`, as DER.
-    fn crl(&self, ca: &str, hours: u32) -> Vec<u8> {
+    pub(crate) fn crl(&self, ca: &str, hours: u32) -> Vec<u8> {
         self.run(&[
             "ca",
             "-config",
@@ -214,13 +214,13 @@ impl Pki {
         std::fs::read(self.path(&format!("{ca}.crl"))).expect("crl")
     }
 
-    fn cert(&self, name: &str) -> Certificate {
+    pub(crate) fn cert(&self, name: &str) -> Certificate {
         Certificate::from_pem_or_der(&std::fs::read(self.path(&format!("{name}.pem"))).expect("read"))
             .expect("certificate")
     }
 
     /// Root → "int" → "leaf", the usual shape.
-    fn standard(crl_url: Option<&str>) -> Pki {
+    pub(crate) fn standard(crl_url: Option<&str>) -> Pki {
         let pki = Pki::new(crl_url);
         pki.root("root", "Test Root CA");
         pki.issue("int", "Test Issuing CA", "root", "int", 365);
@@ -228,7 +228,7 @@ impl Pki {
         pki
     }
 
-    fn store(&self, policy: CrlPolicy) -> TrustStore {
+    pub(crate) fn store(&self, policy: CrlPolicy) -> TrustStore {
         let mut store =
             TrustStore::new(vec![self.cert("root")], policy_of(policy), fetch(3600)).expect("store");
         store.add_intermediate(self.cert("int"));
