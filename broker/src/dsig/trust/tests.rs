@@ -562,3 +562,21 @@ fn anchors_intermediates_and_crls_load_from_files_and_directories() {
         .to_string();
     assert!(err.contains("int.pem"), "{err}");
 }
+
+#[tokio::test]
+async fn a_ca_below_a_path_length_of_zero_is_refused() {
+    if !openssl_or_skip("trust_path_length") {
+        return;
+    }
+    // "int" has pathlen:0, so it may issue only end-entity certificates.
+    let pki = Pki::standard(None);
+    pki.issue("sub", "Sub CA", "int", "int", 365);
+    pki.issue("deep", "Deep IS", "sub", "leaf", 30);
+    let mut store = pki.store(CrlPolicy::Skip);
+    store.add_intermediate(pki.cert("sub"));
+    let err = refusal(&store, &pki.cert("deep"), now(), store.policy()).await;
+    assert_eq!(
+        err,
+        "constraints: `CN=Test Issuing CA` allows 0 intermediate CAs below it, the path has 1"
+    );
+}
