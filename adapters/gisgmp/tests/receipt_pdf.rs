@@ -3,8 +3,8 @@
 //! (`pdffonts`); zbar decodes the QR code from the image (`zbarimg`), which must be the
 //! ГОСТ Р 56042-2014 string of the same charge, byte for byte.
 //!
-//! Where a tool is absent the test fails when `CI` is set (`.ci/run` installs them) and is
-//! skipped with a message otherwise.
+//! Where a tool is absent the test fails when `CI` or `RSMEV_REQUIRE_INTEROP` is set (`.ci/run`
+//! installs them) and is skipped with a message otherwise.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use std::path::Path;
@@ -78,7 +78,8 @@ fn available(tool: &str, package: &str) -> bool {
     let found = Command::new(tool).arg("-v").output().is_ok();
     if !found {
         let message = format!("{tool} is not installed (Debian package {package})");
-        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        let required = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        if required("CI") || required("RSMEV_REQUIRE_INTEROP") {
             panic!("{message}; CI must install it (.ci/run)");
         }
         eprintln!("skipping the receipt PDF check: {message}");
