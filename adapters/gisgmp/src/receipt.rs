@@ -7,7 +7,7 @@
 //!   purpose, payer, amount; the QR code in the «Извещение» half.
 //! - [`Form::PaymentOrder`]: the payment order, form 0401060 (Bank of Russia 383-П, kept by
 //!   762-П), each value in its numbered field ([`ReceiptData::payment_order_field`]): 22 «Код» is
-//!   the УИН, 104–109 the budget fields; the QR code beside the form's signatures.
+//!   the УИН, 104–109 the budget fields; the QR code under the form.
 //!
 //! Layout: this file holds the data and what the forms print, independent of where:
 //! [`ReceiptFields`] is what a charge gives, checked once into [`ReceiptData`] (so rendering cannot
