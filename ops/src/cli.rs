@@ -68,7 +68,7 @@ pub(crate) enum Command {
     /// The link to the federal SMEV 3 (`[federal]`).
     #[command(subcommand)]
     Federal(FederalCommand),
-    /// GIS GMP identifiers: UINs of charges, УПНО of accepted payments.
+    /// GIS GMP: UINs of charges, УПНО of accepted payments, payment receipts.
     #[command(subcommand)]
     Gisgmp(GisgmpCommand),
 }
@@ -81,7 +81,83 @@ pub(crate) enum GisgmpCommand {
     /// УПНО, the identifiers a payment acceptor gives the payments it accepts.
     #[command(subcommand)]
     Upno(UpnoCommand),
+    /// Print a charge's payment receipt as PDF: the bank-counter receipt ПД-4сб (налог) or the
+    /// payment order 0401060, with the ГОСТ Р 56042-2014 QR code; the charge's requisites come
+    /// from a JSON file (see --help for its fields). A bad value is refused with its field named
+    /// (exit 1).
+    Receipt(ReceiptArgs),
 }
+
+#[derive(Debug, Args)]
+#[command(after_long_help = RECEIPT_JSON_HELP)]
+pub(crate) struct ReceiptArgs {
+    /// The charge's requisites: a JSON object, fields below.
+    #[arg(long, value_name = "FILE")]
+    pub json: PathBuf,
+    /// Which form.
+    #[arg(long, value_enum)]
+    pub form: ReceiptForm,
+    /// Where to write the PDF.
+    #[arg(long, short, value_name = "FILE.pdf")]
+    pub output: PathBuf,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The forms of `rsmev gisgmp receipt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReceiptForm {
+    /// ПД-4сб (налог): the bank-counter receipt, «Извещение» (with the QR code) and «Квитанция».
+    Pd4,
+    /// 0401060: the payment order.
+    #[value(name = "0401060")]
+    PaymentOrder,
+}
+
+/// The fields of `rsmev gisgmp receipt --json FILE`.
+const RECEIPT_JSON_HELP: &str = "\
+The JSON file holds one object; identifiers are strings, the amount an integer. Optional fields
+may be left out or null. The numbers are the fields of the payment order 0401060.
+
+  payee_name             payee (16), at most 160 characters (and 300 bytes with the account,
+                         bank and BIK in the QR code)
+  payee_inn              payee's INN (61), its check digits checked
+  payee_kpp              payee's KPP (103); optional
+  payee_account          payee's treasury account (17), 20 digits: 03100…, 032x2…, 032x4…
+  bank_name              payee's bank (13), at most 160 characters; the QR code carries its
+                         first 45
+  bik                    the bank's BIK (14)
+  correspondent_account  the single treasury account, ЕКС (15): 40102…, keyed with the BIK
+  kbk                    KBK (104); optional, \"0\" for none
+  oktmo                  OKTMO (105); optional, \"0\" for none
+  uin                    the charge's УИН (22 «Код»), 20 or 25 digits with a valid check digit
+  amount                 the amount in kopecks (7), above zero
+  purpose                purpose of payment (24), at most 210 characters, no '|'
+  payer_name             payer (8), at most 160 characters
+  payer_identifier       payer identifier, 22 characters; its INN and KPP, where it has them,
+                         fill 60 and 102; optional
+  payer_address          payer's address, at most 210 characters; optional
+  budget_index           optional object of the budget fields as the charge has them:
+                         status (101), payt_reason (106), tax_period (107),
+                         tax_doc_number (108), tax_doc_date (109)
+  bill_date              the charge's date, YYYY-MM-DD
+
+Example:
+  {\"payee_name\": \"ФГБУ «ФКП Росреестра» по г Москва\",
+   \"payee_inn\": \"7705401340\", \"payee_kpp\": \"770542151\",
+   \"payee_account\": \"03100643000000019500\",
+   \"bank_name\": \"ОПЕРАЦИОННЫЙ ДЕПАРТАМЕНТ БАНКА РОССИИ//Межрегиональное операционное УФК\",
+   \"bik\": \"024501901\", \"correspondent_account\": \"40102810045370000002\",
+   \"kbk\": \"32111301031016000130\", \"oktmo\": \"45348000\",
+   \"uin\": \"32116102414550976332\", \"amount\": 500000,
+   \"purpose\": \"Плата за предоставление сведений из ЕГРН\",
+   \"payer_name\": \"Петрова Мария Сергеевна\",
+   \"payer_identifier\": \"1010000000003751379232\",
+   \"payer_address\": \"г. Москва, ул. Тверская, д. 1, кв. 2\",
+   \"budget_index\": {\"status\": \"24\", \"payt_reason\": \"0\", \"tax_period\": \"0\",
+                    \"tax_doc_number\": \"0\", \"tax_doc_date\": \"0\"},
+   \"bill_date\": \"2026-11-30\"}";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum UinCommand {

@@ -1020,3 +1020,137 @@ fn upno_generate_numbers_an_acceptors_payments_per_day() {
         "a TOFK code is 4 digits",
     );
 }
+
+/// The example of `rsmev gisgmp receipt --help`, as a JSON object.
+fn receipt_example(dir: &Path) -> serde_json::Map<String, serde_json::Value> {
+    let help = ok(dir, &["gisgmp", "receipt", "--help"]);
+    let example = help
+        .split_once("Example:")
+        .unwrap_or_else(|| panic!("no example in:\n{help}"))
+        .1;
+    serde_json::from_str(example).unwrap_or_else(|e| panic!("the help's example: {e}\n{example}"))
+}
+
+#[test]
+fn receipt_writes_each_form_from_the_helps_example_and_never_overwrites_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let example = receipt_example(dir);
+    for field in [
+        "payee_name",
+        "payee_inn",
+        "payee_account",
+        "bank_name",
+        "bik",
+        "correspondent_account",
+        "uin",
+        "amount",
+        "purpose",
+        "payer_name",
+        "bill_date",
+    ] {
+        assert!(example.contains_key(field), "the example has no {field}");
+    }
+    std::fs::write(dir.join("charge.json"), serde_json::to_vec(&example).unwrap()).unwrap();
+
+    for form in ["pd4", "0401060"] {
+        let output = format!("{form}.pdf");
+        let args = [
+            "gisgmp",
+            "receipt",
+            "--json",
+            "charge.json",
+            "--form",
+            form,
+            "--output",
+            &output,
+        ];
+        let o = run(dir, &args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("UIN 32116102414550976332"), "{}", stderr(&o));
+        let pdf = std::fs::read(dir.join(&output)).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"), "{form}");
+
+        // An existing file is kept unless --force.
+        std::fs::write(dir.join(&output), b"keep me").unwrap();
+        refused(
+            dir,
+            &args,
+            &format!("{output} exists; pass --force to overwrite it"),
+        );
+        assert_eq!(std::fs::read(dir.join(&output)).unwrap(), b"keep me");
+        let mut forced = args.to_vec();
+        forced.push("--force");
+        ok(dir, &forced);
+        assert_eq!(
+            std::fs::read(dir.join(&output)).unwrap(),
+            pdf,
+            "{form}: the same bytes"
+        );
+    }
+}
+
+#[test]
+fn receipt_refuses_bad_data_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let example = receipt_example(dir);
+    let refused_with = |field: &str, value: serde_json::Value, expected: &str| {
+        let mut data = example.clone();
+        data.insert(field.to_owned(), value);
+        std::fs::write(dir.join("bad.json"), serde_json::to_vec(&data).unwrap()).unwrap();
+        refused(
+            dir,
+            &[
+                "gisgmp", "receipt", "--json", "bad.json", "--form", "pd4", "-o", "bad.pdf",
+            ],
+            expected,
+        );
+        assert!(!dir.join("bad.pdf").exists(), "{field}: no PDF is written");
+    };
+    refused_with(
+        "uin",
+        "32116102414550976333".into(),
+        "bad.json: the receipt's data is refused: uin: UIN check digit is 3, expected 2",
+    );
+    refused_with(
+        "payee_inn",
+        "7705401341".into(),
+        "payee_inn: INN 7705401341 has 1 at position 10, its check digit should be 0",
+    );
+    refused_with("bik", "02450190".into(), "bik: ");
+    refused_with("amount", 0.into(), "amount: ");
+    refused_with("amount", (-5).into(), "invalid value: integer `-5`");
+    refused_with("purpose", "пошлина | штраф".into(), "purpose: ");
+    refused_with(
+        "bill_date",
+        "30.11.2026".into(),
+        "bill_date: `30.11.2026` is not a date",
+    );
+    refused_with("payee", "x".into(), "unknown field `payee`");
+
+    let mut data = example.clone();
+    data.remove("uin");
+    std::fs::write(dir.join("bad.json"), serde_json::to_vec(&data).unwrap()).unwrap();
+    refused(
+        dir,
+        &[
+            "gisgmp", "receipt", "--json", "bad.json", "--form", "0401060", "-o", "bad.pdf",
+        ],
+        "missing field `uin`",
+    );
+    refused(
+        dir,
+        &[
+            "gisgmp",
+            "receipt",
+            "--json",
+            "absent.json",
+            "--form",
+            "pd4",
+            "-o",
+            "bad.pdf",
+        ],
+        "reading absent.json",
+    );
+}

@@ -42,6 +42,9 @@
 //! - [`qr`]: the ГОСТ Р 56042-2014 payment string of a receipt's QR code (`ST00012|Name=…`):
 //!   mandatory then optional requisites in the standard's order, values with the separator or
 //!   beyond the standard's lengths refused.
+//! - [`receipt`]: the receipts as PDF, ПД-4сб (налог) and the payment order 0401060
+//!   ([`render`] of [`ReceiptData`]), each with that QR code, Cyrillic text in an embedded,
+//!   subset font (Liberation Sans, SIL OFL 1.1, `fonts/`).
 //!
 //! Conventions: a type's `parse` checks what the XSD and GIS GMP say about the value alone;
 //! checks that need more (the sender's URN, the payment's date, the account's BIK) are `check_*`
@@ -69,6 +72,7 @@ pub mod payer;
 pub mod payment_id;
 pub mod protocol;
 pub mod qr;
+pub mod receipt;
 pub mod reconcile;
 #[cfg(test)]
 mod reference;
@@ -96,6 +100,7 @@ pub use payer::{DocumentType, PayerIdentifier, PayerIdentifierError, PayerKind};
 pub use payment_id::{PaymentId, PaymentIdAcceptorError, PaymentIdDateError, PaymentIdError, PaymentIdKind};
 pub use protocol::{Code, ImportProtocol, Refusal};
 pub use qr::{PaymentString, PaymentStringError};
+pub use receipt::{Form, ReceiptData, ReceiptError, ReceiptField, ReceiptFields, render};
 pub use reconcile::{
     Annulment, BalanceError, BillStatus, Charge, ChargeReconciliation, Difference, ForcedError,
     ForcedReconcile, OtherChargeError, Outcome, Payment, PaymentState, Quittance, ReconcileId,

@@ -1,18 +1,30 @@
-//! `rsmev gisgmp uin check|generate`, `rsmev gisgmp upno generate`: GIS GMP identifiers.
+//! `rsmev gisgmp uin check|generate`, `rsmev gisgmp upno generate`: GIS GMP identifiers;
+//! `rsmev gisgmp receipt`: a charge's payment receipt as PDF.
 //!
 //! `check` is pure (the rules of `rsmev_gisgmp::uin`); `generate` allocates from the sequences
 //! kept in the node's database (`rsmev_gisgmp::sequence`), so UINs and УПНО issued here, by
-//! another `rsmev` at the same moment or by the node itself are never the same.
+//! another `rsmev` at the same moment or by the node itself are never the same. `receipt` reads
+//! the charge's requisites from a JSON file ([`ReceiptJson`]) and renders them with
+//! `rsmev_gisgmp::receipt`.
 
+use std::fmt::Display;
+use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, anyhow};
+use anyhow::{Context as _, anyhow, bail};
 use rsmev_broker::store::{AdapterDatabase, Location};
-use rsmev_gisgmp::{Acceptor, Code, Refusal, Uin, UinKind, UinPrefix, sequence};
+use rsmev_gisgmp::qr::BudgetIndex;
+use rsmev_gisgmp::{
+    Acceptor, AccountNumber, Bik, Code, Form, Inn, Kbk, Kopecks, Kpp, Oktmo, PayerIdentifier, ReceiptData,
+    ReceiptFields, Refusal, Uin, UinKind, UinPrefix, render, sequence,
+};
+use serde::Deserialize;
 
 use super::store::{LocalStore, Open};
 use crate::cli::{
-    GisgmpCommand, KbkArg, UinCheckArgs, UinCommand, UinGenerateArgs, UpnoCommand, UpnoGenerateArgs,
+    GisgmpCommand, KbkArg, ReceiptArgs, ReceiptForm, UinCheckArgs, UinCommand, UinGenerateArgs, UpnoCommand,
+    UpnoGenerateArgs,
 };
 use crate::table::Table;
 
@@ -21,6 +33,7 @@ pub(super) async fn run(cmd: GisgmpCommand) -> anyhow::Result<ExitCode> {
         GisgmpCommand::Uin(UinCommand::Check(args)) => check(&args),
         GisgmpCommand::Uin(UinCommand::Generate(args)) => generate_uins(args).await,
         GisgmpCommand::Upno(UpnoCommand::Generate(args)) => generate_payment_ids(args).await,
+        GisgmpCommand::Receipt(args) => receipt(&args),
     }
 }
 
@@ -155,4 +168,138 @@ async fn generate_payment_ids(args: UpnoGenerateArgs) -> anyhow::Result<ExitCode
         outln!("{}", id.as_str());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON of `rsmev gisgmp receipt --json FILE`: [`ReceiptFields`] as text, each value parsed
+/// by its type's rules (the field names are [`rsmev_gisgmp::ReceiptField`]'s). Documented in the
+/// command's help (`RECEIPT_JSON_HELP` in cli.rs).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptJson {
+    payee_name: String,
+    payee_inn: String,
+    payee_kpp: Option<String>,
+    payee_account: String,
+    bank_name: String,
+    bik: String,
+    correspondent_account: String,
+    kbk: Option<String>,
+    oktmo: Option<String>,
+    uin: String,
+    amount: u64,
+    purpose: String,
+    payer_name: String,
+    payer_identifier: Option<String>,
+    payer_address: Option<String>,
+    budget_index: Option<BudgetIndexJson>,
+    bill_date: String,
+}
+
+/// Fields 101, 106–109.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetIndexJson {
+    status: String,
+    payt_reason: String,
+    tax_period: String,
+    tax_doc_number: String,
+    tax_doc_date: String,
+}
+
+/// `value` parsed, or an error naming `field`, with GIS GMP's Russian text.
+fn parsed<T, E: Refusal + Display>(field: &str, value: Result<T, E>) -> anyhow::Result<T> {
+    value.map_err(|e| anyhow!("{field}: {e} ({})", e.description_ru()))
+}
+
+impl ReceiptJson {
+    fn fields(self) -> anyhow::Result<ReceiptFields> {
+        Ok(ReceiptFields {
+            payee_name: self.payee_name,
+            payee_inn: parsed("payee_inn", Inn::parse(&self.payee_inn))?,
+            payee_kpp: self
+                .payee_kpp
+                .map(|k| parsed("payee_kpp", Kpp::parse(&k)))
+                .transpose()?,
+            payee_account: parsed("payee_account", AccountNumber::parse(&self.payee_account))?,
+            bank_name: self.bank_name,
+            bik: parsed("bik", Bik::parse(&self.bik))?,
+            correspondent_account: parsed(
+                "correspondent_account",
+                AccountNumber::parse(&self.correspondent_account),
+            )?,
+            kbk: match self.kbk {
+                Some(k) => parsed("kbk", Kbk::parse_or_zero(&k))?,
+                None => None,
+            },
+            oktmo: match self.oktmo {
+                Some(o) => parsed("oktmo", Oktmo::parse_or_zero(&o))?,
+                None => None,
+            },
+            uin: parsed("uin", Uin::parse(&self.uin))?,
+            amount: Kopecks(self.amount),
+            purpose: self.purpose,
+            payer_name: self.payer_name,
+            payer_identifier: match self.payer_identifier {
+                Some(p) => parsed("payer_identifier", PayerIdentifier::parse_or_zero(&p))?,
+                None => None,
+            },
+            payer_address: self.payer_address,
+            budget_index: self.budget_index.map(|b| BudgetIndex {
+                status: b.status,
+                payt_reason: b.payt_reason,
+                tax_period: b.tax_period,
+                tax_doc_number: b.tax_doc_number,
+                tax_doc_date: b.tax_doc_date,
+            }),
+            bill_date: time::Date::parse(
+                &self.bill_date,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|e| anyhow!("bill_date: `{}` is not a date YYYY-MM-DD: {e}", self.bill_date))?,
+        })
+    }
+}
+
+fn receipt(args: &ReceiptArgs) -> anyhow::Result<ExitCode> {
+    let json = std::fs::read(&args.json).with_context(|| format!("reading {}", args.json.display()))?;
+    let data = serde_json::from_slice::<ReceiptJson>(&json)
+        .map_err(anyhow::Error::from)
+        .and_then(ReceiptJson::fields)
+        .and_then(|fields| ReceiptData::new(fields).map_err(anyhow::Error::from))
+        .with_context(|| format!("{}: the receipt's data is refused", args.json.display()))?;
+    let form = match args.form {
+        ReceiptForm::Pd4 => Form::Pd4,
+        ReceiptForm::PaymentOrder => Form::PaymentOrder,
+    };
+    let pdf = render(form, &data);
+    write_output(&args.output, &pdf, args.force)?;
+    eprintln!(
+        "wrote {} ({} bytes): UIN {}",
+        args.output.display(),
+        pdf.len(),
+        data.fields().uin
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `path`; an existing file only with `force`, checked as the file is created
+/// so a file appearing meanwhile is not overwritten either.
+fn write_output(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} exists; pass --force to overwrite it", path.display())
+        }
+        Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+    };
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
 }
