@@ -45,6 +45,19 @@
 //! - [`receipt`]: the receipts as PDF, ПД-4сб (налог) and the payment order 0401060
 //!   ([`render`] of [`ReceiptData`]), each with that QR code, Cyrillic text in an embedded,
 //!   subset font (Liberation Sans, SIL OFL 1.1, `fonts/`).
+//! - [`doc`]: a GIS GMP document as an owned element tree ([`doc::El`]), read with the node's
+//!   hardened XML reader and written with the etalons' prefixes; the format versions the module
+//!   speaks (2.4.0, 2.5.1) and moving a document between them.
+//! - [`entity`]: a charge's and a payment's whole check (every identifier and requisite above,
+//!   with the sender's URN) and the facts the ledger keeps of them; GIS GMP moments (no offset is
+//!   Moscow time).
+//! - [`ledger`]: charges with their event log (new, уточнение, аннулирование,
+//!   деаннулирование), payments, reconciliation operations and quittances in the node's
+//!   database (`gisgmp_*` tables), each change linked to the SMEV message that carried it; a
+//!   charge's quittances recomputed by replaying its operations under its row lock.
+//! - [`service`]: the GIS GMP services answered from the ledger ([`service::Service::answer`]):
+//!   ImportCharges (new and changes), ImportPayments, ExportCharges/Payments/Quittances,
+//!   ForcedAcknowledgement and ChargeCreation, with GIS GMP's codes and statuses.
 //!
 //! Conventions: a type's `parse` checks what the XSD and GIS GMP say about the value alone;
 //! checks that need more (the sender's URN, the payment's date, the account's BIK) are `check_*`
@@ -54,16 +67,19 @@
 //! (`<module>/tests.rs`); with `RSMEV_REFERENCE` set they also check the shared test vectors and
 //! every identifier in the reference samples.
 //!
-//! Only [`sequence`] does IO, through the node's database (broker's `AdapterDatabase`, its own
-//! tables and migrations); everything else is pure. The crate has no knowledge of queues or
+//! Only [`sequence`], [`ledger`] and [`service`] do IO, through the node's database (broker's
+//! `AdapterDatabase`, the module's own tables and [`MIGRATIONS`]); everything else is pure. The crate has no knowledge of queues or
 //! transport: the adapter that exchanges messages with GIS GMP builds on it.
 pub mod account;
 pub mod amount;
 pub mod bik;
+pub mod doc;
+pub mod entity;
 pub mod inn;
 pub mod issue;
 pub mod kbk;
 pub mod kpp;
+pub mod ledger;
 mod lexical;
 pub mod notice_id;
 pub mod oktmo;
@@ -77,6 +93,9 @@ pub mod reconcile;
 #[cfg(test)]
 mod reference;
 pub mod sequence;
+pub mod service;
+#[cfg(test)]
+mod test_db;
 pub mod uin;
 pub mod urn;
 
@@ -109,3 +128,7 @@ pub use reconcile::{
 pub use sequence::SequenceError;
 pub use uin::{Uin, UinError, UinKbkError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};
+
+/// The module's migrations, in version order: the sequences ([`sequence`]), then the ledger
+/// ([`ledger`]).
+pub const MIGRATIONS: &[rsmev_broker::store::AdapterMigration] = &[sequence::MIGRATION, ledger::MIGRATION];

@@ -31,8 +31,8 @@ use crate::uin::Uin;
 /// The adapter name the tables and migrations go by.
 pub const ADAPTER: &str = "gisgmp";
 
-/// The GIS GMP module's migrations (applied by [`migrate`]).
-pub const MIGRATIONS: &[AdapterMigration] = &[AdapterMigration {
+/// The sequences' tables (migration 1 of the module; the module's list is [`crate::MIGRATIONS`]).
+pub const MIGRATION: AdapterMigration = AdapterMigration {
     version: 1,
     description: "sequences of UIN unique numbers and of УПНО numbers within the day",
     sql: "CREATE TABLE gisgmp_uin_sequence (\
@@ -44,7 +44,7 @@ pub const MIGRATIONS: &[AdapterMigration] = &[AdapterMigration {
               next_number BIGINT NOT NULL, \
               PRIMARY KEY (acceptor, day))",
     postgres_sql: None,
-}];
+};
 
 /// The first number of every sequence.
 const FIRST: u64 = 1;
@@ -85,12 +85,12 @@ impl From<sqlx::Error> for SequenceError {
     }
 }
 
-/// Applies [`MIGRATIONS`] not applied yet.
+/// Applies the module's migrations ([`crate::MIGRATIONS`]) not applied yet.
 ///
 /// # Errors
 /// As [`AdapterDatabase::migrate`].
 pub async fn migrate(db: &AdapterDatabase) -> Result<(), StoreError> {
-    db.migrate(ADAPTER, MIGRATIONS).await
+    db.migrate(ADAPTER, crate::MIGRATIONS).await
 }
 
 /// The prefix's key in `gisgmp_uin_sequence`: the digits that lead its UINs.

@@ -1,0 +1,451 @@
+//! The services over a ledger on both backends: what an administrator, a payment acceptor and a
+//! portal see when they talk to the module, request after request, and the official 2.4.0
+//! requests (when `RSMEV_REFERENCE` is set) answered in their own namespace.
+
+use time::macros::datetime;
+
+use super::*;
+use crate::issue::KbkChapter;
+use crate::test_db::{Database, on_both_backends};
+
+const COMMON: &str = "http://roskazna.ru/gisgmp/xsd/Common/2.4.0";
+const NAMESPACES: &str = r#"xmlns:com="http://roskazna.ru/gisgmp/xsd/Common/2.4.0" xmlns:org="http://roskazna.ru/gisgmp/xsd/Organization/2.4.0" xmlns:chg="http://roskazna.ru/gisgmp/xsd/Charge/2.4.0" xmlns:pmnt="http://roskazna.ru/gisgmp/xsd/Payment/2.4.0" xmlns:pkg="http://roskazna.ru/gisgmp/xsd/Package/2.4.0" xmlns:sc="http://roskazna.ru/gisgmp/xsd/SearchConditions/2.4.0""#;
+/// The administrator (АН) of the charges below.
+const ADMINISTRATOR: &str = "3eb5fa";
+const NOW: OffsetDateTime = datetime!(2021-07-01 12:00 UTC);
+
+async fn service(database: &Database) -> Service {
+    Service::new(Ledger::new(database.open().await), Urn::parse("aa11b4").unwrap())
+}
+
+/// Fresh UINs of KBK chapter 321 (the charges' KBK below).
+async fn uins(s: &Service, count: u64) -> Vec<String> {
+    let chapter = UinPrefix::KbkChapter(KbkChapter::parse("321").unwrap());
+    crate::sequence::next_uins(s.ledger().database(), &chapter, count)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.as_str().to_owned())
+        .collect()
+}
+
+fn payee() -> &'static str {
+    r#"<org:Payee name="ФГБУ «ФКП Росреестра» по г Москва" inn="7705401341" kpp="770542151"><com:OrgAccount accountNumber="03100643000000019500"><com:Bank bik="024501901" correspondentBankAccount="40102810045370000002"/></com:OrgAccount></org:Payee>"#
+}
+
+fn import_charges(entities: &str) -> String {
+    format!(
+        r#"<req:ImportChargesRequest {NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/import-charges/2.4.0" Id="G_1" timestamp="2021-07-01T15:00:00.000+03:00" senderIdentifier="3eacb7" senderRole="1"><pkg:ChargesPackage>{entities}</pkg:ChargesPackage></req:ImportChargesRequest>"#
+    )
+}
+
+fn charge(id: &str, uin: &str, amount: u64) -> String {
+    format!(
+        r#"<pkg:ImportedCharge Id="{id}" originatorId="{ADMINISTRATOR}" supplierBillID="{uin}" billDate="2021-06-30T14:06:30.313+03:00" totalAmount="{amount}" purpose="Плата за предоставление сведений" kbk="32111301031016000130" oktmo="45348000">{}<chg:Payer payerIdentifier="1220000000007712579832" payerName="Тестовый плательщик"/><chg:BudgetIndex status="01" paytReason="0" taxPeriod="0" taxDocNumber="0" taxDocDate="0"/></pkg:ImportedCharge>"#,
+        payee()
+    )
+}
+
+fn change(id: &str, uin: &str, meaning: u8, changes: &str) -> String {
+    format!(
+        r#"<pkg:ImportedChange Id="{id}" originatorId="{ADMINISTRATOR}"><pkg:SupplierBillId>{uin}</pkg:SupplierBillId>{changes}<com:ChangeStatus><com:Meaning>{meaning}</com:Meaning><com:Reason>проверка</com:Reason><com:ChangeDate>2021-07-01T10:00:00.000+03:00</com:ChangeDate></com:ChangeStatus></pkg:ImportedChange>"#
+    )
+}
+
+fn import_payment(payment_id: &str, uin: &str, amount: u64) -> String {
+    format!(
+        r#"<req:ImportPaymentsRequest {NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/import-payments/2.4.0" Id="G_2" timestamp="2021-07-01T18:13:51.0" senderIdentifier="3eb646" senderRole="9"><pkg:PaymentsPackage><pkg:ImportedPayment Id="I_p" paymentId="{payment_id}" purpose="Плата" kbk="32111301031016000130" oktmo="45348000" supplierBillID="{uin}" amount="{amount}" paymentDate="2021-07-01T14:06:30.313+03:00" transKind="01"><pmnt:PaymentOrg><org:Bank bik="047252006"/></pmnt:PaymentOrg><pmnt:Payer payerName="Тестовый плательщик" payerIdentifier="1220000000007712579832"/>{}<pmnt:BudgetIndex status="01" paytReason="0" taxPeriod="0" taxDocNumber="0" taxDocDate="0"/></pkg:ImportedPayment></pkg:PaymentsPackage></req:ImportPaymentsRequest>"#,
+        payee()
+    )
+}
+
+fn export(service: &str, root: &str, conditions: &str, kind: &str, uin: &str) -> String {
+    format!(
+        r#"<req:{root} {NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/{service}/2.4.0" Id="G_3" timestamp="2021-07-01T18:13:51.0" senderIdentifier="3eacb7" senderRole="1"><com:Paging pageNumber="1" pageLength="100"/><sc:{conditions} kind="{kind}"><sc:ChargesConditions><sc:SupplierBillID>{uin}</sc:SupplierBillID></sc:ChargesConditions></sc:{conditions}></req:{root}>"#
+    )
+}
+
+fn forced(block: &str) -> String {
+    format!(
+        r#"<req:ForcedAcknowledgementRequest {NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/forced-ackmowledgement/2.4.0" Id="G_4" timestamp="2021-07-01T18:13:51.0" senderIdentifier="{ADMINISTRATOR}" senderRole="3">{block}</req:ForcedAcknowledgementRequest>"#
+    )
+}
+
+async fn answer(s: &Service, xml: &str) -> Answer {
+    s.answer(xml, "9f0c3d9e-0000-11ec-8000-000000000001", NOW)
+        .await
+        .unwrap()
+}
+
+async fn response(s: &Service, xml: &str) -> El {
+    match answer(s, xml).await {
+        Answer::Response(el) => el,
+        other => panic!("not a response: {other:?}\n{xml}"),
+    }
+}
+
+/// The codes of the `ImportProtocol`s of an import's response, in order.
+async fn codes(s: &Service, xml: &str) -> Vec<String> {
+    let el = response(s, xml).await;
+    el.children
+        .iter()
+        .map(|p| {
+            assert_eq!(
+                (p.ns.as_str(), p.local.as_str()),
+                (COMMON, "ImportProtocol"),
+                "{}",
+                el.to_xml()
+            );
+            p.attr("code").unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// The quittances (`billStatus`, `balance`, `paymentId`) exported for `uin`: the active one
+/// (`QUITTANCE`).
+async fn quittances(s: &Service, uin: &str) -> Vec<(String, String, String)> {
+    quittances_of_kind(s, uin, "QUITTANCE").await
+}
+
+async fn quittances_of_kind(s: &Service, uin: &str, kind: &str) -> Vec<(String, String, String)> {
+    let el = response(
+        s,
+        &export(
+            "export-quittances",
+            "ExportQuittancesRequest",
+            "QuittancesExportConditions",
+            kind,
+            uin,
+        ),
+    )
+    .await;
+    el.children_named("Quittance")
+        .map(|q| {
+            (
+                q.attr("billStatus").unwrap().to_owned(),
+                q.attr("balance").unwrap().to_owned(),
+                q.attr("paymentId").unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The exported charge `uin`: its `totalAmount`, `amountToPay` and `acknowledgmentStatus`.
+async fn exported_charge(s: &Service, uin: &str) -> Option<(String, String, String)> {
+    let el = response(
+        s,
+        &export(
+            "export-charges",
+            "ExportChargesRequest",
+            "ChargesExportConditions",
+            "CHARGESTATUS",
+            uin,
+        ),
+    )
+    .await;
+    let charges: Vec<&El> = el.children_named("ChargeInfo").collect();
+    assert!(charges.len() <= 1, "{}", el.to_xml());
+    charges.first().map(|c| {
+        (
+            c.attr("totalAmount").unwrap().to_owned(),
+            c.attr("amountToPay").unwrap().to_owned(),
+            c.attr("acknowledgmentStatus").unwrap().to_owned(),
+        )
+    })
+}
+
+const PAYMENT_1: &str = "10471020010005230107202100000001";
+const PAYMENT_2: &str = "10471020010005230107202100000002";
+
+async fn a_charge_then_its_payment(database: Database) {
+    let s = service(&database).await;
+    let [uin, unknown] = <[String; 2]>::try_from(uins(&s, 2).await).unwrap();
+    assert_eq!(
+        codes(&s, &import_charges(&charge("I_c1", &uin, 500_000))).await,
+        ["0"]
+    );
+    // The same UIN again is refused, once per entity; the first charge stands.
+    assert_eq!(
+        codes(
+            &s,
+            &import_charges(&(charge("I_c2", &uin, 100) + &charge("I_c3", &unknown, 100)))
+        )
+        .await,
+        ["5", "0"]
+    );
+    assert_eq!(
+        exported_charge(&s, &uin).await,
+        Some(("500000".into(), "500000".into(), "3".into()))
+    );
+
+    // A payment of part of it: reconciled, 300 000 kopecks still to pay.
+    assert_eq!(codes(&s, &import_payment(PAYMENT_1, &uin, 200_000)).await, ["0"]);
+    assert_eq!(
+        quittances(&s, &uin).await,
+        [("1".into(), "300000".into(), PAYMENT_1.into())]
+    );
+    assert_eq!(codes(&s, &import_payment(PAYMENT_1, &uin, 200_000)).await, ["5"]);
+    // The rest: the charge is paid.
+    assert_eq!(codes(&s, &import_payment(PAYMENT_2, &uin, 300_000)).await, ["0"]);
+    // QUITTANCE: the quittance of the latest payment; ALLQUITTANCE: one per payment.
+    assert_eq!(
+        quittances(&s, &uin).await,
+        [("1".into(), "0".into(), PAYMENT_2.into())]
+    );
+    let all = quittances_of_kind(&s, &uin, "ALLQUITTANCE").await;
+    let payments: Vec<&str> = all.iter().map(|(_, _, p)| p.as_str()).collect();
+    assert_eq!(payments, [PAYMENT_1, PAYMENT_2], "{all:?}");
+    assert!(all.iter().all(|(status, _, _)| status == "1"), "{all:?}");
+    assert_eq!(
+        exported_charge(&s, &uin).await,
+        Some(("500000".into(), "0".into(), "1".into()))
+    );
+    let record = s.ledger().payment(PAYMENT_2).await.unwrap().unwrap();
+    assert_eq!(record.reconciled_uin.as_deref(), Some(uin.as_str()));
+    s.ledger().database().close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_is_paid_in_two_payments_and_a_duplicate_is_code_5() {
+    on_both_backends!(a_charge_then_its_payment);
+}
+
+async fn changes_of_a_charge(database: Database) {
+    let s = service(&database).await;
+    let [uin, absent] = <[String; 2]>::try_from(uins(&s, 2).await).unwrap();
+    assert_eq!(
+        codes(&s, &import_charges(&charge("I_c1", &uin, 500_000))).await,
+        ["0"]
+    );
+
+    // 2 уточнение of the amount (field 7), then a field that cannot be changed.
+    let amount =
+        r#"<com:Change fieldNum="7"><com:ChangeValue name="totalAmount" value="400000"/></com:Change>"#;
+    assert_eq!(
+        codes(&s, &import_charges(&change("I_u1", &uin, 2, amount))).await,
+        ["0"]
+    );
+    assert_eq!(exported_charge(&s, &uin).await.unwrap().0, "400000");
+    let bad = r#"<com:Change fieldNum="999"><com:ChangeValue name="x" value="1"/></com:Change>"#;
+    assert_eq!(
+        codes(&s, &import_charges(&change("I_u2", &uin, 2, bad))).await,
+        ["111"]
+    );
+    // A value the charge cannot take is refused by the charge's own checks; nothing changes.
+    let kbk = r#"<com:Change fieldNum="104"><com:ChangeValue name="kbk" value="12"/></com:Change>"#;
+    assert_ne!(
+        codes(&s, &import_charges(&change("I_u3", &uin, 2, kbk))).await,
+        ["0"]
+    );
+    assert_eq!(exported_charge(&s, &uin).await.unwrap().0, "400000");
+
+    // 3 аннулирование, twice; 4 деаннулирование, twice; a change of a charge that is not there.
+    assert_eq!(
+        codes(&s, &import_charges(&change("I_a1", &uin, 3, ""))).await,
+        ["0"]
+    );
+    assert_eq!(
+        codes(&s, &import_charges(&change("I_a2", &uin, 3, ""))).await,
+        ["7"]
+    );
+    assert_eq!(
+        codes(&s, &import_charges(&change("I_r1", &uin, 4, ""))).await,
+        ["0"]
+    );
+    assert_eq!(
+        codes(&s, &import_charges(&change("I_r2", &uin, 4, ""))).await,
+        ["7"]
+    );
+    assert_eq!(
+        codes(&s, &import_charges(&change("I_x1", &absent, 3, ""))).await,
+        ["7"]
+    );
+
+    // The event log: new, clarified, annulled, restored, each linked to its message.
+    let events = s.ledger().charge_events(&uin).await.unwrap();
+    assert!(
+        events.iter().all(|e| e.message_id.starts_with("9f0c3d9e")),
+        "{events:?}"
+    );
+    let meanings: Vec<Meaning> = events.iter().map(|e| e.meaning).collect();
+    assert_eq!(
+        meanings,
+        [
+            Meaning::New,
+            Meaning::Clarified,
+            Meaning::Annulled,
+            Meaning::Restored
+        ]
+    );
+    s.ledger().database().close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_is_clarified_annulled_and_restored_and_wrong_changes_are_refused() {
+    on_both_backends!(changes_of_a_charge);
+}
+
+async fn forced_acknowledgement(database: Database) {
+    let s = service(&database).await;
+    let [paid, unpaid] = <[String; 2]>::try_from(uins(&s, 2).await).unwrap();
+    let both = charge("I_c1", &paid, 500_000) + &charge("I_c2", &unpaid, 70_000);
+    assert_eq!(codes(&s, &import_charges(&both)).await, ["0", "0"]);
+    assert_eq!(codes(&s, &import_payment(PAYMENT_1, &paid, 500_000)).await, ["0"]);
+
+    // Reconciled by the administrator with no payment at all: quittance 4.
+    let reconcile =
+        format!(r#"<req:Reconcile supplierBillId="{unpaid}"><req:PaymentNotLoaded/></req:Reconcile>"#);
+    let el = response(&s, &forced(&reconcile)).await;
+    assert!(el.to_xml().contains(r#"billStatus="4""#), "{}", el.to_xml());
+    assert_eq!(quittances(&s, &unpaid).await[0].0, "4");
+    // Its annulment: the charge is back to not reconciled.
+    let annul = format!(
+        r#"<req:AnnulmentReconcile supplierBillId="{unpaid}"><req:PaymentNotLoaded/></req:AnnulmentReconcile>"#
+    );
+    // Naming nothing to annul is no request at all.
+    let nothing = format!(r#"<req:AnnulmentReconcile supplierBillId="{unpaid}"/>"#);
+    assert!(matches!(answer(&s, &forced(&nothing)).await, Answer::Rejected(_)));
+    response(&s, &forced(&annul)).await;
+    assert_eq!(exported_charge(&s, &unpaid).await.unwrap().2, "3");
+
+    // «Услуга предоставлена» on a payment: once; a second time 324; annulled once, then 328.
+    let provided = format!(
+        r#"<req:ServiceProvided><req:PaymentDataInfo paymentId="{PAYMENT_1}"/></req:ServiceProvided>"#
+    );
+    let annul_provided = format!(
+        r#"<req:AnnulmentServiceProvided><req:PaymentDataID paymentId="{PAYMENT_1}"/></req:AnnulmentServiceProvided>"#
+    );
+    assert!(response(&s, &forced(&provided)).await.child("Done").is_some());
+    assert!(matches!(
+        answer(&s, &forced(&provided)).await,
+        Answer::Status { code: 324, .. }
+    ));
+    assert!(
+        response(&s, &forced(&annul_provided))
+            .await
+            .child("Done")
+            .is_some()
+    );
+    assert!(matches!(
+        answer(&s, &forced(&annul_provided)).await,
+        Answer::Status { code: 328, .. }
+    ));
+    // A payment that is not there.
+    let missing = provided.replace(PAYMENT_1, PAYMENT_2);
+    assert!(matches!(
+        answer(&s, &forced(&missing)).await,
+        Answer::Status { code: 4, .. }
+    ));
+    s.ledger().database().close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_acknowledgement_reconciles_without_payment_and_marks_a_service_provided_once() {
+    on_both_backends!(forced_acknowledgement);
+}
+
+#[tokio::test]
+async fn what_is_not_a_served_request_is_rejected_whole() {
+    let database = Database::sqlite().await;
+    let s = service(&database).await;
+    for xml in [
+        "not xml",
+        r#"<x:ImportChargesRequest xmlns:x="urn:example" Id="G_1" senderIdentifier="3eacb7"/>"#,
+        r#"<req:ImportRefundsRequest xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/import-refunds/2.4.0" Id="G_1" senderIdentifier="3eacb7"/>"#,
+        r#"<req:ImportChargesRequest xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/import-charges/2.4.0" senderIdentifier="3eacb7"/>"#,
+    ] {
+        assert!(matches!(answer(&s, xml).await, Answer::Rejected(_)), "{xml}");
+    }
+}
+
+/// Each official request is answered in its own service namespace with `RqId` naming it; the
+/// official charge is taken (code 0) and the portal's prior charge gets a UIN of the module's URN.
+#[tokio::test]
+async fn official_requests_are_answered_in_their_own_namespace() {
+    let Some(_) = crate::reference::dir() else {
+        eprintln!("official_requests_are_answered_in_their_own_namespace: RSMEV_REFERENCE is not set");
+        return;
+    };
+    let database = Database::sqlite().await;
+    let s = service(&database).await;
+    for path in [
+        "16-import-charges",
+        "17-import-payments",
+        "07-export-charges",
+        "09-export-payments",
+        "06-export-quittances",
+        "02-charge-creation-prior",
+    ] {
+        let test = "official_requests_are_answered_in_their_own_namespace";
+        let request =
+            El::parse(&crate::reference::official_sample(test, &format!("{path}/Request.xml")).unwrap())
+                .unwrap();
+        let expected =
+            El::parse(&crate::reference::official_sample(test, &format!("{path}/Response.xml")).unwrap())
+                .unwrap();
+        let got = response(&s, &request.to_xml()).await;
+        assert_eq!((&got.ns, &got.local), (&expected.ns, &expected.local), "{path}");
+        assert_eq!(got.attr("RqId"), request.attr("Id"), "{path}");
+        assert_eq!(
+            got.attr("recipientIdentifier"),
+            request.attr("senderIdentifier"),
+            "{path}"
+        );
+        if path == "16-import-charges" || path == "17-import-payments" {
+            let protocol = got.child("ImportProtocol").unwrap();
+            assert_eq!(protocol.attr("code"), Some("0"), "{path}: {}", got.to_xml());
+        }
+        if path == "02-charge-creation-prior" {
+            let uin = got
+                .child("Charge")
+                .and_then(|c| c.attr("supplierBillID"))
+                .unwrap();
+            let uin = crate::Uin::parse(uin).unwrap();
+            assert_eq!(uin.as_str().len(), 25);
+            assert!(uin.as_str().starts_with("11145652"), "{}", uin.as_str());
+        }
+    }
+}
+
+/// Two processes (two pools) taking the payments of one charge at the same moment: both are
+/// reconciled, neither quittance is lost and the charge ends paid, round after round.
+async fn concurrent_payments(database: Database) {
+    let a = service(&database).await;
+    let b = service(&database).await;
+    const ROUNDS: usize = 5;
+    let charges = uins(&a, ROUNDS as u64).await;
+    for (round, uin) in charges.iter().enumerate() {
+        assert_eq!(
+            codes(&a, &import_charges(&charge("I_c", uin, 100_000))).await,
+            ["0"]
+        );
+        let first = format!("1047102001000523010720210000{:02}01", round);
+        let second = format!("1047102001000523010720210000{:02}02", round);
+        let (pa, pb) = (
+            import_payment(&first, uin, 60_000),
+            import_payment(&second, uin, 40_000),
+        );
+        let (sa, sb) = (a.clone(), b.clone());
+        let x = tokio::spawn(async move { codes(&sa, &pa).await });
+        let y = tokio::spawn(async move { codes(&sb, &pb).await });
+        let (x, y) = (x.await.unwrap(), y.await.unwrap());
+        assert_eq!((x, y), (vec!["0".to_owned()], vec!["0".to_owned()]));
+        assert_eq!(
+            exported_charge(&a, uin).await,
+            Some(("100000".into(), "0".into(), "1".into())),
+            "round {round}"
+        );
+        assert_eq!(
+            quittances_of_kind(&b, uin, "ALLQUITTANCE").await.len(),
+            2,
+            "round {round}"
+        );
+    }
+    a.ledger().database().close().await;
+    b.ledger().database().close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_taking_payments_of_one_charge_lose_no_quittance() {
+    on_both_backends!(concurrent_payments);
+}
