@@ -161,6 +161,24 @@ passive_port_max = 49407
 # `filestore-secret` in data_dir, generated on first start. Nodes serving one storage share it.
 secret_file = ""
 
+[gisgmp]
+# The GIS GMP module (adapters/gisgmp; README "The GIS GMP module") as a participant of this
+# node: the provider of the GIS GMP information types (ImportCharges, ImportPayments,
+# ExportCharges/Payments/Quittances, ForcedAcknowledgement, ChargeCreation, formats 2.4.0 and
+# 2.5.1), answering from its ledger in this node's database. Register the participant
+# (`rsmev participant add`) with the certificate below and the GIS GMP types with it as provider.
+# Empty: the module does not run.
+participant = ""
+# PEM files of the key (PKCS#8) and certificate the module signs its answers with (ЭП-ОВ).
+key = ""
+cert = ""
+# The URN (6 hex digits) the module answers as; the UINs of ChargeCreation are issued under it.
+urn = ""
+# Milliseconds a worker rests when the module's queue is empty.
+poll_interval_ms = 200
+# Requests the module answers at once in this process (1..=64).
+workers = 2
+
 [node]
 # The node's own identity, shown as MessageMetadata sender of the statuses it generates.
 mnemonic = "RSMEV"
@@ -242,6 +260,7 @@ pub struct NodeConfig {
     pub rabbitmq: RabbitMqConfig,
     pub federal: FederalConfig,
     pub filestore: FileStoreConfig,
+    pub gisgmp: GisgmpConfig,
     pub node: NodeIdentityConfig,
     pub limits: LimitsConfig,
     pub background: BackgroundConfig,
@@ -411,6 +430,27 @@ impl FederalConfig {
     /// Whether the link is configured (an endpoint is set).
     pub fn is_enabled(&self) -> bool {
         !self.endpoint.trim().is_empty()
+    }
+}
+
+/// `[gisgmp]`: the GIS GMP module as a participant (see [`DEFAULT_CONFIG`] for each value). Read
+/// by `adapters/gisgmp`, wired in by `ops`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GisgmpConfig {
+    /// Empty: the module does not run.
+    pub participant: String,
+    pub key: String,
+    pub cert: String,
+    pub urn: String,
+    pub poll_interval_ms: u64,
+    pub workers: u32,
+}
+
+impl GisgmpConfig {
+    /// Whether the module is configured (a participant is named).
+    pub fn is_enabled(&self) -> bool {
+        !self.participant.trim().is_empty()
     }
 }
 

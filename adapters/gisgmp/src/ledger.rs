@@ -1065,6 +1065,20 @@ impl Ledger {
             .collect())
     }
 
+    /// The MessageID of the SMEV message that brought payment `payment_id`, when it is here.
+    ///
+    /// # Errors
+    /// [`LedgerError`].
+    pub async fn payment_message_id(&self, payment_id: &str) -> Result<Option<String>, LedgerError> {
+        Ok(
+            sqlx::query("SELECT message_id FROM gisgmp_payments WHERE payment_id = $1")
+                .bind(payment_id.to_owned())
+                .fetch_optional(self.db.pool())
+                .await?
+                .map(|r| r.get::<String, _>(0)),
+        )
+    }
+
     /// The reconcileID a partial repayment of `uin` gets now: `N` + the administrator's URN +
     /// the moment, moved on by a second while the charge already has it.
     ///

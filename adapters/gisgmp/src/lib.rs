@@ -72,6 +72,7 @@
 //! transport: the adapter that exchanges messages with GIS GMP builds on it.
 pub mod account;
 pub mod amount;
+pub mod answers;
 pub mod bik;
 pub mod doc;
 pub mod entity;
@@ -81,6 +82,7 @@ pub mod kbk;
 pub mod kpp;
 pub mod ledger;
 mod lexical;
+pub mod module;
 pub mod notice_id;
 pub mod oktmo;
 pub mod package;
@@ -131,4 +133,5 @@ pub use urn::{Urn, UrnError};
 
 /// The module's migrations, in version order: the sequences ([`sequence`]), then the ledger
 /// ([`ledger`]).
-pub const MIGRATIONS: &[rsmev_broker::store::AdapterMigration] = &[sequence::MIGRATION, ledger::MIGRATION];
+pub const MIGRATIONS: &[rsmev_broker::store::AdapterMigration] =
+    &[sequence::MIGRATION, ledger::MIGRATION, answers::MIGRATION];

@@ -53,6 +53,12 @@ pub enum Answer {
     Rejected(String),
 }
 
+/// Whether a request of root `local` changes the ledger (the imports, ForcedAcknowledgement,
+/// ChargeCreation); the exports only read it.
+pub fn changes_ledger(local: &str) -> bool {
+    !local.starts_with("Export")
+}
+
 /// Texts of the codes the module reports that the crate's checks do not.
 pub mod text {
     /// 5: the entity is already in GIS GMP (this wording is the node's; GIS GMP's own text was
@@ -243,11 +249,18 @@ impl Service {
             Err(e) => return Ok(Err(e)),
         };
         let document = stored_charge(entity);
+        let taken_before_from_this_message = || async {
+            let events = self.ledger.charge_events(facts.uin.as_str()).await?;
+            Ok::<_, LedgerError>(events.first().is_some_and(|e| e.message_id == message_id))
+        };
         if self
             .ledger
             .insert_charge(&document, &facts, urn.as_str(), message_id, now)
             .await?
+            || taken_before_from_this_message().await?
         {
+            // New, or taken from this very message before (it is being answered again): the
+            // same answer.
             Ok(Ok(()))
         } else {
             Ok(Err(own(
@@ -380,7 +393,15 @@ impl Service {
                             .ledger
                             .insert_payment(&document, &facts, &acceptor, message_id, now)
                             .await?
+                            || self
+                                .ledger
+                                .payment_message_id(facts.payment_id.as_str())
+                                .await?
+                                .as_deref()
+                                == Some(message_id)
                         {
+                            // New, or taken from this very message before (it is being
+                            // answered again): the same answer.
                             Ok(())
                         } else {
                             Err(own(

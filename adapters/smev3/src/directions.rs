@@ -36,6 +36,12 @@ pub(crate) enum StepError {
     Unroutable(String),
 }
 
+impl From<rsmev_broker::adapter::SigningError> for StepError {
+    fn from(e: rsmev_broker::adapter::SigningError) -> StepError {
+        StepError::Call(e.into())
+    }
+}
+
 impl StepError {
     /// Whether the failure is the way (the upstream or this node unreachable, the database),
     /// not the message: the message is held as long as it lasts.

@@ -48,7 +48,7 @@ use std::time::Duration;
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 use rsmev_broker::adapter::{Adapter, AdapterContext, AdapterError, AdapterHealth, HealthCell};
 use rsmev_broker::config::{FederalConfig, NodeConfig};
-use rsmev_broker::dsig::{Certificate, Signer, load_signer};
+use rsmev_broker::dsig::Signer;
 use rsmev_broker::envelope::{Envelope, InfoTypeName, Operation};
 use rsmev_broker::store::{AdapterDatabase, AdapterMigration};
 use rsmev_registry::Mnemonic;
@@ -131,15 +131,7 @@ impl LinkSettings {
 /// # Errors
 /// A file that cannot be read or a key that does not match, named.
 pub fn load_link_signer(c: &FederalConfig) -> Result<Arc<dyn Signer>, String> {
-    if c.key.trim().is_empty() || c.cert.trim().is_empty() {
-        return Err("[federal] key and cert must name the PEM files the link signs with".into());
-    }
-    let read = |p: &str| std::fs::read_to_string(p.trim()).map_err(|e| format!("{p}: {e}"));
-    let cert_pem = read(&c.cert)?;
-    let key_pem = read(&c.key)?;
-    let certificate = Certificate::from_pem(&cert_pem).map_err(|e| format!("{}: {e}", c.cert))?;
-    let signer = load_signer(&key_pem, certificate).map_err(|e| format!("{}: {e}", c.key))?;
-    Ok(Arc::from(signer))
+    rsmev_broker::adapter::load_signer_files("[federal]", &c.key, &c.cert)
 }
 
 /// The link's incoming queues as the upstream counts them (`GetIncomingQueueStatistics`, signed

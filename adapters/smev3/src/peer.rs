@@ -1,23 +1,17 @@
 //! The two SMEV 3 nodes the link talks to, behind one call: the upstream over HTTP, and this node
 //! through its intake ([`Exchange::handle_from`]: signature, identity, rights, format, history,
 //! exactly as for any participant). The link signs every request it makes with its own key
-//! ([`Signing`]).
+//! ([`Signing`], broker's, shared with the other adapters).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use rsmev_broker::dsig::{self, SignOptions, Signer, TransformChain};
-use rsmev_broker::envelope::{
-    AckRequest, AckTargetMessage, DateTime, Envelope, FaultDetail, GetIncomingQueueStatisticsRequest,
-    GetRequestRequest, GetResponseRequest, InfoTypeName, MessageId, MessageTypeSelector, Operation, Signed,
-    Timestamp, XmlBlock, XmlSignature,
-};
+use rsmev_broker::adapter::SigningError;
+use rsmev_broker::envelope::{Envelope, FaultDetail, Operation};
 use rsmev_broker::exchange::Exchange;
-use rsmev_broker::xml::{Document, Limits};
+use rsmev_broker::xml::Limits;
 use rsmev_registry::Mnemonic;
 
-/// The `Id` the link gives the blocks it signs.
-pub(crate) const SIGNED_ID: &str = "SIGNED_BY_CALLER";
+pub(crate) use rsmev_broker::adapter::{SIGNED_ID, Signing};
 
 /// Why a call did not succeed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -38,108 +32,9 @@ impl CallError {
     }
 }
 
-/// Signs the blocks of the link's requests.
-#[derive(Clone)]
-pub(crate) struct Signing {
-    signer: Arc<dyn Signer>,
-    /// The UUID v1 node field of the MessageIDs the link makes.
-    uuid_node: [u8; 6],
-}
-
-impl std::fmt::Debug for Signing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signing")
-            .field("certificate", &self.signer.certificate().subject())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Signing {
-    pub(crate) fn new(signer: Arc<dyn Signer>) -> Signing {
-        let mut uuid_node = [0u8; 6];
-        uuid_node.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..6]);
-        Signing { signer, uuid_node }
-    }
-
-    /// A new MessageID: a lower-case time-based (version 1) UUID, as SMEV requires.
-    pub(crate) fn new_message_id(&self) -> MessageId {
-        MessageId::new_v1(&self.uuid_node)
-    }
-
-    /// Fixes the block's text and signs exactly that text (ЭП-ОВ: exclusive c14n, then the SMEV
-    /// transform): the block and its `CallerInformationSystemSignature`.
-    pub(crate) fn seal_and_sign<T: XmlBlock>(
-        &self,
-        value: T,
-    ) -> Result<(Signed<T>, XmlSignature), CallError> {
-        let sealed = Signed::sealed(value);
-        let signature = self.sign_xml(&sealed.xml())?;
-        Ok((sealed, signature))
-    }
-
-    fn sign_xml(&self, xml: &str) -> Result<XmlSignature, CallError> {
-        let failed = |e: &dyn std::fmt::Display| CallError::Unavailable(format!("signing failed: {e}"));
-        let doc = Document::parse(xml.as_bytes(), &Limits::default()).map_err(|e| failed(&e))?;
-        let options = SignOptions {
-            transforms: TransformChain::ExcC14nThenSmev,
-            ..SignOptions::default()
-        };
-        let raw = dsig::sign(&doc, doc.root(), self.signer.as_ref(), &options).map_err(|e| failed(&e))?;
-        XmlSignature::new(raw).map_err(|e| failed(&e))
-    }
-
-    /// `GetRequestRequest` / `GetResponseRequest` for `info_type` (any when `None`).
-    pub(crate) fn poll(
-        &self,
-        operation: Operation,
-        info_type: Option<InfoTypeName>,
-    ) -> Result<Envelope, CallError> {
-        let (selector, caller_signature) = self.seal_and_sign(MessageTypeSelector {
-            id: Some(SIGNED_ID.into()),
-            info_type,
-            timestamp: DateTime::now_utc(),
-            node_id: None,
-        })?;
-        let caller_signature = Some(caller_signature);
-        Ok(match operation {
-            Operation::GetResponse => Envelope::GetResponseRequest(GetResponseRequest {
-                selector,
-                caller_signature,
-            }),
-            _ => Envelope::GetRequestRequest(GetRequestRequest {
-                selector,
-                caller_signature,
-            }),
-        })
-    }
-
-    /// `GetIncomingQueueStatisticsRequest` (the 1.1 operation some SMEV 3 nodes, this one among
-    /// them, still answer in the 1.3 namespace), signed over its timestamp.
-    pub(crate) fn queue_statistics(&self) -> Result<Envelope, CallError> {
-        let (timestamp, signature) = self.seal_and_sign(Timestamp {
-            id: Some(SIGNED_ID.into()),
-            value: DateTime::now_utc(),
-        })?;
-        Ok(Envelope::GetIncomingQueueStatisticsRequest(
-            GetIncomingQueueStatisticsRequest {
-                node_id: None,
-                timestamp,
-                caller_signature: Some(signature),
-            },
-        ))
-    }
-
-    /// `AckRequest` for `message_id`.
-    pub(crate) fn ack(&self, message_id: &MessageId) -> Result<Envelope, CallError> {
-        let (target, signature) = self.seal_and_sign(AckTargetMessage {
-            id: SIGNED_ID.into(),
-            accepted: Some(true),
-            message_id: message_id.clone(),
-        })?;
-        Ok(Envelope::AckRequest(AckRequest {
-            target,
-            caller_signature: Some(signature),
-        }))
+impl From<SigningError> for CallError {
+    fn from(e: SigningError) -> CallError {
+        CallError::Unavailable(e.to_string())
     }
 }
 

@@ -23,6 +23,9 @@
 //! a ledger) lives in its own tables, reached only by its own store module.
 
 pub mod amqp_gateway;
+pub mod signing;
+
+pub use signing::{SIGNED_ID, Signing, SigningError, load_signer_files};
 
 use std::sync::{Arc, Mutex, PoisonError};
 

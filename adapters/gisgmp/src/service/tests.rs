@@ -71,10 +71,10 @@ fn forced(block: &str) -> String {
     )
 }
 
+/// The answer to `xml` arriving in a message of its own.
 async fn answer(s: &Service, xml: &str) -> Answer {
-    s.answer(xml, "9f0c3d9e-0000-11ec-8000-000000000001", NOW)
-        .await
-        .unwrap()
+    let message_id = format!("9f0c3d9e-{}", uuid::Uuid::new_v4());
+    s.answer(xml, &message_id, NOW).await.unwrap()
 }
 
 async fn response(s: &Service, xml: &str) -> El {
@@ -448,4 +448,38 @@ async fn concurrent_payments(database: Database) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_taking_payments_of_one_charge_lose_no_quittance() {
     on_both_backends!(concurrent_payments);
+}
+
+async fn a_message_answered_again(database: Database) {
+    let s = service(&database).await;
+    let [uin] = <[String; 1]>::try_from(uins(&s, 1).await).unwrap();
+    let charges = import_charges(&charge("I_c1", &uin, 500_000));
+    let payment = import_payment(PAYMENT_1, &uin, 500_000);
+    let protocol_codes = |a: Answer| match a {
+        Answer::Response(el) => el
+            .children
+            .iter()
+            .map(|p| p.attr("code").unwrap().to_owned())
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    // The same message again (its answer lost on the way) gets the same answer, code 0 …
+    for _ in 0..2 {
+        let a = s.answer(&charges, "m-charge", NOW).await.unwrap();
+        assert_eq!(protocol_codes(a), ["0"]);
+        let a = s.answer(&payment, "m-payment", NOW).await.unwrap();
+        assert_eq!(protocol_codes(a), ["0"]);
+    }
+    // … and nothing twice: one charge event, one quittance.
+    assert_eq!(s.ledger().charge_events(&uin).await.unwrap().len(), 1);
+    assert_eq!(quittances_of_kind(&s, &uin, "ALLQUITTANCE").await.len(), 1);
+    // Another message with the same charge or payment is a duplicate.
+    assert_eq!(codes(&s, &charges).await, ["5"]);
+    assert_eq!(codes(&s, &payment).await, ["5"]);
+    s.ledger().database().close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_answered_again_gets_the_same_answer_and_changes_nothing_twice() {
+    on_both_backends!(a_message_answered_again);
 }
