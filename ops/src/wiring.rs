@@ -8,12 +8,14 @@ use rsmev_broker::adapter::Adapter;
 use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
 use rsmev_broker::config::NodeConfig;
 use rsmev_filestore::FileStore;
+use rsmev_gisgmp::module::GisgmpModule;
 use rsmev_smev3::FederalLink;
 
 /// The adapters `rsmev serve` runs for `config`, in start order: the AMQP gateway when
 /// `[rabbitmq] url` is set, the federal link when `[federal] endpoint` is (unless
 /// `[federal] run_in_serve` is false), the file storage when `[filestore] enabled` (the node
-/// hands it to the exchange for `RefAttachmentHeader`s).
+/// hands it to the exchange for `RefAttachmentHeader`s), the GIS GMP module when `[gisgmp]
+/// participant` is set.
 ///
 /// # Errors
 /// An adapter's settings cannot be used (e.g. the federal link's key cannot be read), named.
@@ -29,6 +31,9 @@ pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     }
     if let Some(files) = FileStore::from_config(config).map_err(|e| e.to_string())? {
         adapters.push(Arc::new(files));
+    }
+    if let Some(module) = GisgmpModule::from_config(config).map_err(|e| format!("[gisgmp]: {e}"))? {
+        adapters.push(Arc::new(module));
     }
     Ok(adapters)
 }

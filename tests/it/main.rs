@@ -17,6 +17,8 @@
 //! - [`federal_files`]: files across the federal link, both nodes with a file storage.
 //! - [`files`]: large attachments through the file storage: FTP upload with a real client,
 //!   `RefAttachmentHeader` checked, `FSAttachment` credentials that open one directory, quota.
+//! - [`gisgmp_module`]: the GIS GMP module as a participant of a running node: charges,
+//!   payments, quittances, forced operations and the official requests, through the node.
 //! - [`amqp`]: the AMQP queue adapter: `rsmev participant amqp-setup`, intake and inbox queues.
 //! - [`crash`]: the real `rsmev serve` binary killed with SIGKILL mid-stream and restarted.
 //! - [`python`]: an independent Python client (zeep + signxml) completes a signed exchange.
@@ -71,6 +73,7 @@ mod federal_crash;
 mod federal_files;
 mod files;
 mod gisgmp;
+mod gisgmp_module;
 mod gost;
 mod harness;
 mod interop;
