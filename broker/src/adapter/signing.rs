@@ -28,7 +28,9 @@ pub struct SigningError(String);
 /// A path is empty, a file unreadable, or not a key or certificate the node can sign with, named.
 pub fn load_signer_files(section: &str, key: &str, cert: &str) -> Result<Arc<dyn Signer>, String> {
     if key.trim().is_empty() || cert.trim().is_empty() {
-        return Err(format!("{section} key and cert must name the PEM files it signs with"));
+        return Err(format!(
+            "{section} key and cert must name the PEM files it signs with"
+        ));
     }
     let read = |p: &str| std::fs::read_to_string(p.trim()).map_err(|e| format!("{p}: {e}"));
     let cert_pem = read(cert)?;
