@@ -9,6 +9,7 @@
 
 use rsmev_broker::envelope::{RequestStatus, ResponseContent};
 use rsmev_gisgmp::doc::El;
+use rsmev_gisgmp::fixtures;
 use rsmev_registry::{InfoTypeKind, QName};
 
 use crate::backend::Backend;
@@ -30,10 +31,7 @@ const SERVICES: &[(&str, &str)] = &[
     ("import-chargestemplate", "ChargeCreation"),
 ];
 
-const NS: &str = r#"xmlns:com="http://roskazna.ru/gisgmp/xsd/Common/2.4.0" xmlns:org="http://roskazna.ru/gisgmp/xsd/Organization/2.4.0" xmlns:chg="http://roskazna.ru/gisgmp/xsd/Charge/2.4.0" xmlns:pmnt="http://roskazna.ru/gisgmp/xsd/Payment/2.4.0" xmlns:pkg="http://roskazna.ru/gisgmp/xsd/Package/2.4.0" xmlns:sc="http://roskazna.ru/gisgmp/xsd/SearchConditions/2.4.0""#;
 const UIN: &str = "32116102414550976332";
-const PAYMENT_ID: &str = "10471020010005230107202100000001";
-const PAYEE: &str = r#"<org:Payee name="ФГБУ «ФКП Росреестра» по г Москва" inn="7705401341" kpp="770542151"><com:OrgAccount accountNumber="03100643000000019500"><com:Bank bik="024501901" correspondentBankAccount="40102810045370000002"/></com:OrgAccount></org:Payee>"#;
 
 /// A node with the module (participant `GISGMP`), an administrator `ADM` and an acceptor `BANK`.
 struct WithModule {
@@ -135,48 +133,27 @@ fn protocol_code(content: &ResponseContent) -> String {
         .to_owned()
 }
 
-fn service(segment: &str, root: &str, sender: &str, body: &str) -> String {
-    format!(
-        r#"<req:{root} {NS} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/{segment}/2.4.0" Id="G_{}" timestamp="2021-07-01T15:00:00.000+03:00" senderIdentifier="{sender}" senderRole="1">{body}</req:{root}>"#,
-        uuid::Uuid::new_v4()
-    )
-}
-
 async fn charges_and_payments_sent_to_the_node_are_reconciled_and_exported_by_the_module(backend: Backend) {
     let n = WithModule::start(backend).await;
     let adm = n.node.client(&n.adm);
     let bank = n.node.client(&n.bank);
 
-    let charge = service(
-        "import-charges",
-        "ImportChargesRequest",
-        "3eacb7",
-        &format!(
-            r#"<pkg:ChargesPackage><pkg:ImportedCharge Id="I_1" originatorId="3eb5fa" supplierBillID="{UIN}" billDate="2021-06-30T14:06:30.313+03:00" totalAmount="500000" purpose="Плата за сведения" kbk="32111301031016000130" oktmo="45348000">{PAYEE}<chg:Payer payerIdentifier="1220000000007712579832" payerName="Плательщик"/><chg:BudgetIndex status="01" paytReason="0" taxPeriod="0" taxDocNumber="0" taxDocDate="0"/></pkg:ImportedCharge></pkg:ChargesPackage>"#
-        ),
-    );
+    let charge = fixtures::import_charges(&fixtures::charge("I_1", UIN, 500_000));
     assert_eq!(protocol_code(&ask(&adm, &charge).await), "0");
     // The same charge in another request: already there, never a second charge.
     assert_eq!(protocol_code(&ask(&adm, &charge).await), "5");
 
-    let payment = service(
-        "import-payments",
-        "ImportPaymentsRequest",
-        "3eb646",
-        &format!(
-            r#"<pkg:PaymentsPackage><pkg:ImportedPayment Id="I_2" paymentId="{PAYMENT_ID}" purpose="Плата" kbk="32111301031016000130" oktmo="45348000" supplierBillID="{UIN}" amount="500000" paymentDate="2021-07-01T14:06:30.313+03:00" transKind="01"><pmnt:PaymentOrg><org:Bank bik="047252006"/></pmnt:PaymentOrg><pmnt:Payer payerName="Плательщик" payerIdentifier="1220000000007712579832"/>{PAYEE}<pmnt:BudgetIndex status="01" paytReason="0" taxPeriod="0" taxDocNumber="0" taxDocDate="0"/></pkg:ImportedPayment></pkg:PaymentsPackage>"#
-        ),
-    );
+    let payment_id = fixtures::payment_id(1);
+    let payment = fixtures::import_payments(&fixtures::payment("I_2", &payment_id, UIN, 500_000));
     assert_eq!(protocol_code(&ask(&bank, &payment).await), "0");
 
     // Reconciled on arrival: the quittance is there, billStatus 1, nothing left to pay.
-    let export = service(
+    let export = fixtures::export(
         "export-quittances",
         "ExportQuittancesRequest",
-        "3eb5fa",
-        &format!(
-            r#"<sc:QuittancesExportConditions kind="QUITTANCE"><sc:ChargesConditions><sc:SupplierBillID>{UIN}</sc:SupplierBillID></sc:ChargesConditions></sc:QuittancesExportConditions>"#
-        ),
+        "QuittancesExportConditions",
+        "QUITTANCE",
+        UIN,
     );
     let quittances = document(&ask(&adm, &export).await);
     let q = quittances
@@ -184,18 +161,13 @@ async fn charges_and_payments_sent_to_the_node_are_reconciled_and_exported_by_th
         .unwrap_or_else(|| panic!("no quittance: {}", quittances.to_xml()));
     assert_eq!(
         (q.attr("billStatus"), q.attr("balance"), q.attr("paymentId")),
-        (Some("1"), Some("0"), Some(PAYMENT_ID))
+        (Some("1"), Some("0"), Some(payment_id.as_str()))
     );
 
     // «Услуга предоставлена»: once; the second time GIS GMP's status 324 as a RequestStatus.
-    let provided = service(
-        "forced-ackmowledgement",
-        "ForcedAcknowledgementRequest",
-        "3eb5fa",
-        &format!(
-            r#"<req:ServiceProvided><req:PaymentDataInfo paymentId="{PAYMENT_ID}"/></req:ServiceProvided>"#
-        ),
-    );
+    let provided = fixtures::forced(&format!(
+        r#"<req:ServiceProvided><req:PaymentDataInfo paymentId="{payment_id}"/></req:ServiceProvided>"#
+    ));
     assert!(document(&ask(&adm, &provided).await).child("Done").is_some());
     match ask(&adm, &provided).await {
         ResponseContent::Status(RequestStatus { code, .. }) => assert_eq!(code, 324),

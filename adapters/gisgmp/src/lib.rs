@@ -55,6 +55,8 @@
 //!   деаннулирование), payments, reconciliation operations and quittances in the node's
 //!   database (`gisgmp_*` tables), each change linked to the SMEV message that carried it; a
 //!   charge's quittances recomputed by replaying its operations under its row lock.
+//! - [`fixtures`]: example requests (one administrator's charges and their matching payments)
+//!   for tests, benchmarks and demonstrations.
 //! - [`service`]: the GIS GMP services answered from the ledger ([`service::Service::answer`]):
 //!   ImportCharges (new and changes), ImportPayments, ExportCharges/Payments/Quittances,
 //!   ForcedAcknowledgement and ChargeCreation, with GIS GMP's codes and statuses.
@@ -76,6 +78,7 @@ pub mod answers;
 pub mod bik;
 pub mod doc;
 pub mod entity;
+pub mod fixtures;
 pub mod inn;
 pub mod issue;
 pub mod kbk;

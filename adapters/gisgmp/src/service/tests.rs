@@ -5,13 +5,13 @@
 use time::macros::datetime;
 
 use super::*;
+use crate::fixtures::{
+    KBK_CHAPTER, change, charge, export, forced, import_charges, import_payments, payment,
+};
 use crate::issue::KbkChapter;
 use crate::test_db::{Database, on_both_backends};
 
 const COMMON: &str = "http://roskazna.ru/gisgmp/xsd/Common/2.4.0";
-const NAMESPACES: &str = r#"xmlns:com="http://roskazna.ru/gisgmp/xsd/Common/2.4.0" xmlns:org="http://roskazna.ru/gisgmp/xsd/Organization/2.4.0" xmlns:chg="http://roskazna.ru/gisgmp/xsd/Charge/2.4.0" xmlns:pmnt="http://roskazna.ru/gisgmp/xsd/Payment/2.4.0" xmlns:pkg="http://roskazna.ru/gisgmp/xsd/Package/2.4.0" xmlns:sc="http://roskazna.ru/gisgmp/xsd/SearchConditions/2.4.0""#;
-/// The administrator (АН) of the charges below.
-const ADMINISTRATOR: &str = "3eb5fa";
 const NOW: OffsetDateTime = datetime!(2021-07-01 12:00 UTC);
 
 async fn service(database: &Database) -> Service {
@@ -20,7 +20,7 @@ async fn service(database: &Database) -> Service {
 
 /// Fresh UINs of KBK chapter 321 (the charges' KBK below).
 async fn uins(s: &Service, count: u64) -> Vec<String> {
-    let chapter = UinPrefix::KbkChapter(KbkChapter::parse("321").unwrap());
+    let chapter = UinPrefix::KbkChapter(KbkChapter::parse(KBK_CHAPTER).unwrap());
     crate::sequence::next_uins(s.ledger().database(), &chapter, count)
         .await
         .unwrap()
@@ -29,46 +29,8 @@ async fn uins(s: &Service, count: u64) -> Vec<String> {
         .collect()
 }
 
-fn payee() -> &'static str {
-    r#"<org:Payee name="ФГБУ «ФКП Росреестра» по г Москва" inn="7705401341" kpp="770542151"><com:OrgAccount accountNumber="03100643000000019500"><com:Bank bik="024501901" correspondentBankAccount="40102810045370000002"/></com:OrgAccount></org:Payee>"#
-}
-
-fn import_charges(entities: &str) -> String {
-    format!(
-        r#"<req:ImportChargesRequest {NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/import-charges/2.4.0" Id="G_1" timestamp="2021-07-01T15:00:00.000+03:00" senderIdentifier="3eacb7" senderRole="1"><pkg:ChargesPackage>{entities}</pkg:ChargesPackage></req:ImportChargesRequest>"#
-    )
-}
-
-fn charge(id: &str, uin: &str, amount: u64) -> String {
-    format!(
-        r#"<pkg:ImportedCharge Id="{id}" originatorId="{ADMINISTRATOR}" supplierBillID="{uin}" billDate="2021-06-30T14:06:30.313+03:00" totalAmount="{amount}" purpose="Плата за предоставление сведений" kbk="32111301031016000130" oktmo="45348000">{}<chg:Payer payerIdentifier="1220000000007712579832" payerName="Тестовый плательщик"/><chg:BudgetIndex status="01" paytReason="0" taxPeriod="0" taxDocNumber="0" taxDocDate="0"/></pkg:ImportedCharge>"#,
-        payee()
-    )
-}
-
-fn change(id: &str, uin: &str, meaning: u8, changes: &str) -> String {
-    format!(
-        r#"<pkg:ImportedChange Id="{id}" originatorId="{ADMINISTRATOR}"><pkg:SupplierBillId>{uin}</pkg:SupplierBillId>{changes}<com:ChangeStatus><com:Meaning>{meaning}</com:Meaning><com:Reason>проверка</com:Reason><com:ChangeDate>2021-07-01T10:00:00.000+03:00</com:ChangeDate></com:ChangeStatus></pkg:ImportedChange>"#
-    )
-}
-
 fn import_payment(payment_id: &str, uin: &str, amount: u64) -> String {
-    format!(
-        r#"<req:ImportPaymentsRequest {NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/import-payments/2.4.0" Id="G_2" timestamp="2021-07-01T18:13:51.0" senderIdentifier="3eb646" senderRole="9"><pkg:PaymentsPackage><pkg:ImportedPayment Id="I_p" paymentId="{payment_id}" purpose="Плата" kbk="32111301031016000130" oktmo="45348000" supplierBillID="{uin}" amount="{amount}" paymentDate="2021-07-01T14:06:30.313+03:00" transKind="01"><pmnt:PaymentOrg><org:Bank bik="047252006"/></pmnt:PaymentOrg><pmnt:Payer payerName="Тестовый плательщик" payerIdentifier="1220000000007712579832"/>{}<pmnt:BudgetIndex status="01" paytReason="0" taxPeriod="0" taxDocNumber="0" taxDocDate="0"/></pkg:ImportedPayment></pkg:PaymentsPackage></req:ImportPaymentsRequest>"#,
-        payee()
-    )
-}
-
-fn export(service: &str, root: &str, conditions: &str, kind: &str, uin: &str) -> String {
-    format!(
-        r#"<req:{root} {NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/{service}/2.4.0" Id="G_3" timestamp="2021-07-01T18:13:51.0" senderIdentifier="3eacb7" senderRole="1"><com:Paging pageNumber="1" pageLength="100"/><sc:{conditions} kind="{kind}"><sc:ChargesConditions><sc:SupplierBillID>{uin}</sc:SupplierBillID></sc:ChargesConditions></sc:{conditions}></req:{root}>"#
-    )
-}
-
-fn forced(block: &str) -> String {
-    format!(
-        r#"<req:ForcedAcknowledgementRequest {NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/forced-ackmowledgement/2.4.0" Id="G_4" timestamp="2021-07-01T18:13:51.0" senderIdentifier="{ADMINISTRATOR}" senderRole="3">{block}</req:ForcedAcknowledgementRequest>"#
-    )
+    import_payments(&payment("I_p", payment_id, uin, amount))
 }
 
 /// The answer to `xml` arriving in a message of its own.
