@@ -15,6 +15,9 @@
 //!
 //! `cargo bench -p rsmev-benches --bench gisgmp`
 
+// A bench says on stderr which backend it could not measure.
+#![allow(clippy::print_stderr)]
+
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
