@@ -1125,4 +1125,6 @@ fn apply_change(charge: &mut El, change: &El) -> Result<(), String> {
 }
 
 #[cfg(test)]
+mod reference_tests;
+#[cfg(test)]
 mod tests;
