@@ -75,6 +75,15 @@ pub(crate) enum Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum GisgmpCommand {
+    /// Register the GIS GMP module on this node: its participant (with --cert) and the
+    /// information types of the services it answers with it as provider, and grant the request
+    /// types to --grant participants. What is registered already is kept.
+    Register(GisgmpRegisterArgs),
+    /// Run a node that answers as GIS GMP: `rsmev serve` with the GIS GMP module on, its key
+    /// generated in the data directory on first start and its participant and types registered
+    /// (as `rsmev gisgmp register`). For integrators and tests: the answers come from the module's
+    /// own ledger and rules, reconciliation included.
+    Emulate(GisgmpEmulateArgs),
     /// УИН, the identifiers a revenue administrator gives its charges.
     #[command(subcommand)]
     Uin(UinCommand),
@@ -86,6 +95,38 @@ pub(crate) enum GisgmpCommand {
     /// from a JSON file (see --help for its fields). A bad value is refused with its field named
     /// (exit 1).
     Receipt(ReceiptArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GisgmpRegisterArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The module's participant (`[gisgmp] participant`).
+    #[arg(long, value_parser = parse_mnemonic, default_value = "GISGMP")]
+    pub participant: Mnemonic,
+    /// PEM certificate the module signs with (`[gisgmp] cert`); needed when the participant is
+    /// not registered yet.
+    #[arg(long, value_name = "FILE.pem")]
+    pub cert: Option<PathBuf>,
+    /// A participant that may send the module every request type (repeatable).
+    #[arg(long, value_name = "MNEMONIC", value_parser = parse_mnemonic)]
+    pub grant: Vec<Mnemonic>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GisgmpEmulateArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// The module's participant (default: `[gisgmp] participant`, else GISGMP).
+    #[arg(long, value_parser = parse_mnemonic)]
+    pub participant: Option<Mnemonic>,
+    /// The URN the emulator answers as and issues ChargeCreation UINs under (default:
+    /// `[gisgmp] urn`).
+    #[arg(long, value_parser = parse_urn)]
+    pub urn: Option<Urn>,
+    /// A participant that may send the emulator every request type (repeatable).
+    #[arg(long, value_name = "MNEMONIC", value_parser = parse_mnemonic)]
+    pub grant: Vec<Mnemonic>,
 }
 
 #[derive(Debug, Args)]

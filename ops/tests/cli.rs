@@ -1021,6 +1021,106 @@ fn upno_generate_numbers_an_acceptors_payments_per_day() {
     );
 }
 
+#[test]
+fn gisgmp_emulate_registers_the_module_makes_its_key_once_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    refused(
+        dir.path(),
+        &["gisgmp", "emulate", "--data", "node"],
+        "pass --urn URN",
+    );
+    refused(
+        dir.path(),
+        &["gisgmp", "register", "--data", "node", "--participant", "GG"],
+        "participant GG is not registered: pass --cert",
+    );
+    keys(dir.path(), "MFC-1");
+    ok(
+        dir.path(),
+        &[
+            "participant",
+            "add",
+            "--data",
+            "node",
+            "--mnemonic",
+            "MFC-1",
+            "--name",
+            "МФЦ",
+            "--cert",
+            "MFC-1.cert.pem",
+        ],
+    );
+    let start = |expect_generated: bool| {
+        let mut child = command(
+            dir.path(),
+            &[
+                "gisgmp",
+                "emulate",
+                "--data",
+                "node",
+                "--listen",
+                "127.0.0.1:0",
+                "--urn",
+                "aa11b4",
+                "--grant",
+                "MFC-1",
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut said = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "no URL before the end: {said}"
+            );
+            said.push_str(&line);
+            if line.starts_with("rsmev listening") {
+                break;
+            }
+        }
+        assert_eq!(
+            said.contains("generated the emulator's key"),
+            expect_generated,
+            "{said}"
+        );
+        assert!(
+            said.contains("MFC-1 may now send the 7 GIS GMP requests"),
+            "{said}"
+        );
+        let killed = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        assert!(child.wait().unwrap().success());
+        said
+    };
+    let first = start(true);
+    assert!(
+        first.contains("14 GIS GMP information type(s) registered with provider GISGMP"),
+        "{first}"
+    );
+    // Started again: the same key, nothing registered twice.
+    let again = start(false);
+    assert!(
+        again.contains("0 GIS GMP information type(s) registered"),
+        "{again}"
+    );
+    let types = ok(dir.path(), &["infotype", "list", "--data", "node"]);
+    assert!(
+        types
+            .lines()
+            .any(|l| l.contains("ImportChargesRequest") && l.contains("GISGMP")),
+        "{types}"
+    );
+    assert!(dir.path().join("node/gisgmp-key.pem").exists());
+}
+
 /// The example of `rsmev gisgmp receipt --help`, as a JSON object.
 fn receipt_example(dir: &Path) -> serde_json::Map<String, serde_json::Value> {
     let help = ok(dir, &["gisgmp", "receipt", "--help"]);

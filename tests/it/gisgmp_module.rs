@@ -8,8 +8,9 @@
 //! reference response's namespace.
 
 use rsmev_broker::envelope::{RequestStatus, ResponseContent};
-use rsmev_gisgmp::doc::El;
+use rsmev_gisgmp::doc::{El, Version};
 use rsmev_gisgmp::fixtures;
+use rsmev_gisgmp::module::served_types;
 use rsmev_registry::{InfoTypeKind, QName};
 
 use crate::backend::Backend;
@@ -19,17 +20,6 @@ use crate::harness::{Client, NodeOptions, Participant, TestNode, delivered_respo
 on_every_backend! {
     charges_and_payments_sent_to_the_node_are_reconciled_and_exported_by_the_module,
 }
-
-/// The services the module provides: segment of the service namespace and request root.
-const SERVICES: &[(&str, &str)] = &[
-    ("import-charges", "ImportCharges"),
-    ("import-payments", "ImportPayments"),
-    ("export-charges", "ExportCharges"),
-    ("export-payments", "ExportPayments"),
-    ("export-quittances", "ExportQuittances"),
-    ("forced-ackmowledgement", "ForcedAcknowledgement"),
-    ("import-chargestemplate", "ChargeCreation"),
-];
 
 const UIN: &str = "32116102414550976332";
 
@@ -60,13 +50,12 @@ impl WithModule {
         node.register(&module).await;
         let adm = node.participant("ADM").await;
         let bank = node.participant("BANK").await;
-        for (segment, root) in SERVICES {
-            let ns = format!("urn://roskazna.ru/gisgmp/xsd/services/{segment}/2.4.0");
-            let request = QName::new(&ns, format!("{root}Request"));
+        for (ns, request, response) in served_types(Version::V2_4_0) {
+            let request = QName::new(&ns, request);
             node.infotype(infotype(&request, InfoTypeKind::Request, &module))
                 .await;
             node.infotype(infotype(
-                &QName::new(&ns, format!("{root}Response")),
+                &QName::new(&ns, response),
                 InfoTypeKind::Response,
                 &module,
             ))

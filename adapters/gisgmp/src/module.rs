@@ -47,6 +47,34 @@ use crate::ledger::{Ledger, LedgerError};
 use crate::service::{Answer, Service, changes_ledger};
 use crate::urn::Urn;
 
+/// The services the module answers: the segment of each service namespace and the root of its
+/// request (`…Request`) and response (`…Response`) without the suffix. Their information types
+/// name the module's participant as provider.
+pub const SERVED: &[(&str, &str)] = &[
+    ("import-charges", "ImportCharges"),
+    ("import-payments", "ImportPayments"),
+    ("export-charges", "ExportCharges"),
+    ("export-payments", "ExportPayments"),
+    ("export-quittances", "ExportQuittances"),
+    ("forced-ackmowledgement", "ForcedAcknowledgement"),
+    ("import-chargestemplate", "ChargeCreation"),
+];
+
+/// The information types of [`SERVED`] in format `version`: (namespace, request root, response
+/// root) of each.
+pub fn served_types(version: crate::doc::Version) -> Vec<(String, String, String)> {
+    SERVED
+        .iter()
+        .map(|(segment, root)| {
+            (
+                version.service(segment),
+                format!("{root}Request"),
+                format!("{root}Response"),
+            )
+        })
+        .collect()
+}
+
 /// The adapter's name: logs, metrics, its migration history.
 const NAME: &str = "gisgmp";
 

@@ -30,6 +30,8 @@ use crate::table::Table;
 
 pub(super) async fn run(cmd: GisgmpCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        GisgmpCommand::Register(args) => super::gisgmp_node::register(args).await,
+        GisgmpCommand::Emulate(args) => super::gisgmp_node::emulate(args).await,
         GisgmpCommand::Uin(UinCommand::Check(args)) => check(&args),
         GisgmpCommand::Uin(UinCommand::Generate(args)) => generate_uins(args).await,
         GisgmpCommand::Upno(UpnoCommand::Generate(args)) => generate_payment_ids(args).await,

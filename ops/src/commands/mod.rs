@@ -8,6 +8,7 @@ mod envelope;
 mod federal;
 mod filestore;
 mod gisgmp;
+mod gisgmp_node;
 mod grant;
 mod infotype;
 mod keys;

@@ -18,7 +18,17 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 /// Runs a process in `role`: the exchange with the adapters `serve` wires, or the federal link
 /// alone ([`Role::AdaptersOnly`]).
 pub(super) async fn run_as(role: Role, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let mut config = load_config(&args.data)?;
+    let config = load_config(&args.data)?;
+    run_with(role, config, args).await
+}
+
+/// [`run_as`] with the configuration already loaded (and completed, for `rsmev gisgmp
+/// emulate`); the command line's overrides are applied here.
+pub(super) async fn run_with(
+    role: Role,
+    mut config: rsmev_broker::config::NodeConfig,
+    args: ServeArgs,
+) -> anyhow::Result<ExitCode> {
     if let Some(listen) = args.listen {
         config.server.listen = listen;
     }
