@@ -8,13 +8,13 @@
 //! is `amountToPay` (the total less what was paid), not `totalAmount`. GIS GMP's formats have no
 //! payer's address, so none is printed.
 
+use super::ReceiptFields;
+use crate::account::AccountNumber;
+use crate::amount::Kopecks;
+use crate::doc::El;
 use crate::entity::{charge_facts, moscow};
 use crate::ledger::{ChargeRecord, Meaning};
 use crate::qr::BudgetIndex;
-
-use super::ReceiptFields;
-use crate::amount::Kopecks;
-use crate::doc::El;
 
 /// Why a charge of the ledger gives no receipt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,12 +77,11 @@ impl ReceiptFields {
             "correspondentBankAccount",
             "Payee/OrgAccount/Bank@correspondentBankAccount (the single treasury account)",
         )?;
-        let correspondent_account = crate::account::AccountNumber::parse(&correspondent).map_err(|e| {
-            ChargeReceiptError::Unreadable {
+        let correspondent_account =
+            AccountNumber::parse(&correspondent).map_err(|e| ChargeReceiptError::Unreadable {
                 uin: uin(),
                 problem: format!("correspondentBankAccount: {e}"),
-            }
-        })?;
+            })?;
         let bank_name = match bank_name {
             Some(name) => name,
             None => attr(bank, "name", "Payee/OrgAccount/Bank@name (the payee's bank)")?,
