@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-use rsmev_gisgmp::{Bik, Kbk, KbkChapter, Urn};
+use rsmev_gisgmp::{Bik, Kbk, KbkChapter, PayerIdentifier, PaymentId, Uin, Urn};
 use rsmev_registry::{InfoTypeKind, Mnemonic, QName};
 
 #[derive(Debug, Parser)]
@@ -68,7 +68,8 @@ pub(crate) enum Command {
     /// The link to the federal SMEV 3 (`[federal]`).
     #[command(subcommand)]
     Federal(FederalCommand),
-    /// GIS GMP: UINs of charges, УПНО of accepted payments, payment receipts.
+    /// GIS GMP: UINs of charges, УПНО of accepted payments, what the ledger holds, payment
+    /// receipts.
     #[command(subcommand)]
     Gisgmp(GisgmpCommand),
 }
@@ -90,11 +91,183 @@ pub(crate) enum GisgmpCommand {
     /// УПНО, the identifiers a payment acceptor gives the payments it accepts.
     #[command(subcommand)]
     Upno(UpnoCommand),
+    /// List the charges the ledger holds (annulled ones with --annulled), filtered, sorted and
+    /// paged: as an aligned table, CSV or JSON.
+    Charges(ChargesArgs),
+    /// List the payments the ledger holds, filtered, sorted and paged.
+    Payments(PaymentsArgs),
+    /// List the quittances (reconciliation results) of the charges the filters select, revoked
+    /// ones too, sorted and paged.
+    Quittances(QuittancesArgs),
     /// Print a charge's payment receipt as PDF: the bank-counter receipt ПД-4сб (налог) or the
-    /// payment order 0401060, with the ГОСТ Р 56042-2014 QR code; the charge's requisites come
-    /// from a JSON file (see --help for its fields). A bad value is refused with its field named
-    /// (exit 1).
+    /// payment order 0401060, with the ГОСТ Р 56042-2014 QR code. The charge is one the ledger
+    /// holds (--uin: its stored requisites, for the amount left to pay) or its requisites come
+    /// from a JSON file (--json, see --help for its fields). A bad value is refused with its
+    /// field named, a charge annulled or paid in full with that said (exit 1).
     Receipt(ReceiptArgs),
+}
+
+/// The output formats of the ledger's lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ListFormat {
+    /// Aligned columns under a header, amounts in roubles (`1200.50`), moments in Moscow time.
+    Table,
+    /// RFC 4180: a header line, CRLF line ends, fields with a comma, quote or line break
+    /// quoted; every field of the record, amounts in kopecks.
+    Csv,
+    /// An array of objects, every field of the record under a stable name, amounts as integer
+    /// kopecks, absent values null.
+    Json,
+}
+
+/// Paging, order and output of a list.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Sort the other way: largest, latest, last first.
+    #[arg(long)]
+    pub desc: bool,
+    /// Which page, from 1; standard error says when more follow.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=MAX_PAGE))]
+    pub page: u64,
+    /// Records a page, at most 1000.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=MAX_PAGE_SIZE))]
+    pub page_size: u64,
+    /// How to print.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// Most records a page of a list holds.
+pub(crate) const MAX_PAGE_SIZE: u64 = 1000;
+/// The last page a list may ask for (so that the offset stays within a database's integers).
+pub(crate) const MAX_PAGE: u64 = 1_000_000_000;
+
+/// What chooses charges (of `charges`, and whose quittances `quittances` lists).
+#[derive(Debug, Args)]
+pub(crate) struct ChargeFilterArgs {
+    /// Charges of this administrator (the URN that formed them).
+    #[arg(long, value_name = "URN", value_parser = parse_urn)]
+    pub administrator: Option<Urn>,
+    /// Charges of this payer identifier (22 characters); repeat for several.
+    #[arg(long = "payer", value_name = "ID", value_parser = parse_payer)]
+    pub payers: Vec<PayerIdentifier>,
+    /// This charge; repeat for several.
+    #[arg(long = "uin", value_name = "UIN", value_parser = parse_uin)]
+    pub uins: Vec<Uin>,
+    /// Charges with this acknowledgment status: 1 reconciled, 2 preliminarily reconciled, 3 not
+    /// reconciled, 4 without a payment, 5 forced, 6 for an amount; repeat for several.
+    #[arg(long = "status", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=6))]
+    pub statuses: Vec<u8>,
+    /// Charges billed on this Moscow day or later (billDate).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub from: Option<time::Date>,
+    /// Charges billed on this Moscow day or earlier.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub to: Option<time::Date>,
+    /// Charges of at least this total amount, in kopecks.
+    #[arg(long, value_name = "KOPECKS")]
+    pub min_amount: Option<u64>,
+    /// Charges of at most this total amount, in kopecks.
+    #[arg(long, value_name = "KOPECKS")]
+    pub max_amount: Option<u64>,
+    /// Include annulled charges.
+    #[arg(long)]
+    pub annulled: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChargesArgs {
+    #[command(flatten)]
+    pub filter: ChargeFilterArgs,
+    /// Sort by (default: date, newest first; with --sort, smallest first unless --desc).
+    #[arg(long, value_enum, value_name = "FIELD")]
+    pub sort: Option<ChargeSortArg>,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+/// What `charges --sort` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ChargeSortArg {
+    /// billDate.
+    Date,
+    /// totalAmount.
+    Amount,
+    /// amountToPay.
+    ToPay,
+    Uin,
+    /// The acknowledgment status.
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PaymentsArgs {
+    /// Payments accepted by this participant (its URN).
+    #[arg(long, value_name = "URN", value_parser = parse_urn)]
+    pub acceptor: Option<Urn>,
+    /// Payments of this payer identifier; repeat for several.
+    #[arg(long = "payer", value_name = "ID", value_parser = parse_payer)]
+    pub payers: Vec<PayerIdentifier>,
+    /// Payments naming this UIN; repeat for several.
+    #[arg(long = "uin", value_name = "UIN", value_parser = parse_uin)]
+    pub uins: Vec<Uin>,
+    /// This payment (УПНО); repeat for several.
+    #[arg(long = "payment-id", value_name = "УПНО", value_parser = parse_payment_id)]
+    pub payment_ids: Vec<PaymentId>,
+    /// Payments made on this Moscow day or later (paymentDate).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub from: Option<time::Date>,
+    /// Payments made on this Moscow day or earlier.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub to: Option<time::Date>,
+    /// Only payments reconciled with no charge (and not annulled).
+    #[arg(long)]
+    pub unmatched: bool,
+    /// Sort by (default: date, newest first; with --sort, smallest first unless --desc).
+    #[arg(long, value_enum, value_name = "FIELD")]
+    pub sort: Option<PaymentSortArg>,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+/// What `payments --sort` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PaymentSortArg {
+    /// paymentDate.
+    Date,
+    Amount,
+    /// The УПНО.
+    PaymentId,
+    /// The UIN the payment names.
+    Uin,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QuittancesArgs {
+    #[command(flatten)]
+    pub filter: ChargeFilterArgs,
+    /// Sort by (default: date, newest first; with --sort, smallest first unless --desc).
+    #[arg(long, value_enum, value_name = "FIELD")]
+    pub sort: Option<QuittanceSortArg>,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+/// What `quittances --sort` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum QuittanceSortArg {
+    /// When the quittance first appeared (creationDate).
+    Date,
+    /// The charge's UIN.
+    Uin,
+    /// billStatus.
+    Status,
+    /// The payment's amount.
+    Amount,
+    /// The charge's balance after it.
+    Balance,
 }
 
 #[derive(Debug, Args)]
@@ -131,10 +304,18 @@ pub(crate) struct GisgmpEmulateArgs {
 
 #[derive(Debug, Args)]
 #[command(after_long_help = RECEIPT_JSON_HELP)]
+#[command(group(ArgGroup::new("charge").required(true).args(["uin", "json"])))]
 pub(crate) struct ReceiptArgs {
+    /// A charge the ledger holds, by its UIN: its stored requisites, for its amountToPay.
+    #[arg(long, value_name = "UIN", value_parser = parse_uin, conflicts_with = "json")]
+    pub uin: Option<Uin>,
+    /// With --uin: the payee's bank (field 13) to print, in place of the charge's own
+    /// (Bank@name, which some charges do not have).
+    #[arg(long, value_name = "NAME", conflicts_with = "json")]
+    pub bank_name: Option<String>,
     /// The charge's requisites: a JSON object, fields below.
     #[arg(long, value_name = "FILE")]
-    pub json: PathBuf,
+    pub json: Option<PathBuf>,
     /// Which form.
     #[arg(long, value_enum)]
     pub form: ReceiptForm,
@@ -144,6 +325,9 @@ pub(crate) struct ReceiptArgs {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// With --uin: where the ledger is.
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 /// The forms of `rsmev gisgmp receipt`.
@@ -158,8 +342,13 @@ pub(crate) enum ReceiptForm {
 
 /// The fields of `rsmev gisgmp receipt --json FILE`.
 const RECEIPT_JSON_HELP: &str = "\
-The JSON file holds one object; identifiers are strings, the amount an integer. Optional fields
-may be left out or null. The numbers are the fields of the payment order 0401060.
+With --uin the charge is read from the ledger in the node's database (--data, --config,
+--database): payee, INN, KPP, account, bank, BIK, ЕКС, KBK, OKTMO, purpose, payer and budget
+fields from its stored document, the amount from its amountToPay. A charge that is annulled or
+has nothing left to pay is refused.
+
+With --json the file holds one object; identifiers are strings, the amount an integer. Optional
+fields may be left out or null. The numbers are the fields of the payment order 0401060.
 
   payee_name             payee (16), at most 160 characters (and 300 bytes with the account,
                          bank and BIK in the QR code)
@@ -958,6 +1147,18 @@ fn parse_kbk_arg(s: &str) -> Result<KbkArg, String> {
             .map(KbkArg::Kbk)
             .map_err(|e| format!("{e} (or pass a KBK chapter of 3 digits)"))
     }
+}
+
+fn parse_uin(s: &str) -> Result<Uin, String> {
+    Uin::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_payer(s: &str) -> Result<PayerIdentifier, String> {
+    PayerIdentifier::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_payment_id(s: &str) -> Result<PaymentId, String> {
+    PaymentId::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_bik(s: &str) -> Result<Bik, String> {

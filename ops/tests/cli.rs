@@ -1254,3 +1254,463 @@ fn receipt_refuses_bad_data_naming_the_field() {
         "reading absent.json",
     );
 }
+
+/// The GIS GMP 2.4.0 namespaces of the requests below.
+const GISGMP_NAMESPACES: &str = r#"xmlns:com="http://roskazna.ru/gisgmp/xsd/Common/2.4.0" xmlns:org="http://roskazna.ru/gisgmp/xsd/Organization/2.4.0" xmlns:chg="http://roskazna.ru/gisgmp/xsd/Charge/2.4.0" xmlns:pmnt="http://roskazna.ru/gisgmp/xsd/Payment/2.4.0" xmlns:pkg="http://roskazna.ru/gisgmp/xsd/Package/2.4.0""#;
+const GISGMP_PAYEE: &str = r#"<org:Payee name="ФГБУ «ФКП Росреестра» по г Москва" inn="7705401340" kpp="770542151"><com:OrgAccount accountNumber="03100643000000019500"><com:Bank name="ОПЕРАЦИОННЫЙ ДЕПАРТАМЕНТ БАНКА РОССИИ//Межрегиональное операционное УФК" bik="024501901" correspondentBankAccount="40102810045370000002"/></com:OrgAccount></org:Payee>"#;
+const GISGMP_PAYER: &str = "1010000000003751379232";
+
+/// A GIS GMP ledger in the node's database at `dir/data`, filled through the module's services
+/// as GIS GMP requests would fill it: three charges (`uins`, billed on 30, 29 and 28 June 2021,
+/// of 5000, 1500 and 700 roubles); the first paid in part (1200 roubles), the second in full,
+/// the third annulled. Returns the UINs and the two payments' УПНО.
+fn gisgmp_ledger(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let uins: Vec<String> = ok(
+        dir,
+        &[
+            "gisgmp",
+            "uin",
+            "generate",
+            "--kbk-chapter",
+            "321",
+            "--count",
+            "3",
+            "--data",
+            "data",
+        ],
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect();
+    let payment_ids: Vec<String> = ok(
+        dir,
+        &[
+            "gisgmp",
+            "upno",
+            "generate",
+            "--bik",
+            "047102001",
+            "--branch",
+            "523",
+            "--date",
+            "2021-07-01",
+            "--count",
+            "2",
+            "--data",
+            "data",
+        ],
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect();
+    let charge = |id: &str, uin: &str, date: &str, amount: u64| {
+        format!(
+            r#"<pkg:ImportedCharge Id="{id}" originatorId="3eb5fa" supplierBillID="{uin}" billDate="{date}" totalAmount="{amount}" purpose="Плата за предоставление сведений из ЕГРН" kbk="32111301031016000130" oktmo="45348000">{GISGMP_PAYEE}<chg:Payer payerIdentifier="{GISGMP_PAYER}" payerName="Петрова Мария Сергеевна"/><chg:BudgetIndex status="24" paytReason="0" taxPeriod="0" taxDocNumber="0" taxDocDate="0"/></pkg:ImportedCharge>"#
+        )
+    };
+    let import_charges = |entities: &str| {
+        format!(
+            r#"<req:ImportChargesRequest {GISGMP_NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/import-charges/2.4.0" Id="G_1" timestamp="2021-07-01T15:00:00.000+03:00" senderIdentifier="3eacb7" senderRole="1"><pkg:ChargesPackage>{entities}</pkg:ChargesPackage></req:ImportChargesRequest>"#
+        )
+    };
+    let payment = |payment_id: &str, uin: &str, amount: u64| {
+        format!(
+            r#"<req:ImportPaymentsRequest {GISGMP_NAMESPACES} xmlns:req="urn://roskazna.ru/gisgmp/xsd/services/import-payments/2.4.0" Id="G_2" timestamp="2021-07-01T18:13:51.0" senderIdentifier="3eb646" senderRole="9"><pkg:PaymentsPackage><pkg:ImportedPayment Id="I_p" paymentId="{payment_id}" purpose="Плата" kbk="32111301031016000130" oktmo="45348000" supplierBillID="{uin}" amount="{amount}" paymentDate="2021-07-01T14:06:30.313+03:00" transKind="01"><pmnt:PaymentOrg><org:Bank bik="047252006"/></pmnt:PaymentOrg><pmnt:Payer payerName="Петрова Мария Сергеевна" payerIdentifier="{GISGMP_PAYER}"/>{GISGMP_PAYEE}<pmnt:BudgetIndex status="24" paytReason="0" taxPeriod="0" taxDocNumber="0" taxDocDate="0"/></pkg:ImportedPayment></pkg:PaymentsPackage></req:ImportPaymentsRequest>"#
+        )
+    };
+    let annulment = |uin: &str| {
+        import_charges(&format!(
+            r#"<pkg:ImportedChange Id="I_a" originatorId="3eb5fa"><pkg:SupplierBillId>{uin}</pkg:SupplierBillId><com:ChangeStatus><com:Meaning>3</com:Meaning><com:Reason>ошибка</com:Reason><com:ChangeDate>2021-07-01T10:00:00.000+03:00</com:ChangeDate></com:ChangeStatus></pkg:ImportedChange>"#
+        ))
+    };
+    let requests = [
+        import_charges(&format!(
+            "{}{}{}",
+            charge("I_1", &uins[0], "2021-06-30T14:06:30.313+03:00", 500_000),
+            charge("I_2", &uins[1], "2021-06-29T10:00:00.000+03:00", 150_000),
+            charge("I_3", &uins[2], "2021-06-28T10:00:00.000+03:00", 70_000),
+        )),
+        payment(&payment_ids[0], &uins[0], 120_000),
+        payment(&payment_ids[1], &uins[1], 150_000),
+        annulment(&uins[2]),
+    ];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let location = rsmev_broker::store::Location::parse("", &dir.join("data")).unwrap();
+        let db = rsmev_broker::store::AdapterDatabase::open(&location)
+            .await
+            .unwrap();
+        rsmev_gisgmp::sequence::migrate(&db).await.unwrap();
+        let service = rsmev_gisgmp::service::Service::new(
+            rsmev_gisgmp::ledger::Ledger::new(db.clone()),
+            rsmev_gisgmp::Urn::parse("aa11b4").unwrap(),
+        );
+        let now = time::macros::datetime!(2021-07-01 12:00 UTC);
+        for (i, request) in requests.iter().enumerate() {
+            let message_id = format!("9f0c3d9e-0000-11ec-8000-00000000000{i}");
+            match service.answer(request, &message_id, now).await.unwrap() {
+                rsmev_gisgmp::service::Answer::Response(el) => {
+                    for protocol in &el.children {
+                        assert_eq!(protocol.attr("code"), Some("0"), "{}", el.to_xml());
+                    }
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        db.close().await;
+    });
+    (uins, payment_ids)
+}
+
+/// The JSON array `rsmev` printed, as objects.
+fn json_objects(out: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_str::<Vec<serde_json::Map<String, serde_json::Value>>>(out)
+        .unwrap_or_else(|e| panic!("not a JSON array of objects: {e}\n{out}"))
+}
+
+/// The values of `field` of each object.
+fn json_field(objects: &[serde_json::Map<String, serde_json::Value>], field: &str) -> Vec<serde_json::Value> {
+    objects.iter().map(|o| o[field].clone()).collect()
+}
+
+/// The texts of `field` of each object (`null` as empty).
+fn json_texts(objects: &[serde_json::Map<String, serde_json::Value>], field: &str) -> Vec<String> {
+    objects
+        .iter()
+        .map(|o| o[field].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn gisgmp_lists_show_the_ledgers_charges_payments_and_quittances_filtered_sorted_and_paged() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (uins, payment_ids) = gisgmp_ledger(dir);
+    let list = |args: &[&str]| -> String { ok(dir, &with_data(args, "data")) };
+
+    // JSON, newest bill first, the annulled one left out.
+    let charges = json_objects(&list(&["gisgmp", "charges", "--format", "json"]));
+    assert_eq!(json_texts(&charges, "uin"), [uins[0].as_str(), uins[1].as_str()]);
+    let first = &charges[0];
+    assert_eq!(first["total_amount"], 500_000);
+    assert_eq!(first["amount_to_pay"], 380_000);
+    assert_eq!(first["status"], 1);
+    assert_eq!(first["state"], "new");
+    assert_eq!(first["bill_date"], "2021-06-30T14:06:30.313+03:00");
+    assert_eq!(first["administrator"], "3eb5fa");
+    assert_eq!(first["payer_identifier"], GISGMP_PAYER);
+    assert_eq!(first["purpose"], "Плата за предоставление сведений из ЕГРН");
+
+    // The table: a header, a rule, roubles.
+    let table = list(&["gisgmp", "charges"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("UIN  ") && lines[0].ends_with("PURPOSE"),
+        "{table}"
+    );
+    assert!(lines[1].starts_with("-----"), "{table}");
+    assert_eq!(lines.len(), 4, "{table}");
+    assert!(
+        lines[2].contains(uins[0].as_str()) && lines[2].contains("5000.00  3800.00"),
+        "{table}"
+    );
+
+    // CSV with annulled ones, by amount, two a page: the next page said on stderr.
+    let page = |number: &str| {
+        let args = with_data(
+            &[
+                "gisgmp",
+                "charges",
+                "--annulled",
+                "--sort",
+                "amount",
+                "--page-size",
+                "2",
+                "--format",
+                "csv",
+                "--page",
+                number,
+            ],
+            "data",
+        );
+        let o = run(dir, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (stdout(&o), stderr(&o))
+    };
+    let (csv, note) = page("1");
+    let rows: Vec<&str> = csv.split("\r\n").collect();
+    assert!(
+        rows[0].starts_with("uin,bill_date,total_amount,amount_to_pay,status,state,"),
+        "{csv}"
+    );
+    assert!(
+        rows[1].starts_with(&format!("{},2021-06-28T10:00:00.000+03:00,70000,", uins[2])),
+        "{csv}"
+    );
+    assert!(rows[1].contains(",annulled,"), "{csv}");
+    assert!(rows[2].starts_with(&format!("{},", uins[1])), "{csv}");
+    assert_eq!(rows[3], "", "two records and the final CRLF: {csv:?}");
+    assert!(note.contains("more follow: --page 2"), "{note}");
+    let (csv, note) = page("2");
+    assert_eq!(csv.split("\r\n").count(), 3, "{csv:?}");
+    assert!(csv.contains(uins[0].as_str()), "{csv}");
+    assert!(!note.contains("more follow"), "{note}");
+
+    // Filters: a status, a Moscow day, amounts, a UIN.
+    let uins_of = |args: &[&str]| {
+        let mut all = vec!["gisgmp", "charges", "--format", "json"];
+        all.extend(args);
+        json_texts(&json_objects(&list(&all)), "uin")
+    };
+    assert_eq!(uins_of(&["--status", "3", "--annulled"]), [uins[2].as_str()]);
+    assert_eq!(uins_of(&["--status", "3"]), Vec::<String>::new());
+    assert_eq!(
+        uins_of(&["--from", "2021-06-30", "--to", "2021-06-30"]),
+        [uins[0].as_str()]
+    );
+    assert_eq!(
+        uins_of(&["--to", "2021-06-29", "--annulled", "--sort", "date"]),
+        [uins[2].as_str(), uins[1].as_str()]
+    );
+    assert_eq!(
+        uins_of(&["--min-amount", "100000", "--max-amount", "150000"]),
+        [uins[1].as_str()]
+    );
+    assert_eq!(
+        uins_of(&["--uin", uins[1].as_str(), "--uin", uins[2].as_str()]),
+        [uins[1].as_str()]
+    );
+    assert_eq!(uins_of(&["--administrator", "3eb5fb"]), Vec::<String>::new());
+    assert_eq!(
+        uins_of(&["--payer", GISGMP_PAYER, "--sort", "to-pay", "--desc"]),
+        [uins[0].as_str(), uins[1].as_str()]
+    );
+
+    // Payments and their filters.
+    let payments = json_objects(&list(&[
+        "gisgmp", "payments", "--format", "json", "--sort", "amount",
+    ]));
+    assert_eq!(
+        json_texts(&payments, "payment_id"),
+        [payment_ids[0].as_str(), payment_ids[1].as_str()]
+    );
+    assert_eq!(json_field(&payments, "amount"), [120_000, 150_000]);
+    assert_eq!(
+        json_texts(&payments, "reconciled_uin"),
+        [uins[0].as_str(), uins[1].as_str()]
+    );
+    assert_eq!(payments[0]["acceptor"], "3eb646");
+    assert_eq!(payments[0]["service_provided"], false);
+    let payments = json_objects(&list(&[
+        "gisgmp",
+        "payments",
+        "--format",
+        "json",
+        "--uin",
+        uins[1].as_str(),
+    ]));
+    assert_eq!(json_texts(&payments, "payment_id"), [payment_ids[1].as_str()]);
+    let unmatched = json_objects(&list(&["gisgmp", "payments", "--format", "json", "--unmatched"]));
+    assert!(unmatched.is_empty(), "{unmatched:?}");
+
+    // Quittances of the charges chosen.
+    let quittances = json_objects(&list(&[
+        "gisgmp",
+        "quittances",
+        "--format",
+        "json",
+        "--uin",
+        uins[0].as_str(),
+    ]));
+    assert_eq!(quittances.len(), 1, "{quittances:?}");
+    let q = &quittances[0];
+    assert_eq!(
+        (
+            &q["payment_id"],
+            &q["bill_status"],
+            &q["amount_payment"],
+            &q["balance"],
+            &q["revoked"]
+        ),
+        (
+            &payment_ids[0].clone().into(),
+            &1.into(),
+            &120_000.into(),
+            &380_000.into(),
+            &false.into()
+        )
+    );
+    let all = json_objects(&list(&[
+        "gisgmp",
+        "quittances",
+        "--format",
+        "json",
+        "--sort",
+        "uin",
+    ]));
+    assert_eq!(json_texts(&all, "uin"), [uins[0].as_str(), uins[1].as_str()]);
+
+    // Refused input.
+    refused(
+        dir,
+        &with_data(
+            &["gisgmp", "charges", "--from", "2021-07-02", "--to", "2021-07-01"],
+            "data",
+        ),
+        "--from 2021-07-02 is after --to 2021-07-01",
+    );
+    refused(
+        dir,
+        &["gisgmp", "payments", "--data", "nowhere"],
+        "no node data at nowhere",
+    );
+    for bad in [
+        vec!["gisgmp", "charges", "--status", "7"],
+        vec!["gisgmp", "charges", "--page-size", "1001"],
+        vec!["gisgmp", "charges", "--page", "0"],
+        vec!["gisgmp", "charges", "--sort", "purpose"],
+        vec!["gisgmp", "payments", "--payment-id", "123"],
+        vec!["gisgmp", "quittances", "--uin", "32100000000000000019"],
+    ] {
+        let o = run(dir, &with_data(&bad, "data"));
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn receipt_of_a_ledgers_charge_prints_what_is_left_to_pay_and_refuses_a_charge_with_nothing_to_pay() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (uins, _) = gisgmp_ledger(dir);
+    let receipt = |uin: &str, form: &str, output: &str| -> Vec<String> {
+        [
+            "gisgmp", "receipt", "--uin", uin, "--form", form, "-o", output, "--data", "data",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+
+    for (form, title, amount) in [
+        (
+            "pd4",
+            "ИЗВЕЩЕНИЕ",
+            rsmev_gisgmp::receipt::receipt_figures(rsmev_gisgmp::Kopecks(380_000)),
+        ),
+        (
+            "0401060",
+            "ПЛАТЕЖНОЕ ПОРУЧЕНИЕ",
+            rsmev_gisgmp::receipt::order_figures(rsmev_gisgmp::Kopecks(380_000)),
+        ),
+    ] {
+        let output = format!("{form}.pdf");
+        let o = run(dir, &args(&receipt(uins[0].as_str(), form, &output)));
+        assert!(o.status.success(), "{form}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("UIN {}", uins[0])), "{}", stderr(&o));
+        let pdf = std::fs::read(dir.join(&output)).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"), "{form}");
+        refused(
+            dir,
+            &args(&receipt(uins[0].as_str(), form, &output)),
+            &format!("{output} exists; pass --force to overwrite it"),
+        );
+
+        if !pdftotext_available() {
+            continue;
+        }
+        let text = Command::new("pdftotext")
+            .args(["-enc", "UTF-8", "-layout"])
+            .arg(dir.join(&output))
+            .arg("-")
+            .output()
+            .unwrap();
+        assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
+        let text = String::from_utf8(text.stdout).unwrap();
+        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        // The amount left to pay (5000 less 1200), never the total.
+        for expected in [
+            title,
+            uins[0].as_str(),
+            "ФГБУ «ФКП Росреестра» по г Москва",
+            "Петрова Мария Сергеевна",
+            "7705401340",
+            "32111301031016000130",
+            "45348000",
+            "40102810045370000002",
+            amount.as_str(),
+        ] {
+            assert!(text.contains(expected), "{form}: no {expected:?} in\n{text}");
+        }
+    }
+
+    refused(
+        dir,
+        &args(&receipt(uins[1].as_str(), "pd4", "paid.pdf")),
+        &format!(
+            "charge {} has nothing left to pay (amountToPay 0 kopecks)",
+            uins[1]
+        ),
+    );
+    refused(
+        dir,
+        &args(&receipt(uins[2].as_str(), "pd4", "annulled.pdf")),
+        &format!("charge {} is annulled: there is nothing to pay", uins[2]),
+    );
+    refused(
+        dir,
+        &args(&receipt("32100000000000000107", "pd4", "absent.pdf")),
+        "the ledger holds no charge 32100000000000000107",
+    );
+    for output in ["paid.pdf", "annulled.pdf", "absent.pdf"] {
+        assert!(!dir.join(output).exists(), "{output}: no PDF is written");
+    }
+    // Exactly one of --uin and --json.
+    for bad in [
+        vec!["gisgmp", "receipt", "--form", "pd4", "-o", "x.pdf"],
+        vec![
+            "gisgmp",
+            "receipt",
+            "--uin",
+            uins[0].as_str(),
+            "--json",
+            "c.json",
+            "--form",
+            "pd4",
+            "-o",
+            "x.pdf",
+        ],
+        vec![
+            "gisgmp",
+            "receipt",
+            "--json",
+            "c.json",
+            "--bank-name",
+            "Банк",
+            "--form",
+            "pd4",
+            "-o",
+            "x.pdf",
+        ],
+    ] {
+        let o = run(dir, &bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+    }
+}
+
+/// `v` as arguments.
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Whether `pdftotext` runs; when it does not: a failure under CI, a skip (false) otherwise.
+fn pdftotext_available() -> bool {
+    let found = Command::new("pdftotext").arg("-v").output().is_ok();
+    if !found {
+        let required = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        let message = "pdftotext is not installed (Debian package poppler-utils)";
+        if required("CI") || required("RSMEV_REQUIRE_INTEROP") {
+            panic!("{message}; CI must install it (.ci/run)");
+        }
+        eprintln!("skipping the receipt's text check: {message}");
+    }
+    found
+}

@@ -17,8 +17,11 @@
 //! PostgreSQL, SQLite's write lock), so two payments of one charge arriving on two processes are
 //! replayed one after the other, never over each other.
 //!
-//! Statements that are assembled (`format!`, the `Where` builder) put together only this file's constant
-//! column lists and column names; every value is bound. Hence `AssertSqlSafe`.
+//! Lists are sorted by an [`Order`] of a key enum ([`ChargeSort`], [`PaymentSort`],
+//! [`QuittanceSort`]) whose every variant names one column here, and paged ([`Page`]).
+//!
+//! Statements that are assembled (`format!`, the `Where` builder, [`Order`]) put together only
+//! this file's constant column lists and column names; every value is bound. Hence `AssertSqlSafe`.
 
 use std::collections::HashMap;
 
@@ -334,8 +337,12 @@ pub struct ChargeQuery {
     pub not_fully_matched: bool,
     pub statuses: Vec<u8>,
     pub include_annulled: bool,
+    /// `totalAmount` at least, in kopecks.
     pub min_amount: Option<i64>,
+    /// `totalAmount` at most, in kopecks.
     pub max_amount: Option<i64>,
+    /// The order of [`Ledger::charges`]; the default is the newest bill first.
+    pub order: Order<ChargeSort>,
 }
 
 /// What a query of payments asks. Empty lists do not restrict.
@@ -353,6 +360,143 @@ pub struct PaymentQuery {
     pub meanings: Vec<u8>,
     /// Only payments reconciled with no charge.
     pub unmatched: bool,
+    /// The order of [`Ledger::payments`]; the default is the newest payment first.
+    pub order: Order<PaymentSort>,
+}
+
+/// Which way a list runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Direction {
+    /// Smallest, earliest first.
+    Ascending,
+    /// Largest, latest first.
+    #[default]
+    Descending,
+}
+
+impl Direction {
+    fn sql(self) -> &'static str {
+        match self {
+            Direction::Ascending => "ASC",
+            Direction::Descending => "DESC",
+        }
+    }
+}
+
+/// What a list of a ledger's records is sorted by, and which way. Ties are broken by the
+/// records' keys, ascending, so pages never overlap or leave a record out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Order<K> {
+    pub by: K,
+    pub direction: Direction,
+}
+
+impl<K: SortKey> Order<K> {
+    /// `ORDER BY` with the key's own column (one of a fixed set, never a caller's text).
+    fn sql(self) -> String {
+        format!(
+            " ORDER BY {} {}, {}",
+            self.by.column(),
+            self.direction.sql(),
+            K::TIE_BREAK
+        )
+    }
+}
+
+/// A column a list can be sorted by: each variant names one column of this file's own.
+pub trait SortKey: Copy {
+    /// The columns that break ties, ascending.
+    const TIE_BREAK: &'static str;
+
+    /// The column (or expression over columns) sorted on.
+    fn column(self) -> &'static str;
+}
+
+/// What charges are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ChargeSort {
+    /// `billDate`.
+    #[default]
+    BillDate,
+    /// `totalAmount`.
+    Amount,
+    /// `amountToPay`.
+    AmountToPay,
+    Uin,
+    /// The acknowledgment status (1–6).
+    Status,
+}
+
+impl SortKey for ChargeSort {
+    const TIE_BREAK: &'static str = "uin";
+
+    fn column(self) -> &'static str {
+        match self {
+            ChargeSort::BillDate => "bill_date",
+            ChargeSort::Amount => "total_amount",
+            ChargeSort::AmountToPay => "amount_to_pay",
+            ChargeSort::Uin => "uin",
+            ChargeSort::Status => "status",
+        }
+    }
+}
+
+/// What payments are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PaymentSort {
+    /// `paymentDate`.
+    #[default]
+    PaymentDate,
+    Amount,
+    /// The УПНО.
+    PaymentId,
+    /// The UIN the payment names; payments naming none come first in ascending order.
+    Uin,
+}
+
+impl SortKey for PaymentSort {
+    const TIE_BREAK: &'static str = "payment_id";
+
+    fn column(self) -> &'static str {
+        match self {
+            PaymentSort::PaymentDate => "payment_date",
+            PaymentSort::Amount => "amount",
+            PaymentSort::PaymentId => "payment_id",
+            // NULLs sort first on SQLite and last on PostgreSQL: as the empty text, the same
+            // on both.
+            PaymentSort::Uin => "COALESCE(uin, '')",
+        }
+    }
+}
+
+/// What quittances are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum QuittanceSort {
+    /// When the quittance first appeared (`creationDate`).
+    #[default]
+    Created,
+    /// The charge's UIN.
+    Uin,
+    /// `billStatus` (1–6).
+    Status,
+    /// The amount of the payment (or of the forced reconciliation); none sorts as 0.
+    Amount,
+    /// The charge's balance after it.
+    Balance,
+}
+
+impl SortKey for QuittanceSort {
+    const TIE_BREAK: &'static str = "uin, settlement";
+
+    fn column(self) -> &'static str {
+        match self {
+            QuittanceSort::Created => "created_at",
+            QuittanceSort::Uin => "uin",
+            QuittanceSort::Status => "bill_status",
+            QuittanceSort::Amount => "COALESCE(amount_payment, 0)",
+            QuittanceSort::Balance => "balance",
+        }
+    }
 }
 
 /// A page: the 1-based number and its length.
@@ -886,7 +1030,8 @@ impl Ledger {
         Ok(Ok(touched))
     }
 
-    /// The charges `query` selects, newest bill first, one page, and whether more follow.
+    /// The charges `query` selects, in its [`order`](ChargeQuery::order), one page, and
+    /// whether more follow.
     ///
     /// # Errors
     /// [`LedgerError`].
@@ -895,50 +1040,10 @@ impl Ledger {
         query: &ChargeQuery,
         page: Page,
     ) -> Result<(Vec<ChargeRecord>, bool), LedgerError> {
-        let mut w = Where::default();
-        w.any_of("uin", &query.uins);
-        w.any_like(
-            "payer_identifier",
-            &query.payer_patterns,
-            Some(("payer_identifier", &query.payer_identifiers)),
-        );
-        w.any_of("kbk", &query.kbks);
-        w.any_of("payee_inn", &query.payee_inns);
-        if let Some(from) = &query.from {
-            w.compare("bill_date", ">=", Arg::Text(from.clone()));
-        }
-        if let Some(to) = &query.to {
-            w.compare("bill_date", "<=", Arg::Text(to.clone()));
-        }
-        if let Some(a) = &query.administrator {
-            w.compare("administrator", "=", Arg::Text(a.to_lowercase()));
-        }
-        if let Some(o) = &query.origin {
-            w.compare("origin", "=", Arg::Text(o.clone()));
-        }
-        if let Some(min) = query.min_amount {
-            w.compare("total_amount", ">=", Arg::Int(min));
-        }
-        if let Some(max) = query.max_amount {
-            w.compare("total_amount", "<=", Arg::Int(max));
-        }
-        if !query.statuses.is_empty() {
-            let list: Vec<String> = query.statuses.iter().map(|s| s.to_string()).collect();
-            w.clauses.push(format!("status IN ({})", list.join(", ")));
-        }
-        if query.unpaid {
-            w.clauses.push("amount_to_pay > 0".into());
-        }
-        if query.not_fully_matched {
-            w.clauses
-                .push("NOT (status IN (1, 4, 5, 6) AND amount_to_pay <= 0)".into());
-        }
-        if !query.include_annulled {
-            w.clauses.push("meaning <> 3".into());
-        }
+        let w = charge_conditions(query);
         let rows = self
             .page(
-                &format!("{CHARGE_COLUMNS}{} ORDER BY bill_date DESC, uin", w.sql()),
+                &format!("{CHARGE_COLUMNS}{}{}", w.sql(), query.order.sql()),
                 w.args,
                 page,
             )
@@ -952,7 +1057,8 @@ impl Ledger {
         Ok((records, more))
     }
 
-    /// The payments `query` selects, newest first, one page, and whether more follow.
+    /// The payments `query` selects, in its [`order`](PaymentQuery::order), one page, and
+    /// whether more follow.
     ///
     /// # Errors
     /// [`LedgerError`].
@@ -989,10 +1095,7 @@ impl Ledger {
         }
         let rows = self
             .page(
-                &format!(
-                    "{PAYMENT_COLUMNS}{} ORDER BY payment_date DESC, payment_id",
-                    w.sql()
-                ),
+                &format!("{PAYMENT_COLUMNS}{}{}", w.sql(), query.order.sql()),
                 w.args,
                 page,
             )
@@ -1032,8 +1135,7 @@ impl Ledger {
         let mut w = Where::default();
         w.any_of("uin", uins);
         let sql = format!(
-            "SELECT uin, settlement, bill_status, balance, total_amount, amount_payment, revoked, reconcile_id, \
-             differences, created_at FROM gisgmp_quittances{} ORDER BY uin, created_at, settlement",
+            "{QUITTANCE_COLUMNS}{} ORDER BY uin, created_at, settlement",
             w.sql()
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -1043,26 +1145,39 @@ impl Ledger {
             }
         }
         let rows = q.fetch_all(self.db.pool()).await?;
-        Ok(rows
+        Ok(rows.iter().map(quittance_record).collect())
+    }
+
+    /// The quittances of the charges `charges` selects (its order and the charges' paging
+    /// aside), in `order`, one page, and whether more follow: every quittance, revoked ones too.
+    ///
+    /// # Errors
+    /// [`LedgerError`].
+    pub async fn quittance_list(
+        &self,
+        charges: &ChargeQuery,
+        order: Order<QuittanceSort>,
+        page: Page,
+    ) -> Result<(Vec<QuittanceRecord>, bool), LedgerError> {
+        let w = charge_conditions(charges);
+        let rows = self
+            .page(
+                &format!(
+                    "{QUITTANCE_COLUMNS} WHERE uin IN (SELECT uin FROM gisgmp_charges{}){}",
+                    w.sql(),
+                    order.sql()
+                ),
+                w.args,
+                page,
+            )
+            .await?;
+        let more = rows.len() as u64 > page.length;
+        let records = rows
             .iter()
-            .map(|r| QuittanceRecord {
-                uin: r.get(0),
-                settlement: r.get(1),
-                bill_status: u8::try_from(r.get::<i64, _>(2)).unwrap_or(0),
-                balance: r.get(3),
-                total_amount: r.get(4),
-                amount_payment: r.get(5),
-                revoked: r.get::<i64, _>(6) != 0,
-                reconcile_id: r.get(7),
-                differences: r
-                    .get::<String, _>(8)
-                    .lines()
-                    .filter_map(|l| l.split_once('='))
-                    .map(|(a, v)| (a.to_owned(), v.to_owned()))
-                    .collect(),
-                created_at: r.get(9),
-            })
-            .collect())
+            .take(page.length as usize)
+            .map(quittance_record)
+            .collect();
+        Ok((records, more))
     }
 
     /// The MessageID of the SMEV message that brought payment `payment_id`, when it is here.
@@ -1111,6 +1226,52 @@ impl Ledger {
     }
 }
 
+/// The `WHERE` clause of the charges `query` selects (its order aside).
+fn charge_conditions(query: &ChargeQuery) -> Where {
+    let mut w = Where::default();
+    w.any_of("uin", &query.uins);
+    w.any_like(
+        "payer_identifier",
+        &query.payer_patterns,
+        Some(("payer_identifier", &query.payer_identifiers)),
+    );
+    w.any_of("kbk", &query.kbks);
+    w.any_of("payee_inn", &query.payee_inns);
+    if let Some(from) = &query.from {
+        w.compare("bill_date", ">=", Arg::Text(from.clone()));
+    }
+    if let Some(to) = &query.to {
+        w.compare("bill_date", "<=", Arg::Text(to.clone()));
+    }
+    if let Some(a) = &query.administrator {
+        w.compare("administrator", "=", Arg::Text(a.to_lowercase()));
+    }
+    if let Some(o) = &query.origin {
+        w.compare("origin", "=", Arg::Text(o.clone()));
+    }
+    if let Some(min) = query.min_amount {
+        w.compare("total_amount", ">=", Arg::Int(min));
+    }
+    if let Some(max) = query.max_amount {
+        w.compare("total_amount", "<=", Arg::Int(max));
+    }
+    if !query.statuses.is_empty() {
+        let list: Vec<String> = query.statuses.iter().map(|s| s.to_string()).collect();
+        w.clauses.push(format!("status IN ({})", list.join(", ")));
+    }
+    if query.unpaid {
+        w.clauses.push("amount_to_pay > 0".into());
+    }
+    if query.not_fully_matched {
+        w.clauses
+            .push("NOT (status IN (1, 4, 5, 6) AND amount_to_pay <= 0)".into());
+    }
+    if !query.include_annulled {
+        w.clauses.push("meaning <> 3".into());
+    }
+    w
+}
+
 /// The payer identifier column's value: the identifier, or `0`.
 fn payer_key(payer: Option<&str>) -> String {
     payer.unwrap_or("0").to_owned()
@@ -1129,6 +1290,29 @@ const CHARGE_COLUMNS: &str = "SELECT uin, administrator, meaning, status, amount
 
 const PAYMENT_COLUMNS: &str = "SELECT payment_id, acceptor, meaning, document, reconciled_uin, service_provided, \
                                loaded_at FROM gisgmp_payments";
+
+const QUITTANCE_COLUMNS: &str = "SELECT uin, settlement, bill_status, balance, total_amount, amount_payment, \
+                                 revoked, reconcile_id, differences, created_at FROM gisgmp_quittances";
+
+fn quittance_record(r: &sqlx::any::AnyRow) -> QuittanceRecord {
+    QuittanceRecord {
+        uin: r.get(0),
+        settlement: r.get(1),
+        bill_status: u8::try_from(r.get::<i64, _>(2)).unwrap_or(0),
+        balance: r.get(3),
+        total_amount: r.get(4),
+        amount_payment: r.get(5),
+        revoked: r.get::<i64, _>(6) != 0,
+        reconcile_id: r.get(7),
+        differences: r
+            .get::<String, _>(8)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(a, v)| (a.to_owned(), v.to_owned()))
+            .collect(),
+        created_at: r.get(9),
+    }
+}
 
 fn document(what: &'static str, key: &str, xml: &str) -> Result<El, LedgerError> {
     El::parse(xml).map_err(|e| LedgerError::Corrupt {

@@ -44,7 +44,8 @@
 //!   beyond the standard's lengths refused.
 //! - [`receipt`]: the receipts as PDF, ПД-4сб (налог) and the payment order 0401060
 //!   ([`render`] of [`ReceiptData`]), each with that QR code, Cyrillic text in an embedded,
-//!   subset font (Liberation Sans, SIL OFL 1.1, `fonts/`).
+//!   subset font (Liberation Sans, SIL OFL 1.1, `fonts/`); a ledger's charge as a receipt's data
+//!   ([`ReceiptFields::of_charge`], for its `amountToPay`).
 //! - [`doc`]: a GIS GMP document as an owned element tree ([`doc::El`]), read with the node's
 //!   hardened XML reader and written with the etalons' prefixes; the format versions the module
 //!   speaks (2.4.0, 2.5.1) and moving a document between them.
@@ -124,7 +125,7 @@ pub use payer::{DocumentType, PayerIdentifier, PayerIdentifierError, PayerKind};
 pub use payment_id::{PaymentId, PaymentIdAcceptorError, PaymentIdDateError, PaymentIdError, PaymentIdKind};
 pub use protocol::{Code, ImportProtocol, Refusal};
 pub use qr::{PaymentString, PaymentStringError};
-pub use receipt::{Form, ReceiptData, ReceiptError, ReceiptField, ReceiptFields, render};
+pub use receipt::{ChargeReceiptError, Form, ReceiptData, ReceiptError, ReceiptField, ReceiptFields, render};
 pub use reconcile::{
     Annulment, BalanceError, BillStatus, Charge, ChargeReconciliation, Difference, ForcedError,
     ForcedReconcile, OtherChargeError, Outcome, Payment, PaymentState, Quittance, ReconcileId,

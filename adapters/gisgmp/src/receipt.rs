@@ -10,8 +10,9 @@
 //!   the УИН, 104–109 the budget fields; the QR code under the form.
 //!
 //! Layout: this file holds the data and what the forms print, independent of where:
-//! [`ReceiptFields`] is what a charge gives, checked once into [`ReceiptData`] (so rendering cannot
-//! fail), and [`render`] is the one entry point. `words` writes amounts (`1500-75`, «Одна тысяча
+//! [`ReceiptFields`] is what a charge gives (from a charge held in the ledger:
+//! [`ReceiptFields::of_charge`], in `from_charge`), checked once into [`ReceiptData`] (so rendering
+//! cannot fail), and [`render`] is the one entry point. `words` writes amounts (`1500-75`, «Одна тысяча
 //! пятьсот рублей 75 копеек»); `page` draws a PDF page (the embedded font, Liberation Sans under
 //! the SIL OFL 1.1, subset to the glyphs used; text, lines, the QR modules as rectangles); `pd4`
 //! and `order` lay the two forms out.
@@ -47,11 +48,13 @@ use crate::payer::PayerIdentifier;
 use crate::qr::{BudgetIndex, ChargeRequisites, Field, Payee, PaymentString, PaymentStringError};
 use crate::uin::Uin;
 
+mod from_charge;
 mod order;
 mod page;
 mod pd4;
 mod words;
 
+pub use from_charge::ChargeReceiptError;
 pub use words::{in_words, order_figures, receipt_figures};
 
 /// The most characters of the bank's name the forms print.

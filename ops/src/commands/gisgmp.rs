@@ -1,11 +1,12 @@
 //! `rsmev gisgmp uin check|generate`, `rsmev gisgmp upno generate`: GIS GMP identifiers;
+//! `rsmev gisgmp charges|payments|quittances`: the ledger's lists ([`views`]);
 //! `rsmev gisgmp receipt`: a charge's payment receipt as PDF.
 //!
 //! `check` is pure (the rules of `rsmev_gisgmp::uin`); `generate` allocates from the sequences
 //! kept in the node's database (`rsmev_gisgmp::sequence`), so UINs and УПНО issued here, by
 //! another `rsmev` at the same moment or by the node itself are never the same. `receipt` reads
-//! the charge's requisites from a JSON file ([`ReceiptJson`]) and renders them with
-//! `rsmev_gisgmp::receipt`.
+//! the charge's requisites from the ledger (`--uin`: `ReceiptFields::of_charge`) or from a JSON
+//! file ([`ReceiptJson`]) and renders them with `rsmev_gisgmp::receipt`.
 
 use std::fmt::Display;
 use std::io::Write as _;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow, bail};
 use rsmev_broker::store::{AdapterDatabase, Location};
+use rsmev_gisgmp::ledger::Ledger;
 use rsmev_gisgmp::qr::BudgetIndex;
 use rsmev_gisgmp::{
     Acceptor, AccountNumber, Bik, Code, Form, Inn, Kbk, Kopecks, Kpp, Oktmo, PayerIdentifier, ReceiptData,
@@ -28,6 +30,8 @@ use crate::cli::{
 };
 use crate::table::Table;
 
+mod views;
+
 pub(super) async fn run(cmd: GisgmpCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         GisgmpCommand::Register(args) => super::gisgmp_node::register(args).await,
@@ -35,7 +39,10 @@ pub(super) async fn run(cmd: GisgmpCommand) -> anyhow::Result<ExitCode> {
         GisgmpCommand::Uin(UinCommand::Check(args)) => check(&args),
         GisgmpCommand::Uin(UinCommand::Generate(args)) => generate_uins(args).await,
         GisgmpCommand::Upno(UpnoCommand::Generate(args)) => generate_payment_ids(args).await,
-        GisgmpCommand::Receipt(args) => receipt(&args),
+        GisgmpCommand::Charges(args) => views::charges(args).await,
+        GisgmpCommand::Payments(args) => views::payments(args).await,
+        GisgmpCommand::Quittances(args) => views::quittances(args).await,
+        GisgmpCommand::Receipt(args) => receipt(&args).await,
     }
 }
 
@@ -107,18 +114,28 @@ fn check(args: &UinCheckArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Opens the node's database for the GIS GMP tables (creating the node's store on first use, as
-/// registrations do), runs `f`, closes both.
+/// Opens the node's database for the GIS GMP sequences (creating the node's store on first use,
+/// as registrations do), runs `f`, closes both.
 async fn with_sequences<T>(
     data: &crate::cli::DataArgs,
     f: impl AsyncFnOnce(&AdapterDatabase) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    LocalStore::with(data, Open::CreateIfMissing, async |local| {
+    with_gisgmp_database(data, Open::CreateIfMissing, f).await
+}
+
+/// Opens the node's database for the GIS GMP tables, migrated (a store that does not exist is
+/// created or refused, as `open` says), runs `f`, closes both.
+async fn with_gisgmp_database<T>(
+    data: &crate::cli::DataArgs,
+    open: Open,
+    f: impl AsyncFnOnce(&AdapterDatabase) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    LocalStore::with(data, open, async |local| {
         let location = Location::parse(&local.config.storage.database, &local.config.storage.data_dir)
             .context("the configured database")?;
         let db = AdapterDatabase::open(&location)
             .await
-            .context("opening the node's database for the GIS GMP sequences")?;
+            .context("opening the node's database for the GIS GMP tables")?;
         let result = async {
             sequence::migrate(&db)
                 .await
@@ -262,13 +279,19 @@ impl ReceiptJson {
     }
 }
 
-fn receipt(args: &ReceiptArgs) -> anyhow::Result<ExitCode> {
-    let json = std::fs::read(&args.json).with_context(|| format!("reading {}", args.json.display()))?;
-    let data = serde_json::from_slice::<ReceiptJson>(&json)
-        .map_err(anyhow::Error::from)
-        .and_then(ReceiptJson::fields)
-        .and_then(|fields| ReceiptData::new(fields).map_err(anyhow::Error::from))
-        .with_context(|| format!("{}: the receipt's data is refused", args.json.display()))?;
+async fn receipt(args: &ReceiptArgs) -> anyhow::Result<ExitCode> {
+    let data = match (&args.uin, &args.json) {
+        (Some(uin), _) => receipt_of_ledger(args, uin).await?,
+        (None, Some(path)) => {
+            let json = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_slice::<ReceiptJson>(&json)
+                .map_err(anyhow::Error::from)
+                .and_then(ReceiptJson::fields)
+                .and_then(|fields| ReceiptData::new(fields).map_err(anyhow::Error::from))
+                .with_context(|| format!("{}: the receipt's data is refused", path.display()))?
+        }
+        (None, None) => bail!("pass --uin UIN or --json FILE"),
+    };
     let form = match args.form {
         ReceiptForm::Pd4 => Form::Pd4,
         ReceiptForm::PaymentOrder => Form::PaymentOrder,
@@ -282,6 +305,25 @@ fn receipt(args: &ReceiptArgs) -> anyhow::Result<ExitCode> {
         data.fields().uin
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The receipt's data of the charge `uin` of the ledger.
+async fn receipt_of_ledger(args: &ReceiptArgs, uin: &Uin) -> anyhow::Result<ReceiptData> {
+    let charge = with_gisgmp_database(&args.data, Open::Existing, async |db| {
+        Ledger::new(db.clone())
+            .charge(uin.as_str())
+            .await
+            .context("reading the GIS GMP ledger")
+    })
+    .await?
+    .ok_or_else(|| anyhow!("the ledger holds no charge {uin}"))?;
+    let fields = ReceiptFields::of_charge(&charge, args.bank_name.clone()).map_err(|e| match e {
+        rsmev_gisgmp::ChargeReceiptError::Missing { what, .. } if what.contains("Bank@name") => {
+            anyhow!("{e}: pass the bank's name with --bank-name")
+        }
+        e => e.into(),
+    })?;
+    ReceiptData::new(fields).with_context(|| format!("charge {uin}: the receipt's data is refused"))
 }
 
 /// Writes `bytes` to `path`; an existing file only with `force`, checked as the file is created
