@@ -429,14 +429,9 @@ impl Service {
         request: &Request<'_>,
         now: OffsetDateTime,
     ) -> Result<Answer, LedgerError> {
-        let Some(conditions) = request.el.child("ChargesExportConditions") else {
-            return Ok(Answer::Rejected(
-                "ExportChargesRequest has no ChargesExportConditions".into(),
-            ));
-        };
-        let query = match charge_query(conditions) {
+        let query = match export_query(request, "ChargesExportConditions", charge_query) {
             Ok(q) => q,
-            Err(why) => return Ok(Answer::Rejected(why)),
+            Err(refused) => return Ok(refused),
         };
         let (charges, more) = self.ledger.charges(&query, paging(request.el)).await?;
         let mut response = self.response(request, now).with("hasMore", more.to_string());
@@ -453,14 +448,9 @@ impl Service {
         request: &Request<'_>,
         now: OffsetDateTime,
     ) -> Result<Answer, LedgerError> {
-        let Some(conditions) = request.el.child("PaymentsExportConditions") else {
-            return Ok(Answer::Rejected(
-                "ExportPaymentsRequest has no PaymentsExportConditions".into(),
-            ));
-        };
-        let query = match payment_query(conditions) {
+        let query = match export_query(request, "PaymentsExportConditions", payment_query) {
             Ok(q) => q,
-            Err(why) => return Ok(Answer::Rejected(why)),
+            Err(refused) => return Ok(refused),
         };
         let (payments, more) = self.ledger.payments(&query, paging(request.el)).await?;
         let mut response = self.response(request, now).with("hasMore", more.to_string());
@@ -793,6 +783,20 @@ fn stored_entity(entity: &El, local: &str) -> El {
 
 fn stored_charge(entity: &El) -> El {
     stored_entity(entity, "Charge")
+}
+
+/// The query of an export's conditions element `name`, read by `read`; a request without it, or
+/// with conditions the module does not serve, is refused whole.
+fn export_query<Q>(
+    request: &Request<'_>,
+    name: &str,
+    read: fn(&El) -> Result<Q, String>,
+) -> Result<Q, Answer> {
+    let conditions = request
+        .el
+        .child(name)
+        .ok_or_else(|| Answer::Rejected(format!("{} has no {name}", request.el.local)))?;
+    read(conditions).map_err(Answer::Rejected)
 }
 
 /// `com:Paging`, or the first 100.
