@@ -1089,7 +1089,7 @@ fn gisgmp_emulate_registers_the_module_makes_its_key_once_and_serves() {
             "{said}"
         );
         assert!(
-            said.contains("MFC-1 may now send the 7 GIS GMP requests"),
+            said.contains("MFC-1 may now send the 9 GIS GMP requests"),
             "{said}"
         );
         let killed = Command::new("kill")
@@ -1102,7 +1102,7 @@ fn gisgmp_emulate_registers_the_module_makes_its_key_once_and_serves() {
     };
     let first = start(true);
     assert!(
-        first.contains("14 GIS GMP information type(s) registered with provider GISGMP"),
+        first.contains("18 GIS GMP information type(s) registered with provider GISGMP"),
         "{first}"
     );
     // Started again: the same key, nothing registered twice.

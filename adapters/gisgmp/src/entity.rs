@@ -54,19 +54,19 @@ impl Refusal for MalformedError {
     }
 }
 
-fn malformed(element: &str, problem: impl Into<String>) -> EntityRefusal {
+pub(crate) fn malformed(element: &str, problem: impl Into<String>) -> EntityRefusal {
     Box::new(MalformedError {
         element: element.to_owned(),
         problem: problem.into(),
     })
 }
 
-fn boxed<E: Refusal + Send + Sync + 'static>(e: E) -> EntityRefusal {
+pub(crate) fn boxed<E: Refusal + Send + Sync + 'static>(e: E) -> EntityRefusal {
     Box::new(e)
 }
 
 /// The attribute `name` of `el`, required.
-fn required<'a>(el: &'a El, name: &str) -> Result<&'a str, EntityRefusal> {
+pub(crate) fn required<'a>(el: &'a El, name: &str) -> Result<&'a str, EntityRefusal> {
     el.attr(name)
         .ok_or_else(|| malformed(&format!("{}@{name}", el.local), "absent"))
 }

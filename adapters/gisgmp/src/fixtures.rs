@@ -4,7 +4,7 @@
 //! requisites (so it reconciles with billStatus 1), dated 2021-07-01.
 
 /// The namespaces the entity builders below use, declared on each request.
-pub const NAMESPACES: &str = r#"xmlns:com="http://roskazna.ru/gisgmp/xsd/Common/2.4.0" xmlns:org="http://roskazna.ru/gisgmp/xsd/Organization/2.4.0" xmlns:chg="http://roskazna.ru/gisgmp/xsd/Charge/2.4.0" xmlns:pmnt="http://roskazna.ru/gisgmp/xsd/Payment/2.4.0" xmlns:pkg="http://roskazna.ru/gisgmp/xsd/Package/2.4.0" xmlns:sc="http://roskazna.ru/gisgmp/xsd/SearchConditions/2.4.0""#;
+pub const NAMESPACES: &str = r#"xmlns:com="http://roskazna.ru/gisgmp/xsd/Common/2.4.0" xmlns:org="http://roskazna.ru/gisgmp/xsd/Organization/2.4.0" xmlns:chg="http://roskazna.ru/gisgmp/xsd/Charge/2.4.0" xmlns:pmnt="http://roskazna.ru/gisgmp/xsd/Payment/2.4.0" xmlns:pkg="http://roskazna.ru/gisgmp/xsd/Package/2.4.0" xmlns:sc="http://roskazna.ru/gisgmp/xsd/SearchConditions/2.4.0" xmlns:rfnd="http://roskazna.ru/gisgmp/xsd/Refund/2.4.0""#;
 
 /// The administrator (АН) of the charges: their `originatorId`.
 pub const ADMINISTRATOR: &str = "3eb5fa";
@@ -69,6 +69,28 @@ pub fn payment(id: &str, payment_id: &str, uin: &str, amount: u64) -> String {
 /// The `n`-th УПНО (from 1) of a credit institution's payments of 2021-07-01.
 pub fn payment_id(n: u32) -> String {
     format!("104710200100052301072021{n:08}")
+}
+
+/// `ImportRefundsRequest` of `entities`, from the Treasury's body (ТОФК).
+pub fn import_refunds(entities: &str) -> String {
+    request(
+        "import-refunds",
+        "ImportRefundsRequest",
+        "aaa111",
+        &format!("<pkg:RefundsPackage>{entities}</pkg:RefundsPackage>"),
+    )
+}
+
+/// A refund `refund_id` of `amount` kopecks from payment `payment_id`, entity `id`.
+pub fn refund(id: &str, refund_id: &str, payment_id: &str, amount: u64) -> String {
+    format!(
+        r#"<pkg:ImportedRefund Id="{id}" refundId="{refund_id}" refundDocDate="2021-07-02T10:00:00.000+03:00" budgetLevel="1" kbk="32111301031016000130" oktmo="45348000"><org:RefundPayer codeUBP="28519" name="Управление Федерального казначейства" inn="7706012716" kpp="770901011"/><rfnd:RefundApplication appNum="256894" appDate="2021-07-02" paymentId="{payment_id}" cashType="1" amount="{amount}" purpose="Возврат излишне уплаченного"/><rfnd:RefundBasis docKind="Заявление" docNumber="235" docDate="2021-07-02"/><rfnd:RefundPayee payerIdentifier="1220000000007712579832" name="Тестовый плательщик"><rfnd:BankAccountNumber><com:Bank bik="044552272" correspondentBankAccount="30101810800000010022"/></rfnd:BankAccountNumber></rfnd:RefundPayee></pkg:ImportedRefund>"#
+    )
+}
+
+/// The `n`-th УИВ (from 1) of refunds of 2021-07-02 (25 digits).
+pub fn refund_id(n: u32) -> String {
+    format!("1047102002072021{n:09}")
 }
 
 /// An export of service `segment` (`export-charges`, `export-quittances`, …) with root `root`,

@@ -7,6 +7,8 @@
 //!   the event log it is the sum of (1 new, then 2 уточнение, 3 аннулирование, 4
 //!   деаннулирование), each with the charge's document after it and the carrying MessageID.
 //! - `gisgmp_payments`: one row per УПНО, with the charge it was reconciled with.
+//! - `gisgmp_refunds`: one row per УИВ, with the payment it comes out of; a payment
+//!   counts in reconciliation for its amount less its refunds.
 //! - `gisgmp_reconciliations`: per UIN, the reconciliation operations in the order they happened
 //!   (a payment received, a forced reconciliation, an annulment). The quittances are their
 //!   projection ([`crate::reconcile::ChargeReconciliation`]), recomputed by replaying them with the
@@ -1117,14 +1119,7 @@ impl Ledger {
     ) -> Result<Vec<sqlx::any::AnyRow>, LedgerError> {
         let offset = page.number.saturating_sub(1).saturating_mul(page.length);
         let sql = format!("{sql} LIMIT {} OFFSET {offset}", page.length.saturating_add(1));
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for a in args {
-            q = match a {
-                Arg::Text(s) => q.bind(s),
-                Arg::Int(i) => q.bind(i),
-            };
-        }
-        Ok(q.fetch_all(self.db.pool()).await?)
+        Ok(bound(sql, args).fetch_all(self.db.pool()).await?)
     }
 
     /// The quittances of the charges `uins`, each charge's in the order they appeared.
@@ -1294,6 +1289,18 @@ const PAYMENT_COLUMNS: &str = "SELECT payment_id, acceptor, meaning, document, r
 const QUITTANCE_COLUMNS: &str = "SELECT uin, settlement, bill_status, balance, total_amount, amount_payment, \
                                  revoked, reconcile_id, differences, created_at FROM gisgmp_quittances";
 
+/// The assembled statement `sql` with `args` bound in order.
+fn bound(sql: String, args: Vec<Arg>) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
+
 fn quittance_record(r: &sqlx::any::AnyRow) -> QuittanceRecord {
     QuittanceRecord {
         uin: r.get(0),
@@ -1384,7 +1391,9 @@ async fn load_payment(
         key: id.to_owned(),
         problem: e.to_string(),
     })?;
-    Ok(Some(facts.reconcile_payment(record.meaning == Meaning::Annulled)))
+    let mut payment = facts.reconcile_payment(record.meaning == Meaning::Annulled);
+    payment.refunded = crate::amount::Kopecks::from(refunds::refunded(id, tx).await?.max(0) as u64);
+    Ok(Some(payment))
 }
 
 /// Applies one operation to the projection.
@@ -1452,6 +1461,10 @@ async fn apply(
         }
     })
 }
+
+mod refunds;
+
+pub use refunds::{MIGRATION as REFUNDS_MIGRATION, RefundOutcome, RefundQuery, RefundRecord};
 
 #[cfg(test)]
 mod tests;

@@ -49,18 +49,19 @@
 //! - [`doc`]: a GIS GMP document as an owned element tree ([`doc::El`]), read with the node's
 //!   hardened XML reader and written with the etalons' prefixes; the format versions the module
 //!   speaks (2.4.0, 2.5.1) and moving a document between them.
+//! - [`refund`]: a refund's (возврат) check and the facts the ledger keeps of it.
 //! - [`entity`]: a charge's and a payment's whole check (every identifier and requisite above,
 //!   with the sender's URN) and the facts the ledger keeps of them; GIS GMP moments (no offset is
 //!   Moscow time).
 //! - [`ledger`]: charges with their event log (new, уточнение, аннулирование,
-//!   деаннулирование), payments, reconciliation operations and quittances in the node's
+//!   деаннулирование), payments, refunds, reconciliation operations and quittances in the node's
 //!   database (`gisgmp_*` tables), each change linked to the SMEV message that carried it; a
 //!   charge's quittances recomputed by replaying its operations under its row lock.
 //! - [`fixtures`]: example requests (one administrator's charges and their matching payments)
 //!   for tests, benchmarks and demonstrations.
 //! - [`service`]: the GIS GMP services answered from the ledger ([`service::Service::answer`]):
-//!   ImportCharges (new and changes), ImportPayments, ExportCharges/Payments/Quittances,
-//!   ForcedAcknowledgement and ChargeCreation, with GIS GMP's codes and statuses.
+//!   ImportCharges (new and changes), ImportPayments, ImportRefunds,
+//!   ExportCharges/Payments/Quittances/Refunds, ForcedAcknowledgement and ChargeCreation, with GIS GMP's codes and statuses.
 //!
 //! Conventions: a type's `parse` checks what the XSD and GIS GMP say about the value alone;
 //! checks that need more (the sender's URN, the payment's date, the account's BIK) are `check_*`
@@ -98,6 +99,7 @@ pub mod receipt;
 pub mod reconcile;
 #[cfg(test)]
 mod reference;
+pub mod refund;
 pub mod sequence;
 pub mod service;
 #[cfg(test)]
@@ -137,5 +139,9 @@ pub use urn::{Urn, UrnError};
 
 /// The module's migrations, in version order: the sequences ([`sequence`]), then the ledger
 /// ([`ledger`]).
-pub const MIGRATIONS: &[rsmev_broker::store::AdapterMigration] =
-    &[sequence::MIGRATION, ledger::MIGRATION, answers::MIGRATION];
+pub const MIGRATIONS: &[rsmev_broker::store::AdapterMigration] = &[
+    sequence::MIGRATION,
+    ledger::MIGRATION,
+    answers::MIGRATION,
+    ledger::REFUNDS_MIGRATION,
+];

@@ -56,6 +56,8 @@ pub const SERVED: &[(&str, &str)] = &[
     ("export-charges", "ExportCharges"),
     ("export-payments", "ExportPayments"),
     ("export-quittances", "ExportQuittances"),
+    ("import-refunds", "ImportRefunds"),
+    ("export-refunds", "ExportRefunds"),
     ("forced-ackmowledgement", "ForcedAcknowledgement"),
     ("import-chargestemplate", "ChargeCreation"),
 ];

@@ -18,6 +18,8 @@
 //!   `Paging` (100 by default) and `hasMore`.
 //! - `ForcedAcknowledgementRequest`: `Reconcile` (quittances 5, 4 or 6), `AnnulmentReconcile`,
 //!   `ServiceProvided` and `AnnulmentServiceProvided` (`Done`), refused with GIS GMP's statuses.
+//! - `ImportRefundsRequest` and `ExportRefundsRequest`: refunds kept with their
+//!   payment, taken off it in reconciliation and listed in its quittance.
 //! - `ChargeCreationRequest`: a charge formed by GIS GMP itself (`origin="TEMP"`), its 25-digit UIN
 //!   issued from the sequence of the module's URN.
 //!
@@ -75,6 +77,10 @@ pub mod text {
     pub const SERVICE_ALREADY: &str = "Для платежа уже установлен признак «Услуга предоставлена»";
     /// 328: the payment has no such mark to annul (the node's wording).
     pub const SERVICE_NONE: &str = "Для платежа отсутствует признак «Услуга предоставлена»";
+    /// 40: a refund of more than its payment has left (the node's wording; the formats give no
+    /// code of their own for it, and 40 is GIS GMP's code for a wrong amount).
+    pub const REFUND_EXCEEDS: &str =
+        "Сумма возврата превышает сумму платежа за вычетом ранее возвращенных сумм";
 }
 
 /// A refusal with a code and text of this module's own.
@@ -176,6 +182,8 @@ impl Service {
             "ExportQuittancesRequest" => self.export_quittances(&request, now).await,
             "ForcedAcknowledgementRequest" => self.forced(&request, message_id, now).await,
             "ChargeCreationRequest" => self.charge_creation(&request, message_id, now).await,
+            "ImportRefundsRequest" => self.import_refunds(&request, message_id, now).await,
+            "ExportRefundsRequest" => self.export_refunds(&request, now).await,
             other => Ok(Answer::Rejected(format!(
                 "{other} is not served by this GIS GMP module"
             ))),
@@ -495,6 +503,12 @@ impl Service {
         } else {
             self.ledger.quittances(&uins).await?
         };
+        let paid: Vec<String> = quittances
+            .iter()
+            .filter(|q| q.settlement_payment() != "PaymentNotLoaded")
+            .map(|q| q.settlement.clone())
+            .collect();
+        let refunds = self.ledger.refunds_of(&paid).await?;
         let mut response = self.response(request, now).with("hasMore", more.to_string());
         for charge in &charges {
             let own: Vec<&QuittanceRecord> = quittances.iter().filter(|q| q.uin == charge.uin).collect();
@@ -504,9 +518,15 @@ impl Service {
                 own.into_iter().rev().find(|q| !q.revoked).into_iter().collect()
             };
             for q in shown {
-                response
-                    .children
-                    .push(quittance_el(q, &request.service_ns, request.version));
+                let mut el = quittance_el(q, &request.service_ns, request.version);
+                el.children.extend(
+                    refunds
+                        .iter()
+                        .filter(|r| r.payment_id == q.settlement_payment())
+                        .take(20)
+                        .map(|r| refunds::quittance_refund(r, request.version)),
+                );
+                response.children.push(el);
             }
         }
         Ok(Answer::Response(response))
@@ -1127,6 +1147,10 @@ fn apply_change(charge: &mut El, change: &El) -> Result<(), String> {
     }
     Ok(())
 }
+
+mod refunds;
+
+pub use refunds::refund_query;
 
 #[cfg(test)]
 mod reference_tests;

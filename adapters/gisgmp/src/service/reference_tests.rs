@@ -245,6 +245,35 @@ async fn pair_09_export_payments_gives_the_reference_payment() {
     assert_same_content(&answer_of(&s, &request).await, &expected, "09");
 }
 
+/// An `ImportRefundsRequest` from the Treasury of the refund an export shows (`Refund`).
+fn import_of_refund(refund: &El) -> String {
+    let mut r = refund.clone();
+    r.ns = Version::V2_4_0.entity("Package");
+    r.local = "ImportedRefund".into();
+    r.attrs.insert(0, ("Id".into(), "I_seed".into()));
+    r.children.retain(|c| c.local != "ChangeStatusInfo");
+    El::new(Version::V2_4_0.service("import-refunds"), "ImportRefundsRequest")
+        .with("Id", "G_seed")
+        .with("timestamp", "2021-07-01T18:13:51.0")
+        .with("senderIdentifier", "aaa111")
+        .with("senderRole", "70")
+        .child_el(El::new(Version::V2_4_0.entity("Package"), "RefundsPackage").child_el(r))
+        .to_xml()
+}
+
+#[tokio::test]
+async fn pair_03_export_refunds_gives_the_reference_refund() {
+    let Some(request) = sample("03-export-refunds/Request.xml") else {
+        return;
+    };
+    let expected = sample("03-export-refunds/Response.xml").unwrap();
+    let (_db, s) = fresh().await;
+    // The refund the response shows, imported as the Treasury sends it; its payment is not in
+    // this ledger (a refund may come before its payment), so nothing limits its amount.
+    seed(&s, &import_of_refund(expected.child("Refund").unwrap())).await;
+    assert_same_content(&answer_of(&s, &request).await, &expected, "03");
+}
+
 #[tokio::test]
 async fn pair_19_1_forced_reconcile_gives_the_reference_quittance() {
     let Some(request) = sample("19-forced-acknowledgement/1-Reconcile/Request.xml") else {

@@ -6,7 +6,8 @@ use time::macros::datetime;
 
 use super::*;
 use crate::fixtures::{
-    KBK_CHAPTER, change, charge, export, forced, import_charges, import_payments, payment,
+    KBK_CHAPTER, change, charge, export, forced, import_charges, import_payments, import_refunds, payment,
+    refund, refund_id,
 };
 use crate::issue::KbkChapter;
 use crate::test_db::{Database, on_both_backends};
@@ -444,4 +445,115 @@ async fn a_message_answered_again(database: Database) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_answered_again_gets_the_same_answer_and_changes_nothing_twice() {
     on_both_backends!(a_message_answered_again);
+}
+
+/// The `Refund`s (`refundId`, `amount`) of the active quittance of `uin`.
+async fn quittance_refunds(s: &Service, uin: &str) -> Vec<(String, String)> {
+    let el = response(
+        s,
+        &export(
+            "export-quittances",
+            "ExportQuittancesRequest",
+            "QuittancesExportConditions",
+            "QUITTANCE",
+            uin,
+        ),
+    )
+    .await;
+    el.children_named("Quittance")
+        .flat_map(|q| q.children_named("Refund"))
+        .map(|r| {
+            (
+                r.attr("refundId").unwrap().to_owned(),
+                r.attr("amount").unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The `refundId`s ExportRefunds answers for payment `payment_id`.
+async fn exported_refunds(s: &Service, payment_id: &str) -> Vec<String> {
+    let xml = crate::fixtures::request(
+        "export-refunds",
+        "ExportRefundsRequest",
+        "3eacb7",
+        &format!(
+            r#"<com:Paging pageNumber="1" pageLength="100"/><sc:RefundsExportConditions kind="REFUND"><sc:PaymentsConditions><sc:PaymentId>{payment_id}</sc:PaymentId></sc:PaymentsConditions></sc:RefundsExportConditions>"#
+        ),
+    );
+    let el = response(s, &xml).await;
+    assert_eq!(el.attr("hasMore"), Some("false"), "{}", el.to_xml());
+    el.children_named("Refund")
+        .map(|r| r.attr("refundId").unwrap().to_owned())
+        .collect()
+}
+
+async fn refunds(database: Database) {
+    let s = service(&database).await;
+    let [uin, later] = <[String; 2]>::try_from(uins(&s, 2).await).unwrap();
+    let charges = charge("I_c1", &uin, 100_000) + &charge("I_c2", &later, 50_000);
+    assert_eq!(codes(&s, &import_charges(&charges)).await, ["0", "0"]);
+    assert_eq!(codes(&s, &import_payment(PAYMENT_1, &uin, 100_000)).await, ["0"]);
+    assert_eq!(
+        quittances(&s, &uin).await,
+        [("1".into(), "0".into(), PAYMENT_1.into())]
+    );
+
+    // 30 000 kopecks go back: the balance grows by them and the quittance lists the refund.
+    let first = refund_id(1);
+    assert_eq!(
+        codes(&s, &import_refunds(&refund("I_r1", &first, PAYMENT_1, 30_000))).await,
+        ["0"]
+    );
+    assert_eq!(
+        quittances(&s, &uin).await,
+        [("1".into(), "30000".into(), PAYMENT_1.into())]
+    );
+    assert_eq!(
+        quittance_refunds(&s, &uin).await,
+        [(first.clone(), "30000".to_owned())]
+    );
+    assert_eq!(
+        exported_charge(&s, &uin).await,
+        Some(("100000".into(), "30000".into(), "1".into()))
+    );
+    // The same УИВ again is code 5; more than the 70 000 left is code 40; a zero amount and a
+    // malformed УИВ are refused as the XSD would; each entity on its own.
+    let package = refund("I_r2", &first, PAYMENT_1, 10)
+        + &refund("I_r3", &refund_id(2), PAYMENT_1, 70_001)
+        + &refund("I_r4", &refund_id(3), PAYMENT_1, 70_000);
+    assert_eq!(codes(&s, &import_refunds(&package)).await, ["5", "40", "0"]);
+    assert_eq!(
+        quittances(&s, &uin).await,
+        [("1".into(), "100000".into(), PAYMENT_1.into())]
+    );
+    assert_eq!(exported_refunds(&s, PAYMENT_1).await.len(), 2);
+    // A zero amount is refused as the XSD would (111 with the reason), a УИВ dated 31.02 with
+    // GIS GMP's 321; nothing is recorded.
+    let package = refund("I_r5", &refund_id(4), PAYMENT_1, 0)
+        + &refund("I_r6", "1047102031022021000000001", PAYMENT_1, 1);
+    assert_eq!(codes(&s, &import_refunds(&package)).await, ["111", "321"]);
+    assert_eq!(exported_refunds(&s, PAYMENT_1).await.len(), 2);
+
+    // A refund before its payment is kept, and counts when the payment comes.
+    assert_eq!(
+        codes(
+            &s,
+            &import_refunds(&refund("I_r7", &refund_id(5), PAYMENT_2, 5_000))
+        )
+        .await,
+        ["0"]
+    );
+    assert_eq!(codes(&s, &import_payment(PAYMENT_2, &later, 50_000)).await, ["0"]);
+    assert_eq!(
+        quittances(&s, &later).await,
+        [("1".into(), "5000".into(), PAYMENT_2.into())]
+    );
+    assert_eq!(exported_refunds(&s, PAYMENT_2).await, [refund_id(5)]);
+    s.ledger().database().close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_raise_the_balance_list_in_the_quittance_and_never_exceed_their_payment() {
+    on_both_backends!(refunds);
 }
