@@ -164,8 +164,8 @@ secret_file = ""
 [gisgmp]
 # The GIS GMP module (adapters/gisgmp; README "The GIS GMP module") as a participant of this
 # node: the provider of the GIS GMP information types (ImportCharges, ImportPayments,
-# ExportCharges/Payments/Quittances, ForcedAcknowledgement, ChargeCreation, formats 2.4.0 and
-# 2.5.1), answering from its ledger in this node's database. Register the participant
+# ImportRefunds, ExportCharges/Payments/Quittances/Refunds, ForcedAcknowledgement, ChargeCreation,
+# formats 2.4.0 and 2.5.1), answering from its ledger in this node's database. Register the participant
 # (`rsmev participant add`) with the certificate below and the GIS GMP types with it as provider.
 # Empty: the module does not run.
 participant = ""
@@ -178,6 +178,12 @@ urn = ""
 poll_interval_ms = 200
 # Requests the module answers at once in this process (1..=64).
 workers = 2
+# Forward the requests to the federal GIS GMP through the federal link ([federal] must be set,
+# and the GIS GMP types registered `--federal` with this module as provider): each request is
+# checked here, sent upstream, and answered with the federal answer (entities refused here
+# merged in); the ledger takes what the federal GIS GMP accepted. false: answered from the
+# ledger here.
+forward = false
 
 [node]
 # The node's own identity, shown as MessageMetadata sender of the statuses it generates.
@@ -445,6 +451,8 @@ pub struct GisgmpConfig {
     pub urn: String,
     pub poll_interval_ms: u64,
     pub workers: u32,
+    /// Forward requests to the federal GIS GMP through the federal link.
+    pub forward: bool,
 }
 
 impl GisgmpConfig {

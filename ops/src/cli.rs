@@ -284,6 +284,11 @@ pub(crate) struct GisgmpRegisterArgs {
     /// A participant that may send the module every request type (repeatable).
     #[arg(long, value_name = "MNEMONIC", value_parser = parse_mnemonic)]
     pub grant: Vec<Mnemonic>,
+    /// Mark the types federal, for a module that forwards to the federal GIS GMP
+    /// (`[gisgmp] forward = true`): the module's own requests of them go to the federal link.
+    /// Without it, types registered federal before are marked back.
+    #[arg(long)]
+    pub federal: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1121,6 +1121,50 @@ fn gisgmp_emulate_registers_the_module_makes_its_key_once_and_serves() {
     assert!(dir.path().join("node/gisgmp-key.pem").exists());
 }
 
+#[test]
+fn gisgmp_register_marks_the_types_federal_for_a_forwarding_module_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    keys(dir, "GISGMP");
+    let federal_column = |dir: &Path| -> Vec<String> {
+        let list = ok(dir, &["infotype", "list", "--data", "node"]);
+        list.lines()
+            .filter(|l| l.contains("GISGMP"))
+            .map(|l| l.split_whitespace().nth(7).unwrap_or_default().to_owned())
+            .collect()
+    };
+    let first = ok(
+        dir,
+        &[
+            "gisgmp",
+            "register",
+            "--cert",
+            "GISGMP.cert.pem",
+            "--federal",
+            "--data",
+            "node",
+        ],
+    );
+    assert!(
+        first.contains("18 GIS GMP information type(s) registered"),
+        "{first}"
+    );
+    let marks = federal_column(dir);
+    assert_eq!(marks.len(), 18, "{marks:?}");
+    assert!(marks.iter().all(|m| m == "yes"), "{marks:?}");
+    // Registered again without --federal: the same types, no longer federal.
+    let again = ok(dir, &["gisgmp", "register", "--data", "node"]);
+    assert!(
+        again.contains("0 GIS GMP information type(s) registered"),
+        "{again}"
+    );
+    assert!(
+        again.contains("18 GIS GMP information type(s) no longer federal"),
+        "{again}"
+    );
+    assert!(federal_column(dir).iter().all(|m| m == "-"));
+}
+
 /// The example of `rsmev gisgmp receipt --help`, as a JSON object.
 fn receipt_example(dir: &Path) -> serde_json::Map<String, serde_json::Value> {
     let help = ok(dir, &["gisgmp", "receipt", "--help"]);

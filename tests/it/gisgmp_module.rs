@@ -31,18 +31,52 @@ struct WithModule {
     _keys: tempfile::TempDir,
 }
 
+/// The module's key and certificate in files, as `[gisgmp] key` and `cert` name them: the
+/// directory holding them and the two paths.
+pub(crate) fn key_files(module: &Participant) -> (tempfile::TempDir, String, String) {
+    let keys = tempfile::tempdir().expect("temporary directory");
+    let key = keys.path().join("gisgmp-key.pem");
+    let cert = keys.path().join("gisgmp-cert.pem");
+    std::fs::write(&key, &module.key_pem).expect("module key");
+    std::fs::write(&cert, &module.cert_pem).expect("module certificate");
+    (keys, key.display().to_string(), cert.display().to_string())
+}
+
+/// Registers the served GIS GMP 2.4.0 types on `node` with `module` as provider (`federal`:
+/// marked to go to the federal level) and grants the request types to `consumers`.
+pub(crate) async fn register_types(
+    node: &TestNode,
+    module: &Participant,
+    federal: bool,
+    consumers: &[&Participant],
+) {
+    for (ns, request, response) in served_types(Version::V2_4_0) {
+        let request = QName::new(&ns, request);
+        let response = QName::new(&ns, response);
+        for (q, kind) in [
+            (&request, InfoTypeKind::Request),
+            (&response, InfoTypeKind::Response),
+        ] {
+            node.infotype(rsmev_registry::InfoType {
+                federal,
+                ..infotype(q, kind, module)
+            })
+            .await;
+        }
+        for consumer in consumers {
+            node.grant(consumer, &request).await;
+        }
+    }
+}
+
 impl WithModule {
     async fn start(backend: Backend) -> WithModule {
         let module = Participant::generate("GISGMP");
-        let keys = tempfile::tempdir().expect("temporary directory");
-        let key = keys.path().join("gisgmp-key.pem");
-        let cert = keys.path().join("gisgmp-cert.pem");
-        std::fs::write(&key, &module.key_pem).expect("module key");
-        std::fs::write(&cert, &module.cert_pem).expect("module certificate");
+        let (keys, key, cert) = key_files(&module);
         let node = TestNode::start_tweaked(NodeOptions::on(backend), |c| {
             c.gisgmp.participant = "GISGMP".into();
-            c.gisgmp.key = key.display().to_string();
-            c.gisgmp.cert = cert.display().to_string();
+            c.gisgmp.key = key;
+            c.gisgmp.cert = cert;
             c.gisgmp.urn = "aa11b4".into();
             c.gisgmp.poll_interval_ms = 50;
         })
@@ -50,19 +84,7 @@ impl WithModule {
         node.register(&module).await;
         let adm = node.participant("ADM").await;
         let bank = node.participant("BANK").await;
-        for (ns, request, response) in served_types(Version::V2_4_0) {
-            let request = QName::new(&ns, request);
-            node.infotype(infotype(&request, InfoTypeKind::Request, &module))
-                .await;
-            node.infotype(infotype(
-                &QName::new(&ns, response),
-                InfoTypeKind::Response,
-                &module,
-            ))
-            .await;
-            node.grant(&adm, &request).await;
-            node.grant(&bank, &request).await;
-        }
+        register_types(&node, &module, false, &[&adm, &bank]).await;
         WithModule {
             node,
             adm,
@@ -74,7 +96,7 @@ impl WithModule {
 
 /// Sends `payload` as `client` and returns what the module answered: the response's content,
 /// after acking it.
-async fn ask(client: &Client, payload: &str) -> ResponseContent {
+pub(crate) async fn ask(client: &Client, payload: &str) -> ResponseContent {
     let sent = client.send_request(payload).await;
     let id = sent
         .accepted()
@@ -105,7 +127,7 @@ async fn ask(client: &Client, payload: &str) -> ResponseContent {
 }
 
 /// The business document of an answer, or a panic naming what came instead.
-fn document(content: &ResponseContent) -> El {
+pub(crate) fn document(content: &ResponseContent) -> El {
     match content {
         ResponseContent::Answer { primary_content, .. } => {
             El::parse(primary_content.element().as_str()).expect("a GIS GMP document")

@@ -19,6 +19,7 @@
 //!   `RefAttachmentHeader` checked, `FSAttachment` credentials that open one directory, quota.
 //! - [`gisgmp_module`]: the GIS GMP module as a participant of a running node: charges,
 //!   payments, quittances, forced operations and the official requests, through the node.
+//! - [`gisgmp_federal`]: the module forwarding to a federal GIS GMP across the federal link.
 //! - [`amqp`]: the AMQP queue adapter: `rsmev participant amqp-setup`, intake and inbox queues.
 //! - [`crash`]: the real `rsmev serve` binary killed with SIGKILL mid-stream and restarted.
 //! - [`python`]: an independent Python client (zeep + signxml) completes a signed exchange.
@@ -73,6 +74,7 @@ mod federal_crash;
 mod federal_files;
 mod files;
 mod gisgmp;
+mod gisgmp_federal;
 mod gisgmp_module;
 mod gost;
 mod harness;

@@ -57,6 +57,8 @@
 //!   деаннулирование), payments, refunds, reconciliation operations and quittances in the node's
 //!   database (`gisgmp_*` tables), each change linked to the SMEV message that carried it; a
 //!   charge's quittances recomputed by replaying its operations under its row lock.
+//! - [`forwards`]: the requests forwarded to the federal GIS GMP, by the MessageID they went up
+//!   under (`gisgmp_forwards`).
 //! - [`fixtures`]: example requests (one administrator's charges and their matching payments)
 //!   for tests, benchmarks and demonstrations.
 //! - [`service`]: the GIS GMP services answered from the ledger ([`service::Service::answer`]):
@@ -81,6 +83,7 @@ pub mod bik;
 pub mod doc;
 pub mod entity;
 pub mod fixtures;
+pub mod forwards;
 pub mod inn;
 pub mod issue;
 pub mod kbk;
@@ -137,11 +140,12 @@ pub use sequence::SequenceError;
 pub use uin::{Uin, UinError, UinKbkError, UinKind, UinKindError, UinUrnError};
 pub use urn::{Urn, UrnError};
 
-/// The module's migrations, in version order: the sequences ([`sequence`]), then the ledger
-/// ([`ledger`]).
+/// The module's migrations, in version order: the sequences ([`sequence`]), the ledger
+/// ([`ledger`]), the answers ([`answers`]), the refunds, the forwards ([`forwards`]).
 pub const MIGRATIONS: &[rsmev_broker::store::AdapterMigration] = &[
     sequence::MIGRATION,
     ledger::MIGRATION,
     answers::MIGRATION,
     ledger::REFUNDS_MIGRATION,
+    forwards::MIGRATION,
 ];

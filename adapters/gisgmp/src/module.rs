@@ -20,12 +20,16 @@
 //!
 //! A request marked `TestMessage` must not change the provider's data: the exports are answered,
 //! the requests that would change the ledger are rejected saying so.
+//!
+//! With `[gisgmp] forward = true` step 2 checks the request here and sends what passes to the
+//! federal GIS GMP instead of answering it, and the workers also take the federal answers from
+//! the module's response queue (see `module/forward.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use prometheus::{IntCounterVec, Opts, Registry};
+use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
 use rsmev_broker::adapter::{
     Adapter, AdapterContext, AdapterError, AdapterHealth, HealthCell, SIGNED_ID, Signing, SigningError,
     load_signer_files,
@@ -44,7 +48,7 @@ use time::OffsetDateTime;
 
 use crate::answers::{self, AnswersError, Kept};
 use crate::ledger::{Ledger, LedgerError};
-use crate::service::{Answer, Service, changes_ledger};
+use crate::service::{Answer, Precheck, Service, changes_ledger};
 use crate::urn::Urn;
 
 /// The services the module answers: the segment of each service namespace and the root of its
@@ -92,6 +96,8 @@ pub struct ModuleSettings {
     pub urn: Urn,
     pub poll_interval: Duration,
     pub workers: u32,
+    /// Forward requests to the federal GIS GMP through the federal link.
+    pub forward: bool,
 }
 
 impl ModuleSettings {
@@ -112,6 +118,7 @@ impl ModuleSettings {
             urn,
             poll_interval: Duration::from_millis(c.poll_interval_ms),
             workers: c.workers,
+            forward: c.forward,
         })
     }
 }
@@ -125,6 +132,8 @@ struct ModuleMetrics {
     answered: IntCounterVec,
     /// Failed attempts (the database or the node unavailable), retried.
     failures: IntCounterVec,
+    /// Requests forwarded to the federal GIS GMP and not answered yet.
+    forwards_waiting: IntGauge,
 }
 
 impl ModuleMetrics {
@@ -146,12 +155,19 @@ impl ModuleMetrics {
             &["kind"],
         )
         .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let forwards_waiting = IntGauge::new(
+            "rsmev_gisgmp_forwards_waiting",
+            "Requests the GIS GMP module forwarded to the federal GIS GMP and not answered yet",
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
         let _ = registry.register(Box::new(answered.clone()));
         let _ = registry.register(Box::new(failures.clone()));
+        let _ = registry.register(Box::new(forwards_waiting.clone()));
         ModuleMetrics {
             registry,
             answered,
             failures,
+            forwards_waiting,
         }
     }
 }
@@ -191,6 +207,12 @@ impl GisgmpModule {
             return Ok(None);
         }
         let settings = ModuleSettings::from_config(&config.gisgmp)?;
+        if settings.forward && !config.federal.is_enabled() {
+            return Err(
+                "[gisgmp] forward = true needs the federal link: set [federal] endpoint (and the rest of [federal])"
+                    .into(),
+            );
+        }
         let signer = load_signer_files("[gisgmp]", &config.gisgmp.key, &config.gisgmp.cert)?;
         Ok(Some(GisgmpModule::new(settings, signer)))
     }
@@ -218,11 +240,13 @@ impl Adapter for GisgmpModule {
             signing: Signing::new(Arc::clone(&self.signer)),
             participant: self.settings.participant.clone(),
             metrics: self.metrics.clone(),
+            forward: self.settings.forward,
         });
         tracing::info!(
             participant = %self.settings.participant,
             urn = self.settings.urn.as_str(),
             workers = self.settings.workers,
+            forward = self.settings.forward,
             "GIS GMP module started"
         );
         self.health.set(AdapterHealth::Up);
@@ -269,7 +293,7 @@ impl GisgmpModule {
                     backoff = poll;
                     poll
                 }
-                Ok(Some(envelope)) => match worker.answer(envelope.clone()).await {
+                Ok(Some(envelope)) => match worker.step(envelope.clone()).await {
                     Ok(()) => {
                         self.health.set(AdapterHealth::Up);
                         backoff = poll;
@@ -309,6 +333,8 @@ enum StepError {
     Answers(#[from] AnswersError),
     #[error("{0}")]
     Signing(#[from] SigningError),
+    #[error("{0}")]
+    Forwards(String),
     /// This node said no for now (`SMEVFailure`) or answered something unexpected.
     #[error("this node: {0}")]
     Node(String),
@@ -317,7 +343,7 @@ enum StepError {
 impl StepError {
     fn kind(&self) -> &'static str {
         match self {
-            StepError::Ledger(_) | StepError::Answers(_) => "database",
+            StepError::Ledger(_) | StepError::Answers(_) | StepError::Forwards(_) => "database",
             StepError::Signing(_) => "signing",
             StepError::Node(_) => "node",
         }
@@ -333,6 +359,8 @@ struct Worker {
     signing: Signing,
     participant: Mnemonic,
     metrics: ModuleMetrics,
+    /// Forward requests to the federal GIS GMP ([`forward`]).
+    forward: bool,
 }
 
 /// How the node answered something the module sent.
@@ -343,9 +371,11 @@ enum Sent {
 }
 
 impl Worker {
-    /// Leases the next request of the module's queue.
+    /// Leases the next request of the module's queue; when forwarding and there is none, the
+    /// next federal answer.
     async fn take(&self) -> Result<Option<Envelope>, StepError> {
-        self.exchange
+        let request = self
+            .exchange
             .deliver(&self.participant, QueueKind::Requests)
             .await
             .map_err(|f| {
@@ -354,7 +384,19 @@ impl Worker {
                     f.detail.element_name().unwrap_or("Fault"),
                     f.string
                 ))
-            })
+            })?;
+        if request.is_none() && self.forward {
+            return self.take_answer().await;
+        }
+        Ok(request)
+    }
+
+    /// Answers what `taken` carries: a request, or (when forwarding) a federal answer.
+    async fn step(&self, taken: Envelope) -> Result<(), StepError> {
+        match taken {
+            Envelope::GetResponseResponse(_) => self.pass_on(taken).await,
+            _ => self.answer(taken).await,
+        }
     }
 
     /// Answers the request `taken` carries, then Acks it.
@@ -379,6 +421,30 @@ impl Worker {
                         "{root} is a TestMessage: the GIS GMP module answers test messages only with \
                          the exports, which change nothing; send it without TestMessage to execute it"
                     ))
+                } else if self.forward {
+                    match self
+                        .service
+                        .precheck(data.primary_content.element().as_str(), now)
+                    {
+                        Precheck::Local(answer) => answer,
+                        Precheck::Forward(forwarded) => {
+                            match self
+                                .send_up(&request_id, &reply_to, &forwarded, data.test_message, now)
+                                .await?
+                            {
+                                None => {
+                                    // Answered when the federal answer comes.
+                                    self.ack(&request_id).await?;
+                                    self.metrics
+                                        .answered
+                                        .with_label_values(&[root.as_str(), "forwarded"])
+                                        .inc();
+                                    return self.count_waiting().await;
+                                }
+                                Some(refusal) => Answer::Rejected(refusal),
+                            }
+                        }
+                    }
                 } else {
                     self.service
                         .answer(data.primary_content.element().as_str(), request_id.as_str(), now)
@@ -388,16 +454,33 @@ impl Worker {
                 answers::keep(&self.db, request_id.as_str(), response_id.as_str(), &answer, now).await?
             }
         };
+        let label = self.deliver_answer(&kept, &reply_to, request_id.as_str()).await?;
+        self.ack(&request_id).await?;
+        self.metrics
+            .answered
+            .with_label_values(&[root.as_str(), label])
+            .inc();
+        Ok(())
+    }
+
+    /// Sends the answer `kept` to `reply_to` (answering `request_id`); one the node refuses for
+    /// good is replaced by a rejection naming the refusal. The label of what was sent.
+    async fn deliver_answer(
+        &self,
+        kept: &Kept,
+        reply_to: &str,
+        request_id: &str,
+    ) -> Result<&'static str, StepError> {
         let label = match &kept.answer {
             Answer::Response(_) => "response",
             Answer::Status { .. } => "status",
             Answer::Rejected(_) => "rejected",
         };
-        let label = match self.send(&kept, &reply_to, content(&kept.answer)?).await? {
+        Ok(match self.send(kept, reply_to, content(&kept.answer)?).await? {
             Sent::Accepted => label,
             Sent::Refused(fault) => {
                 tracing::error!(
-                    request = request_id.as_str(),
+                    request = request_id,
                     %fault,
                     "the node refused the GIS GMP module's answer; the requester gets a rejection"
                 );
@@ -408,23 +491,16 @@ impl Worker {
                         4000,
                     ),
                 }]);
-                match self.send(&kept, &reply_to, rejection).await? {
+                match self.send(kept, reply_to, rejection).await? {
                     Sent::Accepted => "refused",
                     Sent::Refused(again) => {
                         return Err(StepError::Node(format!(
-                            "the answer to {} and its replacement were refused: {fault}; {again}",
-                            request_id.as_str()
+                            "the answer to {request_id} and its replacement were refused: {fault}; {again}"
                         )));
                     }
                 }
             }
-        };
-        self.ack(&request_id).await?;
-        self.metrics
-            .answered
-            .with_label_values(&[root.as_str(), label])
-            .inc();
-        Ok(())
+        })
     }
 
     /// Sends `content` as the response `kept.response_id` to `reply_to`; a resend counts as
@@ -516,6 +592,8 @@ fn content(answer: &Answer) -> Result<ResponseContent, StepError> {
 fn truncate(text: &str, chars: usize) -> String {
     text.chars().take(chars).collect()
 }
+
+mod forward;
 
 #[cfg(test)]
 mod tests;

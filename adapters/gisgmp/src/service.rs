@@ -127,6 +127,32 @@ struct Request<'a> {
     sender: String,
 }
 
+impl<'a> Request<'a> {
+    /// The common attributes of `el`, or the refusal of a document that is not a GIS GMP
+    /// service request.
+    fn of(el: &'a El) -> Result<Request<'a>, Answer> {
+        let Some((version, true, _)) = Version::of_namespace(&el.ns) else {
+            return Err(Answer::Rejected(format!(
+                "`{}` in `{}` is not a GIS GMP service request of version 2.4.0 or 2.5.1",
+                el.local, el.ns
+            )));
+        };
+        let (Some(id), Some(sender)) = (el.attr("Id"), el.attr("senderIdentifier")) else {
+            return Err(Answer::Rejected(format!(
+                "{} has no Id or senderIdentifier",
+                el.local
+            )));
+        };
+        Ok(Request {
+            el,
+            version,
+            service_ns: el.ns.clone(),
+            id: id.to_owned(),
+            sender: sender.to_owned(),
+        })
+    }
+}
+
 impl Service {
     pub fn new(ledger: Ledger, urn: Urn) -> Service {
         Service { ledger, urn }
@@ -155,24 +181,9 @@ impl Service {
                 )));
             }
         };
-        let Some((version, true, _)) = Version::of_namespace(&el.ns) else {
-            return Ok(Answer::Rejected(format!(
-                "`{}` in `{}` is not a GIS GMP service request of version 2.4.0 or 2.5.1",
-                el.local, el.ns
-            )));
-        };
-        let (Some(id), Some(sender)) = (el.attr("Id"), el.attr("senderIdentifier")) else {
-            return Ok(Answer::Rejected(format!(
-                "{} has no Id or senderIdentifier",
-                el.local
-            )));
-        };
-        let request = Request {
-            el: &el,
-            version,
-            service_ns: el.ns.clone(),
-            id: id.to_owned(),
-            sender: sender.to_owned(),
+        let request = match Request::of(&el) {
+            Ok(r) => r,
+            Err(refused) => return Ok(refused),
         };
         match el.local.as_str() {
             "ImportChargesRequest" => self.import_charges(&request, message_id, now).await,
@@ -1148,8 +1159,10 @@ fn apply_change(charge: &mut El, change: &El) -> Result<(), String> {
     Ok(())
 }
 
+mod forward;
 mod refunds;
 
+pub use forward::{Forwarded, Precheck};
 pub use refunds::refund_query;
 
 #[cfg(test)]

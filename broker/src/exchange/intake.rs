@@ -56,19 +56,25 @@ impl Exchange {
             .clone();
         let (kind, recipients) = match infotype.kind {
             InfoTypeKind::Request => {
-                if !view.granted(sender, &qname) {
-                    return Err(access_denied(sender, &qname));
-                }
-                if !view.is_active(&infotype.provider) {
+                let route =
+                    policy::route_request(&infotype, sender, self.inner.settings.federal_link.as_ref());
+                let (recipient, whom) = match route {
+                    policy::Route::Provider(p) => {
+                        if !view.granted(sender, &qname) {
+                            return Err(access_denied(sender, &qname));
+                        }
+                        (p, "the provider")
+                    }
+                    // The provider forwarding its own type upstream: its own right.
+                    policy::Route::Upstream(link) => (link, "the federal link"),
+                };
+                if !view.is_active(recipient) {
                     return Err(Fault::new(
                         FaultDetail::RecipientIsNotFound,
-                        format!(
-                            "the provider of {qname}, {}, is not active on this node",
-                            infotype.provider
-                        ),
+                        format!("{whom} of {qname}, {recipient}, is not active on this node"),
                     ));
                 }
-                (MessageKind::Request, vec![infotype.provider.clone()])
+                (MessageKind::Request, vec![recipient.clone()])
             }
             InfoTypeKind::Broadcast => {
                 if &infotype.provider != sender {
@@ -242,14 +248,16 @@ impl Exchange {
         }
         let view = &caller.view;
         let request_qname = request.qname.clone();
-        let provider = request_qname
-            .as_ref()
-            .and_then(|q| view.infotype(q))
-            .map(|t| t.provider.clone());
-        if provider.as_ref() != Some(sender) {
+        let requester = request.sender.clone().ok_or_else(unknown)?;
+        // Only the request's recipient answers it (routed as it was when it came in).
+        let answerer = request_qname.as_ref().and_then(|q| view.infotype(q)).map(|t| {
+            policy::route_request(t, &requester, self.inner.settings.federal_link.as_ref())
+                .recipient()
+                .clone()
+        });
+        if answerer.as_ref() != Some(sender) {
             return Err(unknown());
         }
-        let requester = request.sender.clone().ok_or_else(unknown)?;
         let (qname, selector) = match &data.content {
             ResponseContent::Answer { primary_content, .. } => {
                 let qname = qname_of(primary_content);

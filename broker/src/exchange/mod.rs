@@ -83,6 +83,10 @@ pub struct ExchangeSettings {
     /// a caller is identified by its pinned certificate only. Loaded by the node (it reads
     /// files), not by [`ExchangeSettings::from_config`].
     pub trust: Option<Arc<dsig::TrustStore>>,
+    /// The federal link's participant (`[federal] participant`, when the link is configured):
+    /// where the provider of a federal type sends its own requests of that type to have them
+    /// carried upstream (see [`route_request`](policy::route_request)).
+    pub federal_link: Option<rsmev_registry::Mnemonic>,
 }
 
 impl ExchangeSettings {
@@ -99,6 +103,11 @@ impl ExchangeSettings {
             max_attachment_bytes: c.limits.max_attachment_bytes,
             xsd_dir: c.storage.data_dir.join("xsd"),
             trust: None,
+            federal_link: c
+                .federal
+                .is_enabled()
+                .then(|| rsmev_registry::Mnemonic::new(c.federal.participant.trim()).ok())
+                .flatten(),
         }
     }
 }

@@ -1,9 +1,46 @@
-//! Small intake policies with no IO: MessageID format and age, and the `ReplyTo` token.
+//! Small intake policies with no IO: MessageID format and age, the `ReplyTo` token, and where a
+//! request goes ([`route_request`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// Who a request of `infotype` from `sender` goes to, and so who may answer it: its provider —
+/// except a request the provider of a **federal** type sends of that very type itself, which goes
+/// to the federal link's participant `federal_link` to be carried upstream. That is how a
+/// participant that serves a type in the region and forwards it to the federal level (the GIS GMP
+/// module with an upstream GIS GMP) reaches the upstream through the node's pipeline.
+pub fn route_request<'a>(
+    infotype: &'a rsmev_registry::InfoType,
+    sender: &rsmev_registry::Mnemonic,
+    federal_link: Option<&'a rsmev_registry::Mnemonic>,
+) -> Route<'a> {
+    match federal_link {
+        Some(link) if infotype.federal && &infotype.provider == sender && link != sender => {
+            Route::Upstream(link)
+        }
+        _ => Route::Provider(&infotype.provider),
+    }
+}
+
+/// Where [`route_request`] sends a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// To the type's provider (who must have granted the sender).
+    Provider(&'a rsmev_registry::Mnemonic),
+    /// The provider's own request, to the federal link's participant.
+    Upstream(&'a rsmev_registry::Mnemonic),
+}
+
+impl<'a> Route<'a> {
+    /// The recipient.
+    pub fn recipient(self) -> &'a rsmev_registry::Mnemonic {
+        match self {
+            Route::Provider(m) | Route::Upstream(m) => m,
+        }
+    }
+}
 
 /// Why a MessageID is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,5 +212,35 @@ mod tests {
         assert!(!same_token(&a, &b));
         assert_eq!(reply_to_request("garbage"), None);
         assert_eq!(reply_to_request(&URL_SAFE_NO_PAD.encode([0u8; 31])), None);
+    }
+
+    #[test]
+    fn the_provider_of_a_federal_type_forwards_its_own_requests_to_the_federal_link() {
+        use rsmev_registry::{InfoType, InfoTypeKind, Mnemonic, QName};
+        let m = |s: &str| Mnemonic::new(s).unwrap();
+        let (module, link, mfc) = (m("GISGMP"), m("SMEV3"), m("MFC"));
+        let mut t = InfoType {
+            qname: QName::new("urn://x/import-charges/2.4.0", "ImportChargesRequest"),
+            version: "2.4.0".into(),
+            kind: InfoTypeKind::Request,
+            provider: module.clone(),
+            xsd: None,
+            transaction_code_required: false,
+            federal: true,
+            max_size: None,
+            description: String::new(),
+        };
+        // Others' requests go to the provider; the provider's own, upstream.
+        assert_eq!(route_request(&t, &mfc, Some(&link)), Route::Provider(&module));
+        assert_eq!(route_request(&t, &module, Some(&link)), Route::Upstream(&link));
+        // No link configured, or a type not federal: always the provider.
+        assert_eq!(route_request(&t, &module, None), Route::Provider(&module));
+        t.federal = false;
+        assert_eq!(route_request(&t, &module, Some(&link)), Route::Provider(&module));
+        // A federal type the link itself provides: the link's own requests are not looped.
+        t.federal = true;
+        t.provider = link.clone();
+        assert_eq!(route_request(&t, &link, Some(&link)), Route::Provider(&link));
+        assert_eq!(route_request(&t, &mfc, Some(&link)).recipient(), &link);
     }
 }

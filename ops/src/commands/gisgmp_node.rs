@@ -24,7 +24,14 @@ pub(super) async fn register(args: GisgmpRegisterArgs) -> anyhow::Result<ExitCod
         None => None,
     };
     LocalStore::with(&args.data, Open::CreateIfMissing, async |local| {
-        put_module(local, &args.participant, cert.as_deref(), &args.grant).await
+        put_module(
+            local,
+            &args.participant,
+            cert.as_deref(),
+            &args.grant,
+            args.federal,
+        )
+        .await
     })
     .await?;
     Ok(ExitCode::SUCCESS)
@@ -71,7 +78,7 @@ pub(super) async fn emulate(args: GisgmpEmulateArgs) -> anyhow::Result<ExitCode>
     let mut data = args.serve.data.clone();
     data.data = Some(config.storage.data_dir.clone());
     LocalStore::with(&data, Open::CreateIfMissing, async |local| {
-        put_module(local, &participant, Some(&cert), &args.grant).await
+        put_module(local, &participant, Some(&cert), &args.grant, false).await
     })
     .await?;
     outln!(
@@ -86,13 +93,15 @@ fn read(path: &Path) -> anyhow::Result<String> {
 }
 
 /// Registers `participant` (with `cert` when it is not registered yet), the served types with it
-/// as provider, and grants the request types to `grants`; what is there already is kept, a type
-/// another participant provides is refused.
+/// as provider (marked `federal` or not), and grants the request types to `grants`; what is there
+/// already is kept (its federal mark set as asked), a type another participant provides is
+/// refused.
 async fn put_module(
     local: &LocalStore,
     participant: &Mnemonic,
     cert: Option<&str>,
     grants: &[Mnemonic],
+    federal: bool,
 ) -> anyhow::Result<()> {
     let registry = local.store.registry().await?;
     let admin = local.admin();
@@ -116,7 +125,7 @@ async fn put_module(
             .await?;
         outln!("participant {participant} registered");
     }
-    let mut added = 0;
+    let (mut added, mut marked) = (0, 0);
     let mut requests = Vec::new();
     for (ns, request, response) in served_types(Version::V2_4_0) {
         for (root, kind) in [
@@ -129,6 +138,12 @@ async fn put_module(
                     "{qname} is provided by {}, not {participant}: change it with `rsmev infotype update`",
                     t.provider
                 ),
+                Some(t) if t.federal != federal => {
+                    admin
+                        .put_infotype(&InfoType { federal, ..t.clone() }, Mode::Upsert)
+                        .await?;
+                    marked += 1;
+                }
                 Some(_) => {}
                 None => {
                     admin
@@ -140,7 +155,7 @@ async fn put_module(
                                 provider: participant.clone(),
                                 xsd: None,
                                 transaction_code_required: false,
-                                federal: false,
+                                federal,
                                 max_size: None,
                                 description: format!("ГИС ГМП: {root}"),
                             },
@@ -154,6 +169,14 @@ async fn put_module(
         requests.push(QName::new(&ns, request.as_str()));
     }
     outln!("{added} GIS GMP information type(s) registered with provider {participant}");
+    if marked > 0 {
+        let how = if federal {
+            "marked federal"
+        } else {
+            "no longer federal"
+        };
+        outln!("{marked} GIS GMP information type(s) {how}");
+    }
     for consumer in grants {
         for infotype in &requests {
             admin

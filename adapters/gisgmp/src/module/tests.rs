@@ -8,6 +8,7 @@ fn config() -> GisgmpConfig {
         urn: "aa11b4".into(),
         poll_interval_ms: 100,
         workers: 2,
+        forward: false,
     }
 }
 
