@@ -798,6 +798,12 @@ pub(crate) struct BenchArgs {
     /// the regional node's (the link runs in it).
     #[arg(long, conflicts_with = "target")]
     pub federal: bool,
+    /// Measure the GIS GMP module's ledger instead of plain exchanges: the node runs the module,
+    /// and --pairs senders each send packages of 100 charges, then their 100 payments
+    /// (reconciled on arrival), waiting for each answer. --count counts charge+payment package
+    /// pairs. Reports charges/s, reconciled payments/s, package latency and node CPU per entity.
+    #[arg(long, conflicts_with_all = ["target", "federal", "rate"])]
+    pub gisgmp: bool,
     /// With --federal: the link's rest between polls that found nothing, in milliseconds
     /// (`[federal] poll_interval_ms`).
     #[arg(long, value_name = "MS", default_value_t = 20, requires = "federal")]

@@ -24,8 +24,28 @@ fn quick_bench(extra: &[&str]) -> (serde_json::Value, String) {
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report")).expect("JSON");
-    assert_eq!(report["errors_total"], 0, "{stdout}");
+    let errors = if extra.contains(&"--gisgmp") {
+        &report["errors"]
+    } else {
+        &report["errors_total"]
+    };
+    assert_eq!(errors, 0, "{stdout}");
     (report, stdout)
+}
+
+/// `--gisgmp`: packages of 100 charges and their 100 payments through the GIS GMP module, every
+/// entity taken.
+#[test]
+fn quick_bench_of_the_gisgmp_ledger_takes_every_charge_and_payment() {
+    let (report, stdout) = quick_bench(&["--gisgmp", "--pairs", "2"]);
+    assert_eq!(report["charges"].as_u64(), Some(200), "{stdout}");
+    assert_eq!(report["payments"].as_u64(), Some(200), "{stdout}");
+    assert!(
+        report["charge_package_latency"]["samples"].as_u64() == Some(2),
+        "{stdout}"
+    );
+    assert!(report["node_cpu_ms_per_entity"].as_f64().is_some(), "{stdout}");
+    assert!(stdout.contains("payments reconciled/s"), "{stdout}");
 }
 
 #[test]

@@ -13,6 +13,9 @@ use rsmev_gisgmp::module::served_types;
 use rsmev_registry::{Grant, InfoType, InfoTypeKind, Mnemonic, Participant, ParticipantStatus, QName};
 
 use super::keys::{generate_pem, write_private};
+use rsmev_broker::admin::Admin;
+use rsmev_broker::store::Store;
+
 use super::store::{LocalStore, Open, load_config};
 use crate::cli::{GisgmpEmulateArgs, GisgmpRegisterArgs, KeyAlgorithm};
 
@@ -24,14 +27,17 @@ pub(super) async fn register(args: GisgmpRegisterArgs) -> anyhow::Result<ExitCod
         None => None,
     };
     LocalStore::with(&args.data, Open::CreateIfMissing, async |local| {
-        put_module(
-            local,
+        let done = put_module(
+            local.store.as_ref(),
+            &local.admin(),
             &args.participant,
             cert.as_deref(),
             &args.grant,
             args.federal,
         )
-        .await
+        .await?;
+        done.say(&args.participant, &args.grant, args.federal);
+        Ok(())
     })
     .await?;
     Ok(ExitCode::SUCCESS)
@@ -78,7 +84,17 @@ pub(super) async fn emulate(args: GisgmpEmulateArgs) -> anyhow::Result<ExitCode>
     let mut data = args.serve.data.clone();
     data.data = Some(config.storage.data_dir.clone());
     LocalStore::with(&data, Open::CreateIfMissing, async |local| {
-        put_module(local, &participant, Some(&cert), &args.grant, false).await
+        let done = put_module(
+            local.store.as_ref(),
+            &local.admin(),
+            &participant,
+            Some(&cert),
+            &args.grant,
+            false,
+        )
+        .await?;
+        done.say(&participant, &args.grant, false);
+        Ok(())
     })
     .await?;
     outln!(
@@ -96,15 +112,16 @@ fn read(path: &Path) -> anyhow::Result<String> {
 /// as provider (marked `federal` or not), and grants the request types to `grants`; what is there
 /// already is kept (its federal mark set as asked), a type another participant provides is
 /// refused.
-async fn put_module(
-    local: &LocalStore,
+pub(super) async fn put_module(
+    store: &dyn Store,
+    admin: &Admin<'_>,
     participant: &Mnemonic,
     cert: Option<&str>,
     grants: &[Mnemonic],
     federal: bool,
-) -> anyhow::Result<()> {
-    let registry = local.store.registry().await?;
-    let admin = local.admin();
+) -> anyhow::Result<PutModule> {
+    let registry = store.registry().await?;
+    let mut done = PutModule::default();
     if registry.participant(participant).is_none() {
         let Some(cert) = cert else {
             bail!(
@@ -123,9 +140,8 @@ async fn put_module(
                 Mode::Add,
             )
             .await?;
-        outln!("participant {participant} registered");
+        done.participant_added = true;
     }
-    let (mut added, mut marked) = (0, 0);
     let mut requests = Vec::new();
     for (ns, request, response) in served_types(Version::V2_4_0) {
         for (root, kind) in [
@@ -142,7 +158,7 @@ async fn put_module(
                     admin
                         .put_infotype(&InfoType { federal, ..t.clone() }, Mode::Upsert)
                         .await?;
-                    marked += 1;
+                    done.marked += 1;
                 }
                 Some(_) => {}
                 None => {
@@ -162,21 +178,13 @@ async fn put_module(
                             Mode::Add,
                         )
                         .await?;
-                    added += 1;
+                    done.added += 1;
                 }
             }
         }
         requests.push(QName::new(&ns, request.as_str()));
     }
-    outln!("{added} GIS GMP information type(s) registered with provider {participant}");
-    if marked > 0 {
-        let how = if federal {
-            "marked federal"
-        } else {
-            "no longer federal"
-        };
-        outln!("{marked} GIS GMP information type(s) {how}");
-    }
+    done.requests = requests.len();
     for consumer in grants {
         for infotype in &requests {
             admin
@@ -186,7 +194,42 @@ async fn put_module(
                 })
                 .await?;
         }
-        outln!("{consumer} may now send the {} GIS GMP requests", requests.len());
     }
-    Ok(())
+    Ok(done)
+}
+
+/// What [`put_module`] registered.
+#[derive(Debug, Default)]
+pub(super) struct PutModule {
+    participant_added: bool,
+    /// Types added.
+    added: usize,
+    /// Types whose federal mark changed.
+    marked: usize,
+    /// Request types granted to each of the grants.
+    requests: usize,
+}
+
+impl PutModule {
+    /// Says what was registered, a line each.
+    fn say(&self, participant: &Mnemonic, grants: &[Mnemonic], federal: bool) {
+        if self.participant_added {
+            outln!("participant {participant} registered");
+        }
+        outln!(
+            "{} GIS GMP information type(s) registered with provider {participant}",
+            self.added
+        );
+        if self.marked > 0 {
+            let how = if federal {
+                "marked federal"
+            } else {
+                "no longer federal"
+            };
+            outln!("{} GIS GMP information type(s) {how}", self.marked);
+        }
+        for consumer in grants {
+            outln!("{consumer} may now send the {} GIS GMP requests", self.requests);
+        }
+    }
 }

@@ -17,6 +17,7 @@
 
 mod baseline;
 mod database;
+mod gisgmp;
 mod load;
 mod node;
 mod proc;
@@ -98,6 +99,42 @@ pub(super) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let data_dir = config.storage.data_dir.clone();
+    if args.gisgmp {
+        let plan = gisgmp::GisgmpPlan {
+            duration,
+            // Package pairs of 100 charges and 100 payments: a few make a smoke test.
+            count: if args.quick && args.count.is_none() {
+                Some(gisgmp::QUICK_PACKAGES)
+            } else {
+                count
+            },
+            wait_secs: args.wait,
+            store: format!("{:?}", args.store).to_lowercase(),
+        };
+        let outcome = gisgmp::run(&config, temporary.path(), pairs, plan).await;
+        if let Some(db) = database {
+            if args.store == BenchStore::Rabbitmq {
+                delete_queues(&config).await;
+            }
+            db.drop_database().await;
+        }
+        let report = outcome?;
+        match args.format {
+            BenchFormat::Table => out!("{}", report.render()),
+            BenchFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+        }
+        if let Some(file) = &args.json {
+            std::fs::write(file, serde_json::to_string_pretty(&report)? + "\n")
+                .with_context(|| format!("writing {}", file.display()))?;
+        }
+        drop(temporary);
+        let failed = report.charges == 0 || (args.quick && report.errors > 0);
+        return Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let outcome = if args.federal {
         across_the_link(&args, &config, temporary.path(), pairs, size, duration, count).await
     } else {
