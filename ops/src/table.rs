@@ -54,6 +54,32 @@ impl Table {
     }
 }
 
+/// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, its quotes
+/// doubled. A text a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return — a payer's name as sent by a participant, say) is written with a
+/// leading `'`, so that opening an export never executes what somebody put in the data; numbers
+/// (`-500`, `12.5`) stay as they are.
+pub(crate) fn csv_field(s: &str) -> String {
+    let is_number = {
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && digits.chars().filter(|c| *c == '.').count() <= 1
+            && !digits.starts_with('.')
+            && !digits.ends_with('.')
+    };
+    let neutral = if !is_number && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if neutral.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", neutral.replace('"', "\"\""))
+    } else {
+        neutral
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +100,26 @@ mod tests {
              MFC       Многофункциональный центр  active\n\
              FNS-INN   FNS                        blocked\n"
         );
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised_but_numbers_kept() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(csv_field("+7 900"), "'+7 900");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        for number in ["-500", "0", "12.5", "-0.25", "1000"] {
+            assert_eq!(csv_field(number), number);
+        }
+        assert_eq!(csv_field("-"), "'-");
+        assert_eq!(csv_field("-1.2.3"), "'-1.2.3");
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::store::{LocalStore, Open};
 use crate::cli::{ReportCommand, ReportFormat, UsageArgs};
-use crate::table::Table;
+use crate::table::{Table, csv_field};
 
 pub(super) async fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -130,15 +130,6 @@ fn render(args: &UsageArgs, rows: &[UsageRow]) -> String {
             out.push_str(&total_table.render());
             out
         }
-    }
-}
-
-/// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
     }
 }
 

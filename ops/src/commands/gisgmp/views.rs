@@ -21,7 +21,7 @@ use crate::cli::{
     ChargeFilterArgs, ChargeSortArg, ChargesArgs, ListArgs, ListFormat, PaymentSortArg, PaymentsArgs,
     QuittanceSortArg, QuittancesArgs,
 };
-use crate::table::Table;
+use crate::table::{Table, csv_field};
 
 /// `rsmev gisgmp charges`.
 pub(super) async fn charges(args: ChargesArgs) -> anyhow::Result<ExitCode> {
@@ -322,16 +322,10 @@ impl Listing {
         table.render()
     }
 
-    /// RFC 4180: CRLF after every record, a field quoted when it holds a comma, a quote or a
-    /// line break, its quotes doubled.
+    /// RFC 4180: CRLF after every record, each field as [`csv_field`] writes it (quoted when
+    /// needed, a formula neutralised).
     fn csv(&self) -> String {
-        let field = |s: &str| {
-            if s.contains([',', '"', '\r', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_owned()
-            }
-        };
+        let field = csv_field;
         let mut out = String::new();
         let header: Vec<String> = self.columns.iter().map(|c| field(c.field)).collect();
         out.push_str(&header.join(","));
