@@ -249,3 +249,189 @@ async fn official_requests_through_the_node(adm: &Client) {
         }
     }
 }
+
+/// The services of the 2.4.0 package the module does not serve, provided in the next test by a
+/// participant of their own: (namespace segment, root without `Request`/`Response`).
+const OTHER_SERVICES: &[(&str, &str)] = &[
+    ("ExportNotice", "ExportNotice"),
+    ("import-incomes", "ImportIncomes"),
+    ("export-incomes", "ExportIncomes"),
+    ("import-paymentcheck", "PaymentCheck"),
+    ("import-certificates", "ImportCertificate"),
+    ("export-clarification", "ExportClarifications"),
+];
+
+/// The twelve samples `gisgmp/SOURCES.md` lists as defective, sent through a node whose GIS GMP
+/// types carry the official 2.4.0 XSD package: each refused with the SMEV fault its defect
+/// calls for — `InvalidContent` (format control: the XSD violation named) for a registered type,
+/// `BusinessDataTypeIsNotSupported` for a root or namespace that names no type (a typo in the
+/// version, a Cyrillic «С», an undeclared root). The defective responses are sent by the
+/// provider answering a valid request of their service. One request (PaymentCheck, an element
+/// without a namespace) cannot be signed with the SMEV transform at all, which is checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_known_defective_samples_are_refused_by_the_node_with_the_fault_their_defect_calls_for() {
+    let Some(reference) = crate::reference_or_skip("defective GIS GMP samples through the node") else {
+        return;
+    };
+    let samples = reference.join("gisgmp/samples");
+    let read =
+        |path: &str| std::fs::read_to_string(samples.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let module = Participant::generate("GISGMP");
+    let (_keys, key, cert) = key_files(&module);
+    let node = TestNode::start_tweaked(NodeOptions::default(), |c| {
+        c.gisgmp.participant = "GISGMP".into();
+        c.gisgmp.key = key;
+        c.gisgmp.cert = cert;
+        c.gisgmp.urn = "aa11b4".into();
+        c.gisgmp.poll_interval_ms = 50;
+    })
+    .await;
+    node.register(&module).await;
+    node.admin()
+        .put_xsd_set("gisgmp-2.4.0", &reference.join("gisgmp/v2.4.0"))
+        .await
+        .expect("the GIS GMP 2.4.0 package as an XSD set");
+    let adm = node.participant("ADM").await;
+    let prov = node.participant("PROV").await;
+    let mut types: Vec<(String, String, &Participant)> = served_types(Version::V2_4_0)
+        .into_iter()
+        .map(|(ns, request, _)| (ns, request.trim_end_matches("Request").to_owned(), &module))
+        .collect();
+    types.extend(
+        OTHER_SERVICES
+            .iter()
+            .map(|(segment, root)| (Version::V2_4_0.service(segment), (*root).to_owned(), &prov)),
+    );
+    for (ns, root, provider) in &types {
+        for (suffix, kind) in [
+            ("Request", InfoTypeKind::Request),
+            ("Response", InfoTypeKind::Response),
+        ] {
+            node.infotype(rsmev_registry::InfoType {
+                xsd: Some("gisgmp-2.4.0".into()),
+                ..infotype(&QName::new(ns, format!("{root}{suffix}")), kind, provider)
+            })
+            .await;
+        }
+        node.grant(&adm, &QName::new(ns, format!("{root}Request"))).await;
+    }
+    let adm = node.client(&adm);
+    let prov = node.client(&prov);
+
+    let official = |s: &str| format!("official-2.4.0/{s}");
+    let library = |s: &str| format!("mrgreen-gisgmptemp-2.4.0/{s}");
+    let requests = [
+        (
+            official("11-export-notice-subscription/kp1/Request.xml"),
+            "InvalidContent",
+            "amountToPay",
+        ),
+        (
+            library("ExportNotice/SExportNoticeRequest1.xml"),
+            "InvalidContent",
+            "amountToPay",
+        ),
+        (
+            official("13-import-incomes/Request.xml"),
+            "InvalidContent",
+            "edDate",
+        ),
+        (
+            library("ImportRefunds/SImportRefundsRequest.xml"),
+            "InvalidContent",
+            "refundId",
+        ),
+        (
+            official("12-import-refunds/Request.xml"),
+            "BusinessDataTypeIsNotSupported",
+            "243.0",
+        ),
+        (
+            official("05-export-clarifications/Request.xml"),
+            "BusinessDataTypeIsNotSupported",
+            "\u{0421}larifications",
+        ),
+        (
+            library("ExportClarifications/SExportClarificationRequest.xml"),
+            "BusinessDataTypeIsNotSupported",
+            "ExportClarificationRequest",
+        ),
+    ];
+    for (path, fault, named) in &requests {
+        let answer = adm.send_request(&read(path)).await;
+        let f = answer.expect_fault(fault);
+        assert!(
+            f.string.contains(named) || answer.body.contains(named),
+            "{path}: the {fault} does not name `{named}`:\n{}",
+            answer.body
+        );
+    }
+    // The PaymentCheck request's `PaymentTemplate` has no namespace at all: the SMEV transform
+    // (which every ЭП-ОВ is made with) refuses unqualified elements, so no SMEV client can sign
+    // it and it never reaches a node.
+    let unsignable = read(&official("20-payment-check/Request.xml"));
+    let doc =
+        rsmev_broker::xml::Document::parse(unsignable.as_bytes(), &rsmev_broker::xml::Limits::default())
+            .expect("the sample is XML");
+    let refused = rsmev_broker::dsig::sign(
+        &doc,
+        doc.root(),
+        module.signer.as_ref(),
+        &rsmev_broker::dsig::SignOptions::default(),
+    )
+    .expect_err("an element without a namespace cannot be signed");
+    assert!(refused.to_string().contains("PaymentTemplate"), "{refused}");
+
+    // The defective responses: a valid request of their service, answered with them.
+    let responses = [
+        (
+            official("04-export-incomes/Request.xml"),
+            official("04-export-incomes/Response.xml"),
+            "edDate",
+        ),
+        (
+            library("PaymentCheck/SPaymentCheckRequest.xml"),
+            official("20-payment-check/Response.xml"),
+            "ImportProtocol",
+        ),
+        (
+            library("PaymentCheck/SPaymentCheckRequest.xml"),
+            library("PaymentCheck/SPaymentCheckResponse.xml"),
+            "ImportProtocol",
+        ),
+        (
+            library("ImportCertificate/SImportCertificateRequest.xml"),
+            library("ImportCertificate/SImportCertificateResponse.xml"),
+            "ImportProtocol",
+        ),
+    ];
+    for (request, response, named) in &responses {
+        adm.send_request(&read(request)).await.accepted();
+        let leased = eventually("the request at the provider", || async {
+            let a = prov.get_request(None).await;
+            a.request().is_some().then_some(a)
+        })
+        .await;
+        let reply_to = leased
+            .request()
+            .and_then(|r| r.reply_to.clone())
+            .expect("the request's ReplyTo");
+        let answer = prov
+            .send_response(&reply_to, crate::harness::answer(&read(response)))
+            .await;
+        let f = answer.expect_fault("InvalidContent");
+        assert!(
+            f.string.contains(named) || answer.body.contains(named),
+            "{response}: the InvalidContent does not name `{named}`:\n{}",
+            answer.body
+        );
+        // The request stays unanswered; the provider lets it go.
+        let request_id = leased
+            .request()
+            .map(|r| r.sender_provided.value().message_id.clone());
+        prov.ack(&request_id.expect("the request's MessageID"))
+            .await
+            .expect_ack();
+    }
+    node.shutdown().await;
+}
