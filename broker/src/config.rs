@@ -165,7 +165,7 @@ secret_file = ""
 # The GIS GMP module (adapters/gisgmp; README "The GIS GMP module") as a participant of this
 # node: the provider of the GIS GMP information types (ImportCharges, ImportPayments,
 # ImportRefunds, ExportCharges/Payments/Quittances/Refunds, ForcedAcknowledgement, ChargeCreation,
-# formats 2.4.0 and 2.5.1), answering from its ledger in this node's database. Register the participant
+# ExportNotice, formats 2.4.0 and 2.5.1), answering from its ledger in this node's database. Register the participant
 # (`rsmev participant add`) with the certificate below and the GIS GMP types with it as provider.
 # Empty: the module does not run.
 participant = ""

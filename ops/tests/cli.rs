@@ -1089,7 +1089,7 @@ fn gisgmp_emulate_registers_the_module_makes_its_key_once_and_serves() {
             "{said}"
         );
         assert!(
-            said.contains("MFC-1 may now send the 9 GIS GMP requests"),
+            said.contains("MFC-1 may now send the 10 GIS GMP requests"),
             "{said}"
         );
         let killed = Command::new("kill")
@@ -1102,7 +1102,7 @@ fn gisgmp_emulate_registers_the_module_makes_its_key_once_and_serves() {
     };
     let first = start(true);
     assert!(
-        first.contains("18 GIS GMP information type(s) registered with provider GISGMP"),
+        first.contains("20 GIS GMP information type(s) registered with provider GISGMP"),
         "{first}"
     );
     // Started again: the same key, nothing registered twice.
@@ -1146,11 +1146,11 @@ fn gisgmp_register_marks_the_types_federal_for_a_forwarding_module_and_back() {
         ],
     );
     assert!(
-        first.contains("18 GIS GMP information type(s) registered"),
+        first.contains("20 GIS GMP information type(s) registered"),
         "{first}"
     );
     let marks = federal_column(dir);
-    assert_eq!(marks.len(), 18, "{marks:?}");
+    assert_eq!(marks.len(), 20, "{marks:?}");
     assert!(marks.iter().all(|m| m == "yes"), "{marks:?}");
     // Registered again without --federal: the same types, no longer federal.
     let again = ok(dir, &["gisgmp", "register", "--data", "node"]);
@@ -1159,7 +1159,7 @@ fn gisgmp_register_marks_the_types_federal_for_a_forwarding_module_and_back() {
         "{again}"
     );
     assert!(
-        again.contains("18 GIS GMP information type(s) no longer federal"),
+        again.contains("20 GIS GMP information type(s) no longer federal"),
         "{again}"
     );
     assert!(federal_column(dir).iter().all(|m| m == "-"));

@@ -4,12 +4,17 @@
 //! GMP module (the emulator); the federal answer comes back the same way and the regional
 //! participant gets it, with the entities refused in the region merged in, in its queue.
 
+use rsmev_gisgmp::doc::Version;
 use rsmev_gisgmp::fixtures;
+use rsmev_registry::{InfoTypeKind, QName};
 
 use crate::backend::Backend;
 use crate::federal::Federation;
-use crate::gisgmp_module::{ask, document, key_files, register_types};
-use crate::harness::{NodeOptions, Participant};
+use crate::gisgmp_module::{ask, ask_from, document, key_files, register_types};
+use crate::harness::{NodeOptions, Participant, infotype};
+
+/// The request root of GIS GMP's pushes.
+const NOTICE: &str = "ExportNoticeRequest";
 
 on_every_backend! {
     requests_are_checked_in_the_region_forwarded_to_the_federal_gis_gmp_and_answered_from_it,
@@ -64,10 +69,23 @@ async fn requests_are_checked_in_the_region_forwarded_to_the_federal_gis_gmp_and
     // portal may ask.
     f.federal.register(&federal_module).await;
     let region = Participant::generate("REGION");
-    register_types(&f.federal, &federal_module, false, &[&region, &f.epgu]).await;
-    // Regional: the module provides them, marked federal; the МФЦ may ask.
+    register_types(&f.federal, &federal_module, false, &[&region, &f.epgu], &[NOTICE]).await;
+    // Federal: the region (`REGION`) subscribes to the notices GIS GMP pushes.
+    let notice = QName::new(Version::V2_4_0.service("ExportNotice"), NOTICE);
+    let notice_response = QName::new(Version::V2_4_0.service("ExportNotice"), "ExportNoticeResponse");
+    f.federal
+        .infotype(infotype(&notice, InfoTypeKind::Request, &region))
+        .await;
+    f.federal
+        .infotype(infotype(&notice_response, InfoTypeKind::Response, &region))
+        .await;
+    f.federal.grant(&federal_module, &notice).await;
+    // Regional: the module provides them, marked federal; the МФЦ may ask, the link brings the
+    // notices in.
     f.region.register(&regional_module).await;
-    register_types(&f.region, &regional_module, true, &[&f.mfc]).await;
+    let link = Participant::generate("SMEV3");
+    register_types(&f.region, &regional_module, true, &[&f.mfc], &[]).await;
+    f.region.grant(&link, &notice).await;
     let mfc = f.region.client(&f.mfc);
 
     // The broken UIN is refused here (234) and never leaves the region; the other charge is
@@ -118,6 +136,28 @@ async fn requests_are_checked_in_the_region_forwarded_to_the_federal_gis_gmp_and
         Some("1"),
         "{}",
         federal.to_xml()
+    );
+
+    // A notice GIS GMP pushes to the region crosses the link down, is taken by the regional
+    // module and confirmed back up to the federal GIS GMP.
+    let gisgmp = f.federal.client(&federal_module);
+    let push = format!(
+        r#"<nt:ExportNoticeRequest xmlns:nt="{}" Id="G_push1" timestamp="2021-07-01T19:44:47.032+03:00"><nt:Destination recipientIdentifier="3eacb7"><nt:RoutingCode>45348000</nt:RoutingCode></nt:Destination><nt:NoticeQuittance supplierBillID="{UIN}" totalAmount="500000" balance="0" billStatus="1" isRevoked="false" paymentId="{payment_id}" amountPayment="500000" creationDate="2021-07-01T19:26:49+03:00"/></nt:ExportNoticeRequest>"#,
+        Version::V2_4_0.service("ExportNotice")
+    );
+    // Upstream, the region's system answers: the link's `REGION`.
+    let confirmation = document(&ask_from(&gisgmp, &push, "REGION").await);
+    assert_eq!(
+        (
+            confirmation.local.as_str(),
+            confirmation.attr("RqId"),
+            confirmation
+                .child("ExportNoticeConfirmation")
+                .map(|c| c.text.as_str())
+        ),
+        ("ExportNoticeResponse", Some("G_push1"), Some("true")),
+        "{}",
+        confirmation.to_xml()
     );
     f.shutdown().await;
 }

@@ -292,11 +292,11 @@ pub fn payment_facts(el: &El) -> Result<PaymentFacts, EntityRefusal> {
     let amount = Kopecks::parse(required(el, "amount")?).map_err(boxed)?;
     let payment_date = parse_date_time(required(el, "paymentDate")?)
         .ok_or_else(|| malformed("paymentDate", "not an xsd:dateTime"))?;
-    let payer = el
-        .child("Payer")
-        .ok_or_else(|| malformed(&el.local, "no Payer"))?;
-    let payer_identifier =
-        PayerIdentifier::parse_or_zero(required(payer, "payerIdentifier")?).map_err(boxed)?;
+    // `Payer` is optional in a payment (minOccurs 0): no payer identifier then.
+    let payer_identifier = match el.child("Payer") {
+        Some(payer) => PayerIdentifier::parse_or_zero(required(payer, "payerIdentifier")?).map_err(boxed)?,
+        None => None,
+    };
     let oktmo = match el.attr("oktmo") {
         Some(o) => Oktmo::parse_or_zero(o).map_err(boxed)?,
         None => None,

@@ -148,4 +148,5 @@ pub const MIGRATIONS: &[rsmev_broker::store::AdapterMigration] = &[
     answers::MIGRATION,
     ledger::REFUNDS_MIGRATION,
     forwards::MIGRATION,
+    service::NOTICES_MIGRATION,
 ];

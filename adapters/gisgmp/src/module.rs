@@ -64,6 +64,7 @@ pub const SERVED: &[(&str, &str)] = &[
     ("export-refunds", "ExportRefunds"),
     ("forced-ackmowledgement", "ForcedAcknowledgement"),
     ("import-chargestemplate", "ChargeCreation"),
+    ("ExportNotice", "ExportNotice"),
 ];
 
 /// The information types of [`SERVED`] in format `version`: (namespace, request root, response
@@ -421,7 +422,7 @@ impl Worker {
                         "{root} is a TestMessage: the GIS GMP module answers test messages only with \
                          the exports, which change nothing; send it without TestMessage to execute it"
                     ))
-                } else if self.forward {
+                } else if self.forward && root != "ExportNoticeRequest" {
                     match self
                         .service
                         .precheck(data.primary_content.element().as_str(), now)

@@ -20,6 +20,8 @@
 //!   `ServiceProvided` and `AnnulmentServiceProvided` (`Done`), refused with GIS GMP's statuses.
 //! - `ImportRefundsRequest` and `ExportRefundsRequest`: refunds kept with their
 //!   payment, taken off it in reconciliation and listed in its quittance.
+//! - `ExportNoticeRequest`: GIS GMP's pushes by subscription, kept; their payments go into the
+//!   ledger; answered with `ExportNoticeConfirmation`.
 //! - `ChargeCreationRequest`: a charge formed by GIS GMP itself (`origin="TEMP"`), its 25-digit UIN
 //!   issued from the sequence of the module's URN.
 //!
@@ -56,9 +58,9 @@ pub enum Answer {
 }
 
 /// Whether a request of root `local` changes the ledger (the imports, ForcedAcknowledgement,
-/// ChargeCreation); the exports only read it.
+/// ChargeCreation, the notices of ExportNotice); the exports only read it.
 pub fn changes_ledger(local: &str) -> bool {
-    !local.starts_with("Export")
+    !local.starts_with("Export") || local == "ExportNoticeRequest"
 }
 
 /// Texts of the codes the module reports that the crate's checks do not.
@@ -181,6 +183,12 @@ impl Service {
                 )));
             }
         };
+        if el.local == "ExportNoticeRequest"
+            && let Some((version, true, _)) = Version::of_namespace(&el.ns)
+        {
+            // A push from GIS GMP: no sender of its own, a destination instead.
+            return self.export_notice(&el, version, message_id, now).await;
+        }
         let request = match Request::of(&el) {
             Ok(r) => r,
             Err(refused) => return Ok(refused),
@@ -1160,9 +1168,11 @@ fn apply_change(charge: &mut El, change: &El) -> Result<(), String> {
 }
 
 mod forward;
+mod notice;
 mod refunds;
 
 pub use forward::{Forwarded, Precheck};
+pub use notice::{MIGRATION as NOTICES_MIGRATION, notices_of};
 pub use refunds::refund_query;
 
 #[cfg(test)]

@@ -275,6 +275,18 @@ async fn pair_03_export_refunds_gives_the_reference_refund() {
 }
 
 #[tokio::test]
+async fn pairs_11_notices_by_subscription_are_confirmed_as_the_reference_says() {
+    for kp in ["kp1", "kp2", "kp3", "kp4", "kp5"] {
+        let Some(request) = sample(&format!("11-export-notice-subscription/{kp}/Request.xml")) else {
+            return;
+        };
+        let expected = sample(&format!("11-export-notice-subscription/{kp}/Response.xml")).unwrap();
+        let (_db, s) = fresh().await;
+        assert_same_content(&answer_of(&s, &request).await, &expected, kp);
+    }
+}
+
+#[tokio::test]
 async fn pair_19_1_forced_reconcile_gives_the_reference_quittance() {
     let Some(request) = sample("19-forced-acknowledgement/1-Reconcile/Request.xml") else {
         return;

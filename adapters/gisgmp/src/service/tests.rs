@@ -557,3 +557,97 @@ async fn refunds(database: Database) {
 async fn refunds_raise_the_balance_list_in_the_quittance_and_never_exceed_their_payment() {
     on_both_backends!(refunds);
 }
+
+/// An `ExportNoticeRequest` to `3eacb7` carrying `notices` (elements of the ExportNotice
+/// namespace).
+fn export_notice(notices: &[El]) -> String {
+    let ns = Version::V2_4_0.service("ExportNotice");
+    let mut request = El::new(ns.clone(), "ExportNoticeRequest")
+        .with("Id", format!("G_{}", uuid::Uuid::new_v4()))
+        .with("timestamp", "2021-07-01T19:44:47.032+03:00")
+        .child_el(
+            El::new(ns.clone(), "Destination")
+                .with("recipientIdentifier", "3eacb7")
+                .child_el(El::new(ns, "RoutingCode").with_text("45348000")),
+        );
+    request.children.extend(notices.iter().cloned());
+    request.to_xml()
+}
+
+/// A `NoticePayment` of the fixtures' payment.
+fn notice_payment(payment_id: &str, uin: &str, amount: u64) -> El {
+    let package = El::parse(&import_payments(&payment("I_n", payment_id, uin, amount))).unwrap();
+    let mut p = package.child("PaymentsPackage").unwrap().children[0].clone();
+    p.ns = Version::V2_4_0.service("ExportNotice");
+    p.local = "NoticePayment".into();
+    p.remove("Id");
+    p.children
+        .push(change_status_info(Version::V2_4_0, Meaning::New, None, None));
+    p
+}
+
+async fn notices(database: Database) {
+    let s = service(&database).await;
+    let [uin] = <[String; 1]>::try_from(uins(&s, 1).await).unwrap();
+    assert_eq!(
+        codes(&s, &import_charges(&charge("I_c", &uin, 1_000))).await,
+        ["0"]
+    );
+    let quittance = El::new(Version::V2_4_0.service("ExportNotice"), "NoticeQuittance")
+        .with("supplierBillID", uin.clone())
+        .with("totalAmount", "1000")
+        .with("balance", "0")
+        .with("billStatus", "1");
+    let xml = export_notice(&[notice_payment(PAYMENT_1, &uin, 1_000), quittance]);
+    let confirmation = |el: &El| {
+        (
+            el.local.clone(),
+            el.child("RoutingCode").map(|r| r.text.clone()),
+            el.child("ExportNoticeConfirmation").map(|c| c.text.clone()),
+            el.attr("recipientIdentifier").map(str::to_owned),
+        )
+    };
+    let expected = (
+        "ExportNoticeResponse".to_owned(),
+        Some("45348000".to_owned()),
+        Some("true".to_owned()),
+        Some("3eacb7".to_owned()),
+    );
+    for _ in 0..2 {
+        // Answered again under the same message: the same, nothing twice.
+        let Answer::Response(el) = s.answer(&xml, "notice-1", NOW).await.unwrap() else {
+            panic!("no response")
+        };
+        assert_eq!(confirmation(&el), expected, "{}", el.to_xml());
+        assert_eq!(el.attr("RqId"), El::parse(&xml).unwrap().attr("Id"));
+    }
+    let kept = notices_of(&s, "notice-1").await.unwrap();
+    let kinds: Vec<&str> = kept.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["NoticePayment", "NoticeQuittance"]);
+    // The payment went into the ledger and reconciled the charge.
+    assert_eq!(
+        quittances(&s, &uin).await,
+        [("1".into(), "0".into(), PAYMENT_1.into())]
+    );
+    // A payment that does not read is not confirmed: GIS GMP sends it again.
+    let mut broken = notice_payment(PAYMENT_2, &uin, 10);
+    broken.remove("paymentId");
+    let Answer::Response(el) = s
+        .answer(&export_notice(&[broken]), "notice-2", NOW)
+        .await
+        .unwrap()
+    else {
+        panic!("no response")
+    };
+    assert_eq!(
+        el.child("ExportNoticeConfirmation").map(|c| c.text.as_str()),
+        Some("false")
+    );
+    assert!(s.ledger().payment(PAYMENT_2).await.unwrap().is_none());
+    s.ledger().database().close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_are_kept_their_payments_reconciled_and_confirmed() {
+    on_both_backends!(notices);
+}
