@@ -61,6 +61,10 @@
 //! - [`service`]: the GIS GMP services answered from the ledger ([`service::Service::answer`]):
 //!   ImportCharges (new and changes), ImportPayments, ExportCharges/Payments/Quittances,
 //!   ForcedAcknowledgement and ChargeCreation, with GIS GMP's codes and statuses.
+//! - [`views`]: the ledger's lists as operators ask for them (filters into the ledger's queries,
+//!   sort keys by name, pages, records as typed fields), shared by the CLI and [`api`].
+//! - [`api`]: the module's admin API (`/admin/v1/gisgmp/…` on the node: lists, receipts, UINs)
+//!   and its OpenAPI fragment, offered through broker's `Adapter::admin_api`.
 //!
 //! Conventions: a type's `parse` checks what the XSD and GIS GMP say about the value alone;
 //! checks that need more (the sender's URN, the payment's date, the account's BIK) are `check_*`
@@ -76,6 +80,7 @@
 pub mod account;
 pub mod amount;
 pub mod answers;
+pub mod api;
 pub mod bik;
 pub mod doc;
 pub mod entity;
@@ -104,6 +109,7 @@ pub mod service;
 mod test_db;
 pub mod uin;
 pub mod urn;
+pub mod views;
 
 pub use account::{
     AccountKeyError, AccountNumber, AccountNumberError, BankAccountError, PayeeAccountError, Placement,
