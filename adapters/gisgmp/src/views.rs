@@ -288,7 +288,7 @@ impl Value {
     }
 }
 
-/// `fields` and `row` as one JSON object, the keys in the fields' order.
+/// `fields` and `row` as one JSON object (its keys sorted, as `serde_json` keeps them).
 pub fn json_object(fields: &[&str], row: &[Value]) -> serde_json::Value {
     serde_json::Value::Object(
         fields
