@@ -55,6 +55,9 @@ pub enum NodeError {
     Tls(String),
     #[error("[trust]: {0}")]
     Trust(#[from] crate::dsig::trust::TrustLoadError),
+    /// An adapter's admin API cannot be served (a mistake in the adapter).
+    #[error("{0}")]
+    AdminApi(#[from] api::AdminApiError),
 }
 
 /// Starts nodes.
@@ -165,6 +168,16 @@ impl Node {
         };
         let mut supervised: Vec<Arc<dyn Adapter>> = Vec::with_capacity(adapters.len());
         let mut adapter_tasks = Vec::with_capacity(adapters.len());
+        // The adapters' admin APIs are checked before any adapter runs: a mistake there stops
+        // the start with nothing running.
+        let admin_apis = adapter_database.as_ref().map_or_else(Vec::new, |db| {
+            adapters
+                .iter()
+                .filter_map(|a| a.admin_api(db).map(|api| (a.name().to_owned(), api)))
+                .collect()
+        });
+        let state =
+            ApiState::new(exchange.clone(), config.clone(), url.clone()).with_admin_apis(admin_apis)?;
         for a in adapters {
             let ended = Arc::new(HealthCell::default());
             let Some(db) = adapter_database.clone() else { break };
@@ -179,8 +192,7 @@ impl Node {
         }
         let adapters = AdapterSet::new(supervised);
 
-        let state =
-            ApiState::new(exchange.clone(), config.clone(), url.clone()).with_adapters(adapters.clone());
+        let state = state.with_adapters(adapters.clone());
         let surface = match role {
             Role::Exchange => api::Surface::Exchange,
             Role::AdaptersOnly => api::Surface::Operations,

@@ -139,10 +139,10 @@ pub(crate) struct ListArgs {
     pub data: DataArgs,
 }
 
-/// Most records a page of a list holds.
-pub(crate) const MAX_PAGE_SIZE: u64 = 1000;
+/// Most records a page of a list holds (as in the admin API).
+pub(crate) const MAX_PAGE_SIZE: u64 = rsmev_gisgmp::views::MAX_PAGE_SIZE;
 /// The last page a list may ask for (so that the offset stays within a database's integers).
-pub(crate) const MAX_PAGE: u64 = 1_000_000_000;
+pub(crate) const MAX_PAGE: u64 = rsmev_gisgmp::views::MAX_PAGE;
 
 /// What chooses charges (of `charges`, and whose quittances `quittances` lists).
 #[derive(Debug, Args)]

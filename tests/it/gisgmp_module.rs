@@ -19,7 +19,11 @@ use crate::harness::{Client, NodeOptions, Participant, TestNode, delivered_respo
 
 on_every_backend! {
     charges_and_payments_sent_to_the_node_are_reconciled_and_exported_by_the_module,
+    the_modules_admin_api_lists_the_ledger_prints_receipts_and_issues_uins_behind_the_admin_token,
 }
+
+/// The node's admin token (`server.admin_token`).
+const ADMIN_TOKEN: &str = "gisgmp-admin-token";
 
 const UIN: &str = "32116102414550976332";
 
@@ -84,6 +88,7 @@ impl WithModule {
             c.gisgmp.cert = cert;
             c.gisgmp.urn = "aa11b4".into();
             c.gisgmp.poll_interval_ms = 50;
+            c.server.admin_token = rsmev_broker::config::Secret::new(ADMIN_TOKEN);
         })
         .await;
         node.register(&module).await;
@@ -443,4 +448,236 @@ async fn the_known_defective_samples_are_refused_by_the_node_with_the_fault_thei
             .expect_ack();
     }
     node.shutdown().await;
+}
+
+/// A 20-digit UIN of KBK chapter 321 with unique number `n`.
+fn uin_321(n: u64) -> String {
+    let body = format!("321{n:016}");
+    let digit = rsmev_gisgmp::Uin::check_digit(&body).expect("digits");
+    format!("{body}{digit}")
+}
+
+/// The text of `pdf` (whitespace collapsed) by pdftotext (poppler-utils); `None` when it is not
+/// installed and CI does not require it.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    use std::io::Write as _;
+    let child = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping the receipt's text check: pdftotext does not run ({e})");
+            return None;
+        }
+        Err(e) => panic!("pdftotext (poppler-utils) must run under CI: {e}"),
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(pdf)
+        .expect("pdftotext reads");
+    let out = child.wait_with_output().expect("pdftotext ran");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+async fn the_modules_admin_api_lists_the_ledger_prints_receipts_and_issues_uins_behind_the_admin_token(
+    backend: Backend,
+) {
+    let n = WithModule::start(backend).await;
+    let adm = n.node.client(&n.adm);
+    let uins = [uin_321(1), uin_321(2), uin_321(3)];
+    let charges: String = uins
+        .iter()
+        .zip([150_000, 50_000, 100_000])
+        .enumerate()
+        .map(|(i, (uin, amount))| fixtures::charge(&format!("I_{i}"), uin, amount))
+        .collect();
+    // The fixtures' payee INN is checked by form only; a receipt checks its digits too.
+    let import = fixtures::import_charges(&charges).replace(r#"inn="7705401341""#, r#"inn="7705401340""#);
+    let answer = document(&ask(&adm, &import).await);
+    let codes: Vec<&str> = answer.children.iter().filter_map(|p| p.attr("code")).collect();
+    assert_eq!(codes, ["0", "0", "0"], "{}", answer.to_xml());
+
+    let http = reqwest::Client::new();
+    let api = format!("{}/admin/v1/gisgmp", n.node.url);
+    let get = |path: &str, token: Option<&str>| {
+        let mut req = http.get(format!("{api}{path}"));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    let json_of = async |res: reqwest::Response| -> (u16, serde_json::Value) {
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("a JSON answer"))
+    };
+
+    // The admin token, as for every /admin/v1 route.
+    for path in ["/charges", "/receipt?uin=x", "/uin/check"] {
+        let res = get(path, None).await.expect("answer");
+        assert_eq!(res.status().as_u16(), 401, "{path}");
+        assert!(res.headers().contains_key("www-authenticate"), "{path}");
+        assert_eq!(
+            get(path, Some("guess")).await.expect("answer").status().as_u16(),
+            401
+        );
+    }
+    let generate_anonymously = http
+        .post(format!("{api}/uin/generate"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(generate_anonymously.status().as_u16(), 401);
+
+    // A list sorted and paged: the smallest first, one a page.
+    let (status, first) = json_of(
+        get("/charges?sort=amount&pageSize=2", Some(ADMIN_TOKEN))
+            .await
+            .expect("answer"),
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    let amounts: Vec<i64> = first["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["total_amount"].as_i64().expect("kopecks"))
+        .collect();
+    assert_eq!(amounts, [50_000, 100_000]);
+    assert_eq!(
+        (&first["hasMore"], &first["nextPage"]),
+        (&serde_json::json!(true), &serde_json::json!(2))
+    );
+    let (_, last) = json_of(
+        get("/charges?sort=amount&pageSize=2&page=2", Some(ADMIN_TOKEN))
+            .await
+            .expect("answer"),
+    )
+    .await;
+    assert_eq!(last["items"][0]["uin"], uins[0].as_str());
+    assert_eq!(last["hasMore"], false);
+    let (_, filtered) = json_of(
+        get(
+            &format!("/charges?uin={}&minAmount=100000", uins[2]),
+            Some(ADMIN_TOKEN),
+        )
+        .await
+        .expect("answer"),
+    )
+    .await;
+    assert_eq!(filtered["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(filtered["items"][0]["uin"], uins[2].as_str());
+
+    // Bad input: 400, the node's JSON error naming it.
+    for (path, says) in [
+        ("/charges?sort=bill_date", "unknown sort key"),
+        ("/charges?from=2021-02-30", "from=2021-02-30"),
+        (
+            "/payments?pageSize=1001",
+            "pageSize 1001 is out of range: 1 to 1000",
+        ),
+        ("/quittances?desk=true", "unknown parameter desk"),
+    ] {
+        let (status, body) = json_of(get(path, Some(ADMIN_TOKEN)).await.expect("answer")).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(says)),
+            "{path}: {body}"
+        );
+    }
+
+    // A receipt: the PDF of the charge, naming its UIN; 404 for a UIN the ledger does not hold.
+    let res = get(
+        &format!(
+            "/receipt?uin={}&form=0401060&bankName=GU%20Banka%20Rossii",
+            uins[1]
+        ),
+        Some(ADMIN_TOKEN),
+    )
+    .await
+    .expect("answer");
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let pdf = res.bytes().await.expect("the PDF");
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains(uins[1].as_str()), "{text}");
+        assert!(text.contains("ПЛАТЕЖНОЕ ПОРУЧЕНИЕ"), "{text}");
+    }
+    let (status, body) = json_of(
+        get(&format!("/receipt?uin={}", uin_321(9)), Some(ADMIN_TOKEN))
+            .await
+            .expect("answer"),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+
+    // UINs: issued under the module's URN (`[gisgmp] urn`), checked as GIS GMP does.
+    let res = http
+        .post(format!("{api}/uin/generate"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&serde_json::json!({"count": 2}))
+        .send()
+        .await
+        .expect("answer");
+    let (status, issued) = json_of(res).await;
+    assert_eq!(status, 200, "{issued}");
+    let issued: Vec<String> = issued["uins"]
+        .as_array()
+        .expect("uins")
+        .iter()
+        .map(|u| u.as_str().expect("text").to_owned())
+        .collect();
+    assert_eq!(issued.len(), 2);
+    assert_ne!(issued[0], issued[1]);
+    for uin in &issued {
+        let res = http
+            .post(format!("{api}/uin/check"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&serde_json::json!({"uin": uin, "urn": "aa11b4"}))
+            .send()
+            .await
+            .expect("answer");
+        let (status, checked) = json_of(res).await;
+        assert_eq!(
+            (status, &checked["valid"]),
+            (200, &serde_json::json!(true)),
+            "{checked}"
+        );
+        assert_eq!(checked["urn"], "aa11b4");
+    }
+
+    // The OpenAPI document: JSON, the module's routes in it, guarded, every $ref resolving.
+    let doc: serde_json::Value = http
+        .get(format!("{}/api/v1/openapi.json", n.node.url))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("the OpenAPI document is JSON");
+    for (path, method) in rsmev_gisgmp::api::ROUTES {
+        let op = &doc["paths"][format!("/admin/v1/gisgmp{path}")][method];
+        assert!(op.is_object(), "{method} {path} is not in the document");
+        assert_eq!(op["security"], serde_json::json!([{"adminToken": []}]), "{path}");
+    }
+    let text = doc.to_string();
+    for (i, _) in text.match_indices("\"$ref\":\"#") {
+        let rest = &text[i + 9..];
+        let pointer = &rest[..rest.find('"').expect("closing quote")];
+        assert!(doc.pointer(pointer).is_some(), "unresolved $ref #{pointer}");
+    }
+    n.node.shutdown().await;
 }

@@ -63,7 +63,12 @@
 //!   for tests, benchmarks and demonstrations.
 //! - [`service`]: the GIS GMP services answered from the ledger ([`service::Service::answer`]):
 //!   ImportCharges (new and changes), ImportPayments, ImportRefunds,
-//!   ExportCharges/Payments/Quittances/Refunds, ForcedAcknowledgement and ChargeCreation, with GIS GMP's codes and statuses.
+//!   ExportCharges/Payments/Quittances/Refunds, ForcedAcknowledgement, ChargeCreation and
+//!   ExportNotice, with GIS GMP's codes and statuses; the checks and merging of forwarding.
+//! - [`views`]: the ledger's lists as operators ask for them (filters into the ledger's queries,
+//!   sort keys by name, pages, records as typed fields), shared by the CLI and [`api`].
+//! - [`api`]: the module's admin API (`/admin/v1/gisgmp/…` on the node: lists, receipts, UINs)
+//!   and its OpenAPI fragment, offered through broker's `Adapter::admin_api`.
 //!
 //! Conventions: a type's `parse` checks what the XSD and GIS GMP say about the value alone;
 //! checks that need more (the sender's URN, the payment's date, the account's BIK) are `check_*`
@@ -79,6 +84,7 @@
 pub mod account;
 pub mod amount;
 pub mod answers;
+pub mod api;
 pub mod bik;
 pub mod doc;
 pub mod entity;
@@ -109,6 +115,7 @@ pub mod service;
 mod test_db;
 pub mod uin;
 pub mod urn;
+pub mod views;
 
 pub use account::{
     AccountKeyError, AccountNumber, AccountNumberError, BankAccountError, PayeeAccountError, Placement,

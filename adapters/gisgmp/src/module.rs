@@ -273,6 +273,11 @@ impl Adapter for GisgmpModule {
     fn metrics(&self) -> Vec<prometheus::proto::MetricFamily> {
         self.metrics.registry.gather()
     }
+
+    /// `/admin/v1/gisgmp/…`: the ledger's lists, receipts and UINs ([`crate::api`]).
+    fn admin_api(&self, database: &AdapterDatabase) -> Option<rsmev_broker::adapter::AdminApi> {
+        Some(crate::api::admin_api(database.clone(), self.settings.urn.clone()))
+    }
 }
 
 impl GisgmpModule {

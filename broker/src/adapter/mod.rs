@@ -17,6 +17,11 @@
 //! 4. on graceful shutdown, signals stop and waits for `run` to return *before* the store
 //!    closes, so an adapter can finish and commit what it holds.
 //!
+//! An adapter may also offer operators an HTTP interface ([`Adapter::admin_api`]): routes the
+//! node mounts under `/admin/v1/<name>/…` behind the same admin token as the registry routes,
+//! and the OpenAPI fragment that describes them, merged into `/api/v1/openapi.json`. Broker
+//! names none of those routes; it only prefixes, guards and documents them.
+//!
 //! **Architecture invariant: an adapter is a participant.** It has no access to the store's
 //! write trait; what it sends is verified, checked, stored and recorded like anyone's, and
 //! what it receives it leases and acks like anyone. Its own bookkeeping (a correlation table,
@@ -74,6 +79,36 @@ pub trait Adapter: Send + Sync + std::fmt::Debug + 'static {
     fn file_storage(&self) -> Option<Arc<dyn FileStorage>> {
         None
     }
+
+    /// The adapter's part of the admin API, if it has one (see [`AdminApi`]). Asked once, when
+    /// the node starts (after the adapter database is open, possibly before the adapter's
+    /// migrations have run: a handler that finds its tables missing answers 503, retry). None
+    /// by default.
+    fn admin_api(&self, database: &AdapterDatabase) -> Option<AdminApi> {
+        let _ = database;
+        None
+    }
+}
+
+/// What an adapter adds to the admin API ([`Adapter::admin_api`]).
+///
+/// **API boundary.** The node mounts `routes` under `/admin/v1/<name>` (the adapter's
+/// [`Adapter::name`]) on the exchange listener only, behind the admin bearer token
+/// (`server.admin_token`: 401 without it, 404 when the admin API is disabled), with the same
+/// request metrics and tracing as its own routes. `openapi` is merged into the node's OpenAPI
+/// document; a path or schema name that collides with the node's own, or a prefix that is one
+/// of the node's admin routes, stops the node from starting ([`crate::api::AdminApiError`]).
+#[derive(Debug, Clone)]
+pub struct AdminApi {
+    /// The routes, relative to the prefix (`/charges` is served as `/admin/v1/<name>/charges`),
+    /// their state already given.
+    pub routes: axum::Router,
+    /// An OpenAPI 3.1 fragment: `{"paths": {"/charges": {…}}, "components": {"schemas":
+    /// {…}}}`, paths relative as `routes`' are. Operations may leave out `security` and `tags`
+    /// (the admin token and a tag named after the adapter are filled in); `$ref`s may name the
+    /// fragment's own schemas and the node's (`#/components/schemas/Error`,
+    /// `#/components/responses/Error`, `#/components/responses/Unauthorized`).
+    pub openapi: serde_json::Value,
 }
 
 /// What an adapter's [`Adapter::run`] gets from the node.
@@ -281,6 +316,10 @@ impl Adapter for Supervised {
 
     fn file_storage(&self) -> Option<Arc<dyn FileStorage>> {
         self.adapter.file_storage()
+    }
+
+    fn admin_api(&self, database: &AdapterDatabase) -> Option<AdminApi> {
+        self.adapter.admin_api(database)
     }
 }
 

@@ -171,3 +171,181 @@ async fn a_node_without_adapters_opens_no_adapter_database() {
     assert!(tables.is_empty());
     db.close().await;
 }
+
+// ---- the admin API seam ------------------------------------------------------------------------
+
+const TOKEN: &str = "seam-admin-token";
+
+/// An adapter whose only work is an admin route answering from its own table.
+#[derive(Debug)]
+struct Counter {
+    /// Up once its migrations ran (set in `run`).
+    health: HealthCell,
+    name: &'static str,
+    /// A schema name for its OpenAPI fragment (the node's own `Error` to provoke a collision).
+    schema: &'static str,
+}
+
+impl Default for Counter {
+    fn default() -> Counter {
+        Counter {
+            health: HealthCell::default(),
+            name: "counter",
+            schema: "CounterReading",
+        }
+    }
+}
+
+#[async_trait]
+impl Adapter for Counter {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn migrations(&self) -> &'static [AdapterMigration] {
+        MIGRATIONS
+    }
+
+    async fn run(self: Arc<Self>, ctx: AdapterContext) -> Result<(), AdapterError> {
+        self.health.set(AdapterHealth::Up);
+        ctx.stopped().await;
+        Ok(())
+    }
+
+    fn health(&self) -> AdapterHealth {
+        self.health.get()
+    }
+
+    fn admin_api(&self, database: &AdapterDatabase) -> Option<AdminApi> {
+        use axum::extract::{Query, State};
+        async fn reading(
+            State(db): State<AdapterDatabase>,
+            Query(q): Query<std::collections::HashMap<String, String>>,
+        ) -> axum::Json<serde_json::Value> {
+            let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM probe_events")
+                .fetch_one(db.pool())
+                .await
+                .unwrap_or(-1);
+            axum::Json(serde_json::json!({"events": events, "echo": q.get("echo")}))
+        }
+        let routes = axum::Router::new()
+            .route("/reading", axum::routing::get(reading))
+            .with_state(database.clone());
+        let openapi = serde_json::json!({
+            "paths": {"/reading": {"get": {
+                "operationId": "counterReading",
+                "responses": {"200": {"description": "the reading", "content": {"application/json": {
+                    "schema": {"$ref": format!("#/components/schemas/{}", self.schema)}}}}}
+            }}},
+            "components": {"schemas": {self.schema: {"type": "object", "properties": {
+                "events": {"type": "integer"}, "echo": {"type": ["string", "null"]}}}}}
+        });
+        Some(AdminApi { routes, openapi })
+    }
+}
+
+fn admin_config(dir: &std::path::Path) -> NodeConfig {
+    let mut c = config(dir);
+    c.server.admin_token = crate::config::Secret::new(TOKEN);
+    c
+}
+
+#[tokio::test]
+async fn an_adapters_admin_routes_are_mounted_under_its_name_behind_the_admin_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = Node::start(admin_config(dir.path()), vec![Arc::new(Counter::default())])
+        .await
+        .expect("node starts");
+    wait_for_health(&node, "up").await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/admin/v1/counter/reading?echo=hi", node.url);
+
+    let anonymous = http.get(&url).send().await.expect("answer");
+    assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let wrong = http.get(&url).bearer_auth("guess").send().await.expect("answer");
+    assert_eq!(wrong.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    let ok = http.get(&url).bearer_auth(TOKEN).send().await.expect("answer");
+    assert_eq!(ok.status(), reqwest::StatusCode::OK);
+    let body: serde_json::Value = ok.json().await.expect("JSON");
+    assert_eq!(body, serde_json::json!({"events": 0, "echo": "hi"}));
+
+    // Not at the root, nor under another name.
+    for elsewhere in ["/reading", "/admin/v1/reading", "/admin/v1/other/reading"] {
+        let res = http
+            .get(format!("{}{elsewhere}", node.url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND, "{elsewhere}");
+    }
+
+    let doc: serde_json::Value = http
+        .get(format!("{}/api/v1/openapi.json", node.url))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("the document is JSON");
+    let op = &doc["paths"]["/admin/v1/counter/reading"]["get"];
+    assert_eq!(op["operationId"], "counterReading");
+    assert_eq!(op["security"], serde_json::json!([{"adminToken": []}]));
+    assert_eq!(op["tags"], serde_json::json!(["counter"]));
+    assert_eq!(
+        op["responses"]["401"]["$ref"],
+        "#/components/responses/Unauthorized"
+    );
+    assert!(doc["components"]["schemas"]["CounterReading"].is_object());
+    // The node's own document is still whole.
+    assert!(doc["paths"]["/admin/v1/participants"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["Error"].is_object());
+    node.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn an_admin_api_that_would_shadow_the_nodes_own_stops_the_start() {
+    for (counter, expected) in [
+        (
+            Counter {
+                name: "participants",
+                ..Counter::default()
+            },
+            "the node's own admin routes are there",
+        ),
+        (
+            Counter {
+                schema: "Error",
+                ..Counter::default()
+            },
+            "schema `Error` is already in the document",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let Err(refused) = Node::start(admin_config(dir.path()), vec![Arc::new(counter)]).await else {
+            panic!("the node started with an admin API shadowing `{expected}`");
+        };
+        assert!(
+            refused.to_string().contains(expected),
+            "{refused} does not say `{expected}`"
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let twice: Vec<Arc<dyn Adapter>> = vec![
+        Arc::new(Counter::default()),
+        Arc::new(Counter {
+            schema: "OtherReading",
+            ..Counter::default()
+        }),
+    ];
+    let Err(refused) = Node::start(admin_config(dir.path()), twice).await else {
+        panic!("the node started with two admin APIs under one prefix");
+    };
+    assert!(
+        refused
+            .to_string()
+            .contains("another adapter's admin API is there"),
+        "{refused}"
+    );
+}

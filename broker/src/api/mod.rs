@@ -7,6 +7,7 @@
 //! | `GET /api/v1/messages/{id}/history`, `GET /api/v1/queues/{mnemonic}` | [`json`] | admin token |
 //! | `GET /api/v1/openapi.json` | [`openapi`] | anyone |
 //! | `/admin/v1/…` (registry) | [`admin`] | admin token |
+//! | `/admin/v1/<adapter>/…` | an adapter's [`AdminApi`], mounted by [`ApiState::with_admin_apis`] | admin token |
 //! | `GET /metrics`, `GET /healthz`, `GET /readyz` | [`metrics`], here | anyone |
 //!
 //! **Architecture invariant: transports only frame bytes.** SOAP and JSON requests both become
@@ -44,6 +45,7 @@ use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use crate::adapter::AdminApi;
 use crate::config::NodeConfig;
 use crate::exchange::Exchange;
 
@@ -116,6 +118,44 @@ pub struct ApiState {
     admin: admin::AdminToken,
     /// The node's adapters: their health (`/admin/v1/adapters`) and metrics.
     pub adapters: crate::adapter::AdapterSet,
+    /// The adapters' admin APIs, mounted under `/admin/v1/<name>` and merged into the OpenAPI
+    /// document.
+    admin_apis: Arc<Vec<MountedApi>>,
+}
+
+/// An adapter's [`AdminApi`] as the node serves it.
+#[derive(Debug, Clone)]
+struct MountedApi {
+    /// The adapter's name: the last segment of the prefix and its OpenAPI tag.
+    adapter: String,
+    api: AdminApi,
+}
+
+impl MountedApi {
+    fn prefix(&self) -> String {
+        format!("{ADMIN_PREFIX}{}", self.adapter)
+    }
+}
+
+/// What the adapters' admin APIs hang under.
+const ADMIN_PREFIX: &str = "/admin/v1/";
+
+/// Why an adapter's admin API cannot be served: a mistake in the adapter, refused when the node
+/// starts rather than answered wrongly later.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminApiError {
+    /// Its prefix is one of the node's admin routes or another adapter's, or its name is not
+    /// a path segment of lower-case letters, digits and `-`.
+    #[error("adapter `{adapter}`: its admin API cannot be mounted at {prefix}: {problem}")]
+    Prefix {
+        adapter: String,
+        prefix: String,
+        problem: &'static str,
+    },
+    /// Its OpenAPI fragment is not one, or names a path or schema the document has already.
+    #[error("adapter `{adapter}`: its OpenAPI fragment: {problem}")]
+    OpenApi { adapter: String, problem: String },
 }
 
 impl ApiState {
@@ -129,7 +169,58 @@ impl ApiState {
             config,
             public_url,
             adapters: crate::adapter::AdapterSet::default(),
+            admin_apis: Arc::new(Vec::new()),
         }
+    }
+
+    /// The same state serving the adapters' admin APIs (`(adapter name, API)`), each under
+    /// `/admin/v1/<name>` and in the OpenAPI document.
+    ///
+    /// # Errors
+    /// [`AdminApiError`]: a prefix that is taken or not a path segment, an OpenAPI fragment
+    /// that is not one or collides with the document.
+    pub fn with_admin_apis(mut self, apis: Vec<(String, AdminApi)>) -> Result<ApiState, AdminApiError> {
+        let taken: Vec<&str> = routes::ALL
+            .iter()
+            .filter_map(|(p, _)| p.strip_prefix(ADMIN_PREFIX))
+            .map(|rest| rest.split('/').next().unwrap_or(rest))
+            .collect();
+        let mut mounted: Vec<MountedApi> = Vec::with_capacity(apis.len());
+        for (adapter, api) in apis {
+            let m = MountedApi { adapter, api };
+            let refuse = |problem| AdminApiError::Prefix {
+                adapter: m.adapter.clone(),
+                prefix: m.prefix(),
+                problem,
+            };
+            let name = m.adapter.as_str();
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(refuse("the name is not lower-case letters, digits and `-`"));
+            }
+            if taken.contains(&name) {
+                return Err(refuse("the node's own admin routes are there"));
+            }
+            if mounted.iter().any(|o| o.adapter == m.adapter) {
+                return Err(refuse("another adapter's admin API is there"));
+            }
+            mounted.push(m);
+        }
+        self.admin_apis = Arc::new(mounted);
+        // Merged once here so that a bad fragment stops the start, not a later request.
+        openapi::document_with(&self.public_url, &self.openapi_fragments())?;
+        Ok(self)
+    }
+
+    /// `(adapter name, OpenAPI fragment)` of each mounted admin API.
+    fn openapi_fragments(&self) -> Vec<(&str, &serde_json::Value)> {
+        self.admin_apis
+            .iter()
+            .map(|m| (m.adapter.as_str(), &m.api.openapi))
+            .collect()
     }
 
     /// The same state serving `adapters`' health and metrics.
@@ -193,7 +284,12 @@ pub fn operations_router(state: ApiState) -> Router {
 /// All routes, with request metrics and tracing.
 pub fn router(state: ApiState) -> Router {
     use routes as r;
-    let protected = Router::new()
+    let mut protected = Router::new();
+    // The adapters' routes are nested before the token layer, so it guards them too.
+    for m in state.admin_apis.iter() {
+        protected = protected.nest(&m.prefix(), m.api.routes.clone().with_state(()));
+    }
+    let protected = protected
         .route(r::HISTORY, get(json::history))
         .route(r::QUEUES, get(json::queues))
         .route(r::PARTICIPANTS, get(admin::list_participants))

@@ -1,20 +1,24 @@
 //! `rsmev gisgmp charges|payments|quittances`: what the GIS GMP ledger holds, as lists.
 //!
-//! The filters become a [`ChargeQuery`] or [`PaymentQuery`] and the sort an [`Order`] of the
-//! ledger's own keys, so the database does the selecting, sorting and paging; this file only
-//! reads each record's document for the columns and prints them ([`Listing`]): an aligned table
-//! for people, RFC 4180 CSV and a JSON array for programs (every field, amounts in kopecks).
+//! The filters become the gisgmp crate's [`ChargeFilter`] or [`PaymentFilter`] (and from them
+//! the ledger's queries) and the sort an `Order` of the ledger's own keys, so the database does
+//! the selecting, sorting and paging — the same code as the module's admin API
+//! (`rsmev_gisgmp::views`, `rsmev_gisgmp::api`). Each record's fields come from there too
+//! ([`charge_row`] …); this file prints them ([`Listing`]): an aligned table for people,
+//! RFC 4180 CSV and a JSON array for programs (every field, amounts in kopecks).
 //! Whether more pages follow goes to standard error, so the output stays one page of data.
 
 use std::process::ExitCode;
 
-use anyhow::{Context as _, anyhow, bail};
-use rsmev_gisgmp::entity::{charge_facts, moscow, payment_facts, write_date_time};
-use rsmev_gisgmp::ledger::{
-    ChargeQuery, ChargeRecord, ChargeSort, Direction, Ledger, Meaning, Order, Page, PaymentQuery,
-    PaymentRecord, PaymentSort, QuittanceRecord, QuittanceSort, moment_key, moment_of_key,
+use anyhow::{Context as _, anyhow};
+use rsmev_gisgmp::entity::moscow;
+#[cfg(test)]
+use rsmev_gisgmp::ledger::Direction;
+use rsmev_gisgmp::ledger::{ChargeQuery, ChargeSort, Ledger, Page, PaymentSort, QuittanceSort};
+pub(crate) use rsmev_gisgmp::views::Value;
+use rsmev_gisgmp::views::{
+    ChargeFilter, FilterError, PaymentFilter, charge_row, order, payment_row, quittance_row,
 };
-use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
 use super::{Open, with_gisgmp_database};
 use crate::cli::{
@@ -42,7 +46,7 @@ pub(super) async fn charges(args: ChargesArgs) -> anyhow::Result<ExitCode> {
         Ok(ledger.charges(&query, page).await?)
     })
     .await?;
-    let rows = records.iter().map(charge_row).collect::<anyhow::Result<_>>()?;
+    let rows = records.iter().map(charge_row).collect::<Result<_, _>>()?;
     print(
         &Listing {
             columns: CHARGE_COLUMNS,
@@ -57,33 +61,32 @@ pub(super) async fn charges(args: ChargesArgs) -> anyhow::Result<ExitCode> {
 
 /// `rsmev gisgmp payments`.
 pub(super) async fn payments(args: PaymentsArgs) -> anyhow::Result<ExitCode> {
-    let (from, to) = day_range(args.from, args.to)?;
-    let query = PaymentQuery {
-        payment_ids: args.payment_ids.iter().map(|p| p.as_str().to_owned()).collect(),
-        uins: args.uins.iter().map(|u| u.as_str().to_owned()).collect(),
-        payer_identifiers: args.payers.iter().map(|p| p.as_str().to_owned()).collect(),
-        from,
-        to,
-        acceptor: args.acceptor.as_ref().map(|u| u.as_str().to_owned()),
+    let filter = PaymentFilter {
+        acceptor: args.acceptor.clone(),
+        payers: args.payers.clone(),
+        uins: args.uins.clone(),
+        payment_ids: args.payment_ids.clone(),
+        from: args.from,
+        to: args.to,
         unmatched: args.unmatched,
-        order: order(
-            args.sort.map(|s| match s {
-                PaymentSortArg::Date => PaymentSort::PaymentDate,
-                PaymentSortArg::Amount => PaymentSort::Amount,
-                PaymentSortArg::PaymentId => PaymentSort::PaymentId,
-                PaymentSortArg::Uin => PaymentSort::Uin,
-            }),
-            PaymentSort::PaymentDate,
-            args.list.desc,
-        ),
-        ..PaymentQuery::default()
     };
+    let mut query = filter.query().map_err(refused)?;
+    query.order = order(
+        args.sort.map(|s| match s {
+            PaymentSortArg::Date => PaymentSort::PaymentDate,
+            PaymentSortArg::Amount => PaymentSort::Amount,
+            PaymentSortArg::PaymentId => PaymentSort::PaymentId,
+            PaymentSortArg::Uin => PaymentSort::Uin,
+        }),
+        PaymentSort::PaymentDate,
+        args.list.desc,
+    );
     let page = page(&args.list);
     let (records, more) = with_ledger(&args.list, async |ledger| {
         Ok(ledger.payments(&query, page).await?)
     })
     .await?;
-    let rows = records.iter().map(payment_row).collect::<anyhow::Result<_>>()?;
+    let rows = records.iter().map(payment_row).collect::<Result<_, _>>()?;
     print(
         &Listing {
             columns: PAYMENT_COLUMNS,
@@ -140,25 +143,6 @@ async fn with_ledger<T>(
     .await
 }
 
-/// The sort asked for: `key` smallest first (largest with `--desc`); none asked: `default`,
-/// newest first.
-fn order<K>(key: Option<K>, default: K, desc: bool) -> Order<K> {
-    match key {
-        Some(by) => Order {
-            by,
-            direction: if desc {
-                Direction::Descending
-            } else {
-                Direction::Ascending
-            },
-        },
-        None => Order {
-            by: default,
-            direction: Direction::Descending,
-        },
-    }
-}
-
 fn page(list: &ListArgs) -> Page {
     Page {
         number: list.page,
@@ -169,74 +153,46 @@ fn page(list: &ListArgs) -> Page {
 /// The query of `--administrator`, `--payer`, `--uin`, `--status`, `--from/--to`,
 /// `--min-amount/--max-amount` and `--annulled`.
 fn charge_query(f: &ChargeFilterArgs) -> anyhow::Result<ChargeQuery> {
-    let (from, to) = day_range(f.from, f.to)?;
-    let kopecks = |flag: &str, value: Option<u64>| {
-        value
-            .map(|v| i64::try_from(v).map_err(|_| anyhow!("{flag} {v}: more kopecks than any amount holds")))
-            .transpose()
-    };
-    let min_amount = kopecks("--min-amount", f.min_amount)?;
-    let max_amount = kopecks("--max-amount", f.max_amount)?;
-    if let (Some(min), Some(max)) = (min_amount, max_amount)
-        && min > max
-    {
-        bail!("--min-amount {min} is above --max-amount {max}: no charge can match");
-    }
-    Ok(ChargeQuery {
-        uins: f.uins.iter().map(|u| u.as_str().to_owned()).collect(),
-        payer_identifiers: f.payers.iter().map(|p| p.as_str().to_owned()).collect(),
-        from,
-        to,
-        administrator: f.administrator.as_ref().map(|u| u.as_str().to_owned()),
+    ChargeFilter {
+        administrator: f.administrator.clone(),
+        payers: f.payers.clone(),
+        uins: f.uins.clone(),
         statuses: f.statuses.clone(),
-        include_annulled: f.annulled,
-        min_amount,
-        max_amount,
-        ..ChargeQuery::default()
-    })
+        from: f.from,
+        to: f.to,
+        min_amount: f.min_amount,
+        max_amount: f.max_amount,
+        annulled: f.annulled,
+    }
+    .query()
+    .map_err(refused)
 }
 
-/// `--from` and `--to` as the ledger's moment keys: from the first microsecond of the first
-/// Moscow day to the last of the second.
-fn day_range(from: Option<Date>, to: Option<Date>) -> anyhow::Result<(Option<String>, Option<String>)> {
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        bail!("--from {from} is after --to {to}: no day is between them");
+/// A filter refused, in the words of the flags.
+fn refused(e: FilterError) -> anyhow::Error {
+    match e {
+        FilterError::DaysReversed { from, to } => {
+            anyhow!("--from {from} is after --to {to}: no day is between them")
+        }
+        FilterError::AmountsReversed { min, max } => {
+            anyhow!("--min-amount {min} is above --max-amount {max}: no charge can match")
+        }
+        FilterError::AmountTooLarge { kopecks } => {
+            anyhow!("--min-amount/--max-amount {kopecks}: more kopecks than any amount holds")
+        }
+        e => anyhow!(e),
     }
-    let at = |day: Date, time: Time| moment_key(PrimitiveDateTime::new(day, time).assume_offset(moscow()));
-    let last = Time::from_hms_micro(23, 59, 59, 999_999).unwrap_or(Time::MIDNIGHT);
-    Ok((from.map(|d| at(d, Time::MIDNIGHT)), to.map(|d| at(d, last))))
 }
 
-/// One value of a list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Value {
-    Text(String),
-    Integer(i64),
-    /// An amount: roubles in the table, kopecks elsewhere.
-    Kopecks(i64),
-    /// Moscow time: to the second in the table, RFC 3339 with milliseconds elsewhere.
-    Moment(OffsetDateTime),
-    Flag(bool),
-    /// Empty in CSV, `-` in the table, null in JSON.
-    Absent,
+/// How a value of a list is printed.
+trait Print {
+    /// In the table: amounts in roubles, moments in Moscow time to the second, one line.
+    fn table(&self) -> String;
+    /// In JSON: [`Value::to_json`], on one line.
+    fn json(&self) -> String;
 }
 
-impl Value {
-    fn text(s: &str) -> Value {
-        Value::Text(s.to_owned())
-    }
-
-    fn optional(s: Option<&str>) -> Value {
-        s.map_or(Value::Absent, Value::text)
-    }
-
-    /// A stored moment ([`moment_key`]); the key as it is should it not read.
-    fn moment_key(key: &str) -> Value {
-        moment_of_key(key).map_or_else(|| Value::text(key), Value::Moment)
-    }
-
+impl Print for Value {
     fn table(&self) -> String {
         match self {
             // One line a record: a line break or tab in a value would break the columns.
@@ -257,24 +213,8 @@ impl Value {
         }
     }
 
-    /// The value in CSV and JSON, unquoted.
-    fn plain(&self) -> String {
-        match self {
-            Value::Text(s) => s.clone(),
-            Value::Integer(n) | Value::Kopecks(n) => n.to_string(),
-            Value::Moment(t) => write_date_time(*t),
-            Value::Flag(b) => b.to_string(),
-            Value::Absent => String::new(),
-        }
-    }
-
     fn json(&self) -> String {
-        match self {
-            Value::Integer(n) | Value::Kopecks(n) => n.to_string(),
-            Value::Flag(b) => b.to_string(),
-            Value::Absent => "null".to_owned(),
-            Value::Text(_) | Value::Moment(_) => serde_json::Value::String(self.plain()).to_string(),
-        }
+        self.to_json().to_string()
     }
 }
 
@@ -394,39 +334,6 @@ const CHARGE_COLUMNS: &[Column] = &[
     shown("purpose", "PURPOSE"),
 ];
 
-/// A change's `Meaning` as a word.
-fn state(meaning: Meaning) -> Value {
-    Value::text(match meaning {
-        Meaning::New => "new",
-        Meaning::Clarified => "clarified",
-        Meaning::Annulled => "annulled",
-        Meaning::Restored => "restored",
-    })
-}
-
-fn charge_row(c: &ChargeRecord) -> anyhow::Result<Vec<Value>> {
-    let facts =
-        charge_facts(&c.document).map_err(|e| anyhow!("the ledger's charge {} does not read: {e}", c.uin))?;
-    let r = &facts.requisites;
-    Ok(vec![
-        Value::text(&c.uin),
-        Value::Moment(facts.bill_date),
-        Value::Kopecks(i64::try_from(facts.total_amount.get()).unwrap_or(i64::MAX)),
-        Value::Kopecks(c.amount_to_pay),
-        Value::Integer(i64::from(c.status)),
-        state(c.meaning),
-        Value::text(&c.administrator),
-        Value::optional(facts.payer_identifier.as_ref().map(|p| p.as_str())),
-        Value::optional(c.document.child("Payer").and_then(|p| p.attr("payerName"))),
-        Value::text(r.payee_inn.as_str()),
-        Value::optional(r.kbk.as_ref().map(|k| k.as_str())),
-        Value::optional(r.oktmo.as_ref().map(|o| o.as_str())),
-        Value::optional(c.change_reason.as_deref()),
-        Value::moment_key(&c.loaded_at),
-        Value::optional(c.document.attr("purpose")),
-    ])
-}
-
 /// The fields of `payments`.
 const PAYMENT_COLUMNS: &[Column] = &[
     shown("payment_id", "PAYMENT ID"),
@@ -446,29 +353,6 @@ const PAYMENT_COLUMNS: &[Column] = &[
     shown("purpose", "PURPOSE"),
 ];
 
-fn payment_row(p: &PaymentRecord) -> anyhow::Result<Vec<Value>> {
-    let facts = payment_facts(&p.document)
-        .map_err(|e| anyhow!("the ledger's payment {} does not read: {e}", p.payment_id))?;
-    let r = &facts.requisites;
-    Ok(vec![
-        Value::text(&p.payment_id),
-        Value::optional(facts.uin.as_ref().map(|u| u.as_str())),
-        Value::Moment(facts.payment_date),
-        Value::Kopecks(i64::try_from(facts.amount.get()).unwrap_or(i64::MAX)),
-        Value::text(&p.acceptor),
-        state(p.meaning),
-        Value::optional(p.reconciled_uin.as_deref()),
-        Value::Flag(p.service_provided),
-        Value::optional(facts.payer_identifier.as_ref().map(|i| i.as_str())),
-        Value::optional(p.document.child("Payer").and_then(|p| p.attr("payerName"))),
-        Value::text(r.payee_inn.as_str()),
-        Value::optional(r.kbk.as_ref().map(|k| k.as_str())),
-        Value::optional(r.oktmo.as_ref().map(|o| o.as_str())),
-        Value::moment_key(&p.loaded_at),
-        Value::optional(p.document.attr("purpose")),
-    ])
-}
-
 /// The fields of `quittances`.
 const QUITTANCE_COLUMNS: &[Column] = &[
     shown("uin", "UIN"),
@@ -482,32 +366,6 @@ const QUITTANCE_COLUMNS: &[Column] = &[
     shown("created_at", "CREATED"),
     shown("differences", "DIFFERENCES"),
 ];
-
-fn quittance_row(q: &QuittanceRecord) -> Vec<Value> {
-    // As GIS GMP's `paymentId`: the УПНО, or `PaymentNotLoaded` for a repayment without one.
-    let payment_id = if q.reconcile_id.is_some() {
-        "PaymentNotLoaded"
-    } else {
-        q.settlement.as_str()
-    };
-    let differences: Vec<String> = q.differences.iter().map(|(a, v)| format!("{a}={v}")).collect();
-    vec![
-        Value::text(&q.uin),
-        Value::text(payment_id),
-        Value::optional(q.reconcile_id.as_deref()),
-        Value::Integer(i64::from(q.bill_status)),
-        q.amount_payment.map_or(Value::Absent, Value::Kopecks),
-        Value::Kopecks(q.balance),
-        Value::Kopecks(q.total_amount),
-        Value::Flag(q.revoked),
-        Value::moment_key(&q.created_at),
-        if differences.is_empty() {
-            Value::Absent
-        } else {
-            Value::Text(differences.join("; "))
-        },
-    ]
-}
 
 #[cfg(test)]
 mod tests;

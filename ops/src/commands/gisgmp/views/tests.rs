@@ -74,15 +74,55 @@ fn json_is_an_array_of_objects_with_integer_kopecks_and_nulls() {
 
 #[test]
 fn days_are_moscow_days_inclusive_and_refused_the_wrong_way_round() {
-    let (from, to) = day_range(Some(date!(2021 - 06 - 30)), Some(date!(2021 - 06 - 30))).unwrap();
-    assert_eq!(from.as_deref(), Some("2021-06-29T21:00:00.000000Z"));
-    assert_eq!(to.as_deref(), Some("2021-06-30T20:59:59.999999Z"));
-    assert_eq!(day_range(None, None).unwrap(), (None, None));
-    let e = day_range(Some(date!(2021 - 07 - 02)), Some(date!(2021 - 07 - 01))).unwrap_err();
+    // The days themselves are the gisgmp crate's (`views::day_range`, tested there); here, that
+    // the flags say so in their own words.
+    let args = ChargeFilterArgs {
+        administrator: None,
+        payers: Vec::new(),
+        uins: Vec::new(),
+        statuses: Vec::new(),
+        from: Some(date!(2021 - 06 - 30)),
+        to: Some(date!(2021 - 06 - 30)),
+        min_amount: None,
+        max_amount: None,
+        annulled: false,
+    };
+    let q = charge_query(&args).unwrap();
+    assert_eq!(q.from.as_deref(), Some("2021-06-29T21:00:00.000000Z"));
+    assert_eq!(q.to.as_deref(), Some("2021-06-30T20:59:59.999999Z"));
+    let reversed = ChargeFilterArgs {
+        from: Some(date!(2021 - 07 - 02)),
+        to: Some(date!(2021 - 07 - 01)),
+        ..args
+    };
     assert_eq!(
-        e.to_string(),
+        charge_query(&reversed).unwrap_err().to_string(),
         "--from 2021-07-02 is after --to 2021-07-01: no day is between them"
     );
+    let amounts = ChargeFilterArgs {
+        from: None,
+        to: None,
+        min_amount: Some(5),
+        max_amount: Some(4),
+        ..reversed
+    };
+    assert_eq!(
+        charge_query(&amounts).unwrap_err().to_string(),
+        "--min-amount 5 is above --max-amount 4: no charge can match"
+    );
+}
+
+#[test]
+fn the_columns_are_the_fields_of_the_shared_rows() {
+    use rsmev_gisgmp::views::{CHARGE_FIELDS, PAYMENT_FIELDS, QUITTANCE_FIELDS};
+    for (columns, fields) in [
+        (CHARGE_COLUMNS, CHARGE_FIELDS),
+        (PAYMENT_COLUMNS, PAYMENT_FIELDS),
+        (QUITTANCE_COLUMNS, QUITTANCE_FIELDS),
+    ] {
+        let names: Vec<&str> = columns.iter().map(|c| c.field).collect();
+        assert_eq!(names, fields);
+    }
 }
 
 #[test]
