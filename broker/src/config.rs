@@ -178,6 +178,10 @@ urn = ""
 poll_interval_ms = 200
 # Requests the module answers at once in this process (1..=64).
 workers = 2
+# The GIS GMP format version (2.4.0 or 2.5.1) whose service namespaces the module's types are
+# registered under (`rsmev gisgmp register`, `rsmev gisgmp emulate`). The module reads entities of
+# both versions and answers each request in its own.
+format = "2.4.0"
 # Forward the requests to the federal GIS GMP through the federal link ([federal] must be set,
 # and the GIS GMP types registered `--federal` with this module as provider): each request is
 # checked here, sent upstream, and answered with the federal answer (entities refused here
@@ -451,6 +455,8 @@ pub struct GisgmpConfig {
     pub urn: String,
     pub poll_interval_ms: u64,
     pub workers: u32,
+    /// The format version of the module's types: `2.4.0` or `2.5.1`.
+    pub format: String,
     /// Forward requests to the federal GIS GMP through the federal link.
     pub forward: bool,
 }

@@ -1163,6 +1163,37 @@ fn gisgmp_register_marks_the_types_federal_for_a_forwarding_module_and_back() {
         "{again}"
     );
     assert!(federal_column(dir).iter().all(|m| m == "-"));
+
+    // `[gisgmp] format` chooses the version of the namespaces registered.
+    let o = command(
+        dir,
+        &[
+            "gisgmp",
+            "register",
+            "--cert",
+            "GISGMP.cert.pem",
+            "--data",
+            "v251",
+        ],
+    )
+    .env("RSMEV_GISGMP_FORMAT", "2.5.1")
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = ok(dir, &["infotype", "list", "--data", "v251"]);
+    let gisgmp: Vec<&str> = list.lines().filter(|l| l.contains("GISGMP")).collect();
+    assert_eq!(gisgmp.len(), 20, "{list}");
+    assert!(gisgmp.iter().all(|l| l.contains("/2.5.1}")), "{list}");
+    let o = command(dir, &["gisgmp", "register", "--data", "v251"])
+        .env("RSMEV_GISGMP_FORMAT", "2.6")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("[gisgmp] format `2.6`: 2.4.0 or 2.5.1"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// The example of `rsmev gisgmp receipt --help`, as a JSON object.

@@ -97,6 +97,8 @@ pub struct ModuleSettings {
     pub urn: Urn,
     pub poll_interval: Duration,
     pub workers: u32,
+    /// The format version of the module's types.
+    pub format: crate::doc::Version,
     /// Forward requests to the federal GIS GMP through the federal link.
     pub forward: bool,
 }
@@ -114,11 +116,14 @@ impl ModuleSettings {
         if c.poll_interval_ms == 0 {
             return Err("poll_interval_ms = 0: at least 1".into());
         }
+        let format = crate::doc::Version::parse(c.format.trim())
+            .ok_or_else(|| format!("format `{}`: 2.4.0 or 2.5.1", c.format))?;
         Ok(ModuleSettings {
             participant,
             urn,
             poll_interval: Duration::from_millis(c.poll_interval_ms),
             workers: c.workers,
+            format,
             forward: c.forward,
         })
     }

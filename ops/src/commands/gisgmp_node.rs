@@ -27,6 +27,7 @@ pub(super) async fn register(args: GisgmpRegisterArgs) -> anyhow::Result<ExitCod
         None => None,
     };
     LocalStore::with(&args.data, Open::CreateIfMissing, async |local| {
+        let version = format_of(&local.config)?;
         let done = put_module(
             local.store.as_ref(),
             &local.admin(),
@@ -34,6 +35,7 @@ pub(super) async fn register(args: GisgmpRegisterArgs) -> anyhow::Result<ExitCod
             cert.as_deref(),
             &args.grant,
             args.federal,
+            version,
         )
         .await?;
         done.say(&args.participant, &args.grant, args.federal);
@@ -83,6 +85,7 @@ pub(super) async fn emulate(args: GisgmpEmulateArgs) -> anyhow::Result<ExitCode>
     let cert = read(Path::new(g.cert.trim()))?;
     let mut data = args.serve.data.clone();
     data.data = Some(config.storage.data_dir.clone());
+    let version = format_of(&config)?;
     LocalStore::with(&data, Open::CreateIfMissing, async |local| {
         let done = put_module(
             local.store.as_ref(),
@@ -91,6 +94,7 @@ pub(super) async fn emulate(args: GisgmpEmulateArgs) -> anyhow::Result<ExitCode>
             Some(&cert),
             &args.grant,
             false,
+            version,
         )
         .await?;
         done.say(&participant, &args.grant, false);
@@ -119,6 +123,7 @@ pub(super) async fn put_module(
     cert: Option<&str>,
     grants: &[Mnemonic],
     federal: bool,
+    version: Version,
 ) -> anyhow::Result<PutModule> {
     let registry = store.registry().await?;
     let mut done = PutModule::default();
@@ -143,7 +148,7 @@ pub(super) async fn put_module(
         done.participant_added = true;
     }
     let mut requests = Vec::new();
-    for (ns, request, response) in served_types(Version::V2_4_0) {
+    for (ns, request, response) in served_types(version) {
         for (root, kind) in [
             (&request, InfoTypeKind::Request),
             (&response, InfoTypeKind::Response),
@@ -166,7 +171,7 @@ pub(super) async fn put_module(
                         .put_infotype(
                             &InfoType {
                                 qname: qname.clone(),
-                                version: Version::V2_4_0.as_str().into(),
+                                version: version.as_str().into(),
                                 kind,
                                 provider: participant.clone(),
                                 xsd: None,
@@ -196,6 +201,12 @@ pub(super) async fn put_module(
         }
     }
     Ok(done)
+}
+
+/// `[gisgmp] format` of `config`.
+fn format_of(config: &rsmev_broker::config::NodeConfig) -> anyhow::Result<Version> {
+    Version::parse(config.gisgmp.format.trim())
+        .ok_or_else(|| anyhow::anyhow!("[gisgmp] format `{}`: 2.4.0 or 2.5.1", config.gisgmp.format))
 }
 
 /// What [`put_module`] registered.

@@ -8,6 +8,7 @@ fn config() -> GisgmpConfig {
         urn: "aa11b4".into(),
         poll_interval_ms: 100,
         workers: 2,
+        format: "2.4.0".into(),
         forward: false,
     }
 }
@@ -53,6 +54,13 @@ fn settings_are_read_and_bad_values_named() {
                 ..config()
             },
             "poll_interval_ms = 0",
+        ),
+        (
+            GisgmpConfig {
+                format: "2.5.0".into(),
+                ..config()
+            },
+            "format `2.5.0`",
         ),
     ] {
         let e = ModuleSettings::from_config(&tweak).unwrap_err();

@@ -213,6 +213,7 @@ async fn register(config: &NodeConfig, module_cert: &str, senders: u16) -> anyho
             Some(module_cert),
             &names,
             false,
+            rsmev_gisgmp::doc::Version::V2_4_0,
         )
         .await?;
         Ok(signers)
