@@ -1050,13 +1050,7 @@ impl Ledger {
                 page,
             )
             .await?;
-        let more = rows.len() as u64 > page.length;
-        let records = rows
-            .iter()
-            .take(page.length as usize)
-            .map(charge_record)
-            .collect::<Result<_, _>>()?;
-        Ok((records, more))
+        paged(&rows, page, charge_record)
     }
 
     /// The payments `query` selects, in its [`order`](PaymentQuery::order), one page, and
@@ -1102,13 +1096,7 @@ impl Ledger {
                 page,
             )
             .await?;
-        let more = rows.len() as u64 > page.length;
-        let records = rows
-            .iter()
-            .take(page.length as usize)
-            .map(payment_record)
-            .collect::<Result<_, _>>()?;
-        Ok((records, more))
+        paged(&rows, page, payment_record)
     }
 
     async fn page(
@@ -1288,6 +1276,21 @@ const PAYMENT_COLUMNS: &str = "SELECT payment_id, acceptor, meaning, document, r
 
 const QUITTANCE_COLUMNS: &str = "SELECT uin, settlement, bill_status, balance, total_amount, amount_payment, \
                                  revoked, reconcile_id, differences, created_at FROM gisgmp_quittances";
+
+/// One page of `rows` (fetched one longer than the page) as records, and whether more follow.
+fn paged<T>(
+    rows: &[sqlx::any::AnyRow],
+    page: Page,
+    record: fn(&sqlx::any::AnyRow) -> Result<T, LedgerError>,
+) -> Result<(Vec<T>, bool), LedgerError> {
+    let more = rows.len() as u64 > page.length;
+    let records = rows
+        .iter()
+        .take(page.length as usize)
+        .map(record)
+        .collect::<Result<_, _>>()?;
+    Ok((records, more))
+}
 
 /// The assembled statement `sql` with `args` bound in order.
 fn bound(sql: String, args: Vec<Arg>) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {

@@ -389,13 +389,7 @@ impl Worker {
             .exchange
             .deliver(&self.participant, QueueKind::Requests)
             .await
-            .map_err(|f| {
-                StepError::Node(format!(
-                    "{}: {}",
-                    f.detail.element_name().unwrap_or("Fault"),
-                    f.string
-                ))
-            })?;
+            .map_err(node_fault)?;
         if request.is_none() && self.forward {
             return self.take_answer().await;
         }
@@ -570,6 +564,15 @@ impl Worker {
             _ => Ok(()),
         }
     }
+}
+
+/// A fault of this node as a step's error.
+fn node_fault(f: rsmev_broker::envelope::Fault) -> StepError {
+    StepError::Node(format!(
+        "{}: {}",
+        f.detail.element_name().unwrap_or("Fault"),
+        f.string
+    ))
 }
 
 /// The `SenderProvidedResponseData` content of an answer.

@@ -229,19 +229,9 @@ impl Service {
         message_id: &str,
         now: OffsetDateTime,
     ) -> Result<Answer, LedgerError> {
-        let Some(package) = request.el.child("ChargesPackage") else {
-            return Ok(Answer::Rejected(
-                "ImportChargesRequest has no ChargesPackage".into(),
-            ));
-        };
-        let ids: Vec<&str> = package
-            .children
-            .iter()
-            .map(|c| c.attr("Id").unwrap_or(""))
-            .collect();
-        let ids = match check_package(ids) {
-            Ok(ids) => ids,
-            Err(e) => return Ok(Answer::Rejected(format!("the package: {e}"))),
+        let (package, ids) = match package(request.el, "ChargesPackage") {
+            Ok(p) => p,
+            Err(refused) => return Ok(refused),
         };
         let mut response = self.response(request, now);
         for (entity, id) in package.children.iter().zip(ids) {
@@ -394,19 +384,9 @@ impl Service {
         message_id: &str,
         now: OffsetDateTime,
     ) -> Result<Answer, LedgerError> {
-        let Some(package) = request.el.child("PaymentsPackage") else {
-            return Ok(Answer::Rejected(
-                "ImportPaymentsRequest has no PaymentsPackage".into(),
-            ));
-        };
-        let ids: Vec<&str> = package
-            .children
-            .iter()
-            .map(|c| c.attr("Id").unwrap_or(""))
-            .collect();
-        let ids = match check_package(ids) {
-            Ok(ids) => ids,
-            Err(e) => return Ok(Answer::Rejected(format!("the package: {e}"))),
+        let (package, ids) = match package(request.el, "PaymentsPackage") {
+            Ok(p) => p,
+            Err(refused) => return Ok(refused),
         };
         let mut response = self.response(request, now);
         for (entity, id) in package.children.iter().zip(ids) {
@@ -785,6 +765,17 @@ fn status_of(refusal: &ReconcileRefusal) -> Answer {
             Code::Schema | Code::Unlisted => Answer::Rejected(e.to_string()),
         },
     }
+}
+
+/// The package `name` of an import and its entities' checked `Id`s, or the refusal of the whole
+/// request (no package, more than 100 entities, a bad or repeated `Id`).
+fn package<'a>(request: &'a El, name: &str) -> Result<(&'a El, Vec<EntityId>), Answer> {
+    let package = request
+        .child(name)
+        .ok_or_else(|| Answer::Rejected(format!("{} has no {name}", request.local)))?;
+    let ids = check_package(package.children.iter().map(|c| c.attr("Id").unwrap_or("")))
+        .map_err(|e| Answer::Rejected(format!("the package: {e}")))?;
+    Ok((package, ids))
 }
 
 /// An `ImportProtocol` element for one entity.

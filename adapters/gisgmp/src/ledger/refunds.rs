@@ -11,7 +11,7 @@ use rsmev_broker::store::AdapterMigration;
 use sqlx::{AssertSqlSafe, Row as _};
 use time::OffsetDateTime;
 
-use super::{Arg, Ledger, LedgerError, Page, Where, bound, document, moment_key, payer_key};
+use super::{Arg, Ledger, LedgerError, Page, Where, bound, document, moment_key, paged, payer_key};
 use crate::doc::El;
 use crate::refund::RefundFacts;
 
@@ -179,13 +179,7 @@ impl Ledger {
                 page,
             )
             .await?;
-        let more = rows.len() as u64 > page.length;
-        let records = rows
-            .iter()
-            .take(page.length as usize)
-            .map(refund_record)
-            .collect::<Result<_, _>>()?;
-        Ok((records, more))
+        paged(&rows, page, refund_record)
     }
 
     /// The refunds of the payments `payment_ids`, in the order they were recorded.

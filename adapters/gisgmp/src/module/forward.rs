@@ -107,13 +107,7 @@ impl Worker {
         self.exchange
             .deliver(&self.participant, QueueKind::Responses)
             .await
-            .map_err(|f| {
-                StepError::Node(format!(
-                    "{}: {}",
-                    f.detail.element_name().unwrap_or("Fault"),
-                    f.string
-                ))
-            })
+            .map_err(node_fault)
     }
 
     /// Answers the original request of the federal answer `taken` carries, then Acks it.

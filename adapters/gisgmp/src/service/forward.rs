@@ -17,7 +17,6 @@ use super::{Answer, Request, Service, changes_ledger, own, protocol_el, text};
 use crate::doc::{El, Version};
 use crate::entity::{EntityRefusal, check_charge, check_payment};
 use crate::ledger::LedgerError;
-use crate::package::check_package;
 use crate::refund::check_refund;
 use crate::urn::Urn;
 
@@ -103,12 +102,9 @@ impl Service {
                 order: Vec::new(),
             });
         };
-        let Some(package) = el.child(package_name) else {
-            return Precheck::Local(Answer::Rejected(format!("{} has no {package_name}", el.local)));
-        };
-        let ids = match check_package(package.children.iter().map(|c| c.attr("Id").unwrap_or(""))) {
-            Ok(ids) => ids,
-            Err(e) => return Precheck::Local(Answer::Rejected(format!("the package: {e}"))),
+        let (package, ids) = match super::package(&el, package_name) {
+            Ok(p) => p,
+            Err(refused) => return Precheck::Local(refused),
         };
         let mut refused = Vec::new();
         let mut kept = Vec::new();

@@ -7,7 +7,6 @@ use super::{
 };
 use crate::doc::{El, Version};
 use crate::ledger::{ChargeQuery, LedgerError, Meaning, RefundOutcome, RefundQuery, RefundRecord};
-use crate::package::check_package;
 use crate::refund::check_refund;
 
 impl Service {
@@ -19,19 +18,9 @@ impl Service {
         message_id: &str,
         now: OffsetDateTime,
     ) -> Result<Answer, LedgerError> {
-        let Some(package) = request.el.child("RefundsPackage") else {
-            return Ok(Answer::Rejected(
-                "ImportRefundsRequest has no RefundsPackage".into(),
-            ));
-        };
-        let ids: Vec<&str> = package
-            .children
-            .iter()
-            .map(|c| c.attr("Id").unwrap_or(""))
-            .collect();
-        let ids = match check_package(ids) {
-            Ok(ids) => ids,
-            Err(e) => return Ok(Answer::Rejected(format!("the package: {e}"))),
+        let (package, ids) = match super::package(request.el, "RefundsPackage") {
+            Ok(p) => p,
+            Err(refused) => return Ok(refused),
         };
         let mut response = self.response(request, now);
         for (entity, id) in package.children.iter().zip(ids) {

@@ -112,21 +112,9 @@ pub(super) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             store: format!("{:?}", args.store).to_lowercase(),
         };
         let outcome = gisgmp::run(&config, temporary.path(), pairs, plan).await;
-        if let Some(db) = database {
-            if args.store == BenchStore::Rabbitmq {
-                delete_queues(&config).await;
-            }
-            db.drop_database().await;
-        }
+        drop_run_database(database, &args, &config).await;
         let report = outcome?;
-        match args.format {
-            BenchFormat::Table => out!("{}", report.render()),
-            BenchFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
-        }
-        if let Some(file) = &args.json {
-            std::fs::write(file, serde_json::to_string_pretty(&report)? + "\n")
-                .with_context(|| format!("writing {}", file.display()))?;
-        }
+        print_report(&args, &report.render(), &report)?;
         drop(temporary);
         let failed = report.charges == 0 || (args.quick && report.errors > 0);
         return Ok(if failed {
@@ -154,12 +142,7 @@ pub(super) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             Err(e) => Err(e),
         }
     };
-    if let Some(db) = database {
-        if args.store == BenchStore::Rabbitmq {
-            delete_queues(&config).await;
-        }
-        db.drop_database().await;
-    }
+    drop_run_database(database, &args, &config).await;
     let (load, node_figures) = outcome?;
 
     let mut base = Baselines::default();
@@ -178,14 +161,7 @@ pub(super) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut report = Report::new(&args, pairs, size, load, node_figures, base);
     report.machine_load_before = machine_load;
     report.cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    match args.format {
-        BenchFormat::Table => out!("{}", report.render()),
-        BenchFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
-    }
-    if let Some(file) = &args.json {
-        std::fs::write(file, serde_json::to_string_pretty(&report)? + "\n")
-            .with_context(|| format!("writing {}", file.display()))?;
-    }
+    print_report(&args, &report.render(), &report)?;
     drop(temporary);
     let failed = report.exchanges == 0 || (args.quick && report.errors_total > 0);
     Ok(if failed {
@@ -193,6 +169,33 @@ pub(super) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Drops the run's own database (and its RabbitMQ queues), if it made one.
+async fn drop_run_database(
+    database: Option<TempDatabase>,
+    args: &BenchArgs,
+    config: &rsmev_broker::config::NodeConfig,
+) {
+    if let Some(db) = database {
+        if args.store == BenchStore::Rabbitmq {
+            delete_queues(config).await;
+        }
+        db.drop_database().await;
+    }
+}
+
+/// Prints the report (`rendered` as a table, or JSON) and writes it to `--json FILE`.
+fn print_report(args: &BenchArgs, rendered: &str, report: &impl serde::Serialize) -> anyhow::Result<()> {
+    match args.format {
+        BenchFormat::Table => out!("{rendered}"),
+        BenchFormat::Json => outln!("{}", serde_json::to_string_pretty(report)?),
+    }
+    if let Some(file) = &args.json {
+        std::fs::write(file, serde_json::to_string_pretty(report)? + "\n")
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    Ok(())
 }
 
 /// Where the consumers and the providers of a run talk to.
