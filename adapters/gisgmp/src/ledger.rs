@@ -15,7 +15,8 @@
 //!   charge and payments as they now stand, and kept in `gisgmp_quittances` with the moment each
 //!   first appeared (`creationDate`).
 //!
-//! Each write is one transaction; a charge's reconciliation holds its row (`FOR UPDATE` on
+//! Each write is one transaction, or part of a [`Batch`] (an import's package: one commit for
+//! its entities, each reconciliation under a savepoint); a charge's reconciliation holds its row (`FOR UPDATE` on
 //! PostgreSQL, SQLite's write lock), so two payments of one charge arriving on two processes are
 //! replayed one after the other, never over each other.
 //!
@@ -581,6 +582,31 @@ impl Where {
     }
 }
 
+/// What [`Ledger::first_message_in`] looks up.
+#[derive(Debug, Clone, Copy)]
+pub enum FirstMessage<'a> {
+    /// A payment by its УПНО.
+    Payment(&'a str),
+    /// A charge by its UIN (its event 1).
+    Charge(&'a str),
+}
+
+/// Writes of the ledger done in one transaction ([`Ledger::batch`]).
+#[derive(Debug)]
+pub struct Batch {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+}
+
+impl Batch {
+    /// Commits every write of the batch.
+    ///
+    /// # Errors
+    /// [`LedgerError`].
+    pub async fn commit(self) -> Result<(), LedgerError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
 /// The module's ledger. See the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -608,6 +634,17 @@ impl Ledger {
         })
     }
 
+    /// Writes done together, in one transaction ([`Batch::commit`]): an import's whole package,
+    /// one commit instead of one per entity. Dropped without a commit, nothing of it is kept.
+    ///
+    /// # Errors
+    /// [`LedgerError`].
+    pub async fn batch(&self) -> Result<Batch, LedgerError> {
+        Ok(Batch {
+            tx: self.begin_write().await?,
+        })
+    }
+
     fn for_update(&self) -> &'static str {
         match self.db.backend() {
             Backend::Postgres => " FOR UPDATE",
@@ -627,6 +664,18 @@ impl Ledger {
         row.map(|r| charge_record(&r)).transpose()
     }
 
+    /// [`Ledger::charge`] as `batch` sees it (its own writes included).
+    ///
+    /// # Errors
+    /// [`LedgerError`].
+    pub async fn charge_in(&self, batch: &mut Batch, uin: &str) -> Result<Option<ChargeRecord>, LedgerError> {
+        let row = sqlx::query(AssertSqlSafe(format!("{CHARGE_COLUMNS} WHERE uin = $1")))
+            .bind(uin.to_owned())
+            .fetch_optional(&mut *batch.tx)
+            .await?;
+        row.map(|r| charge_record(&r)).transpose()
+    }
+
     /// Adds a new charge (event 1). `false` when its UIN is already there: nothing is written.
     ///
     /// # Errors
@@ -639,7 +688,28 @@ impl Ledger {
         message_id: &str,
         now: OffsetDateTime,
     ) -> Result<bool, LedgerError> {
-        let mut tx = self.begin_write().await?;
+        let mut batch = self.batch().await?;
+        let inserted = self
+            .insert_charge_in(&mut batch, document, facts, administrator, message_id, now)
+            .await?;
+        batch.commit().await?;
+        Ok(inserted)
+    }
+
+    /// [`Ledger::insert_charge`] as part of `batch`.
+    ///
+    /// # Errors
+    /// [`LedgerError`].
+    pub async fn insert_charge_in(
+        &self,
+        batch: &mut Batch,
+        document: &El,
+        facts: &ChargeFacts,
+        administrator: &str,
+        message_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, LedgerError> {
+        let tx = &mut batch.tx;
         let xml = document.to_xml();
         let at = moment_key(now);
         let inserted = sqlx::query(
@@ -665,7 +735,7 @@ impl Ledger {
         .bind(facts.total_amount.get() as i64)
         .bind(xml.clone())
         .bind(at.clone())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected()
             == 1;
@@ -680,15 +750,14 @@ impl Ledger {
         .bind(xml)
         .bind(message_id.to_owned())
         .bind(at)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
         // Payments that arrived before their charge are reconciled now.
         let waiting: Vec<String> = sqlx::query(
             "SELECT payment_id FROM gisgmp_payments WHERE uin = $1 AND reconciled_uin IS NULL ORDER BY loaded_at",
         )
         .bind(facts.uin.as_str().to_owned())
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut **tx)
         .await?
         .iter()
         .map(|r| r.get::<String, _>(0))
@@ -696,7 +765,13 @@ impl Ledger {
         for id in waiting {
             // A payment that cannot be reconciled stays unmatched; the charge is taken anyway.
             let _ = self
-                .reconcile(facts.uin.as_str(), Operation::Payment(id), message_id, now)
+                .replay_in(
+                    batch,
+                    facts.uin.as_str(),
+                    Some(Operation::Payment(id)),
+                    message_id,
+                    now,
+                )
                 .await?;
         }
         Ok(true)
@@ -715,6 +790,25 @@ impl Ledger {
         message_id: &str,
         now: OffsetDateTime,
     ) -> Result<(), LedgerError> {
+        let mut batch = self.batch().await?;
+        self.change_charge_in(&mut batch, document, facts, change, message_id, now)
+            .await?;
+        batch.commit().await
+    }
+
+    /// [`Ledger::change_charge`] as part of `batch`.
+    ///
+    /// # Errors
+    /// [`LedgerError`].
+    pub async fn change_charge_in(
+        &self,
+        batch: &mut Batch,
+        document: &El,
+        facts: &ChargeFacts,
+        change: &ChargeChange,
+        message_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), LedgerError> {
         let ChargeChange {
             meaning,
             reason,
@@ -722,7 +816,7 @@ impl Ledger {
         } = change;
         let meaning = *meaning;
         let uin = facts.uin.as_str().to_owned();
-        let mut tx = self.begin_write().await?;
+        let tx = &mut batch.tx;
         let xml = document.to_xml();
         let at = moment_key(now);
         sqlx::query(
@@ -741,12 +835,12 @@ impl Ledger {
         .bind(reason.to_owned())
         .bind(change_date.to_owned())
         .bind(at.clone())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let seq: i64 =
             sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM gisgmp_charge_events WHERE uin = $1")
                 .bind(uin.clone())
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?
                 .get(0);
         sqlx::query(
@@ -760,10 +854,9 @@ impl Ledger {
         .bind(reason.to_owned())
         .bind(message_id.to_owned())
         .bind(at)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
-        self.replay(&uin, None, message_id, now)
+        self.replay_in(batch, &uin, None, message_id, now)
             .await?
             .map_err(|e| LedgerError::Corrupt {
                 what: "reconciliation",
@@ -826,6 +919,27 @@ impl Ledger {
         message_id: &str,
         now: OffsetDateTime,
     ) -> Result<bool, LedgerError> {
+        let mut batch = self.batch().await?;
+        let inserted = self
+            .insert_payment_in(&mut batch, document, facts, acceptor, message_id, now)
+            .await?;
+        batch.commit().await?;
+        Ok(inserted)
+    }
+
+    /// [`Ledger::insert_payment`] as part of `batch`.
+    ///
+    /// # Errors
+    /// [`LedgerError`].
+    pub async fn insert_payment_in(
+        &self,
+        batch: &mut Batch,
+        document: &El,
+        facts: &PaymentFacts,
+        acceptor: &str,
+        message_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, LedgerError> {
         let at = moment_key(now);
         let inserted = sqlx::query(
             "INSERT INTO gisgmp_payments (payment_id, uin, acceptor, meaning, amount, payment_date, payer_identifier, \
@@ -843,7 +957,7 @@ impl Ledger {
         .bind(document.to_xml())
         .bind(message_id.to_owned())
         .bind(at)
-        .execute(self.db.pool())
+        .execute(&mut *batch.tx)
         .await?
         .rows_affected()
             == 1;
@@ -851,9 +965,10 @@ impl Ledger {
             // No charge yet (or annulled): the payment waits unmatched, and is reconciled when
             // the charge comes.
             let _ = self
-                .reconcile(
+                .replay_in(
+                    batch,
                     uin.as_str(),
-                    Operation::Payment(facts.payment_id.as_str().to_owned()),
+                    Some(Operation::Payment(facts.payment_id.as_str().to_owned())),
                     message_id,
                     now,
                 )
@@ -898,19 +1013,27 @@ impl Ledger {
         message_id: &str,
         now: OffsetDateTime,
     ) -> Result<Result<Vec<Quittance>, ReconcileRefusal>, LedgerError> {
-        self.replay(uin, Some(operation), message_id, now).await
+        let mut batch = self.batch().await?;
+        let outcome = self
+            .replay_in(&mut batch, uin, Some(operation), message_id, now)
+            .await?;
+        batch.commit().await?;
+        Ok(outcome)
     }
 
     /// Replays the reconciliation of `uin`, with `new` applied last (and recorded when it
     /// applies), and rewrites its quittances and the charge's status.
-    async fn replay(
+    ///
+    /// Part of `batch`, under a savepoint of its own: a refusal leaves nothing of it behind.
+    async fn replay_in(
         &self,
+        batch: &mut Batch,
         uin: &str,
         new: Option<Operation>,
         message_id: &str,
         now: OffsetDateTime,
     ) -> Result<Result<Vec<Quittance>, ReconcileRefusal>, LedgerError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = sqlx::Acquire::begin(&mut batch.tx).await?;
         let Some(row) = sqlx::query(AssertSqlSafe(format!(
             "{CHARGE_COLUMNS} WHERE uin = $1{}",
             self.for_update()
@@ -1163,18 +1286,29 @@ impl Ledger {
         Ok((records, more))
     }
 
-    /// The MessageID of the SMEV message that brought payment `payment_id`, when it is here.
+    /// The SMEV message that carried the payment or charge `key` first, as `batch` sees it: a
+    /// package reads through its own transaction only, so that it never waits for a second
+    /// connection while it holds one.
     ///
     /// # Errors
     /// [`LedgerError`].
-    pub async fn payment_message_id(&self, payment_id: &str) -> Result<Option<String>, LedgerError> {
-        Ok(
-            sqlx::query("SELECT message_id FROM gisgmp_payments WHERE payment_id = $1")
-                .bind(payment_id.to_owned())
-                .fetch_optional(self.db.pool())
-                .await?
-                .map(|r| r.get::<String, _>(0)),
-        )
+    pub async fn first_message_in(
+        &self,
+        batch: &mut Batch,
+        of: FirstMessage<'_>,
+    ) -> Result<Option<String>, LedgerError> {
+        let (sql, key) = match of {
+            FirstMessage::Payment(id) => ("SELECT message_id FROM gisgmp_payments WHERE payment_id = $1", id),
+            FirstMessage::Charge(uin) => (
+                "SELECT message_id FROM gisgmp_charge_events WHERE uin = $1 AND seq = 1",
+                uin,
+            ),
+        };
+        Ok(sqlx::query(sql)
+            .bind(key.to_owned())
+            .fetch_optional(&mut *batch.tx)
+            .await?
+            .map(|r| r.get::<String, _>(0)))
     }
 
     /// The reconcileID a partial repayment of `uin` gets now: `N` + the administrator's URN +

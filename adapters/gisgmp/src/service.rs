@@ -38,8 +38,9 @@ use crate::entity::{
 };
 use crate::issue::UinPrefix;
 use crate::ledger::{
-    AnnulmentOp, ChargeChange, ChargeQuery, ChargeRecord, ForcedReconcileOp, Ledger, LedgerError, Meaning,
-    Operation, Page, PaymentQuery, PaymentRecord, QuittanceRecord, ReconcileRefusal, moment_key,
+    AnnulmentOp, Batch, ChargeChange, ChargeQuery, ChargeRecord, FirstMessage, ForcedReconcileOp, Ledger,
+    LedgerError, Meaning, Operation, Page, PaymentQuery, PaymentRecord, QuittanceRecord, ReconcileRefusal,
+    moment_key,
 };
 use crate::package::{EntityId, check_package};
 use crate::protocol::{Code, ImportProtocol, Refusal};
@@ -234,11 +235,19 @@ impl Service {
             Err(refused) => return Ok(refused),
         };
         let mut response = self.response(request, now);
+        // The package's writes commit together.
+        let mut batch = self.ledger.batch().await?;
         for (entity, id) in package.children.iter().zip(ids) {
             let originator = entity.attr("originatorId").unwrap_or(&request.sender).to_owned();
             let outcome = match entity.local.as_str() {
-                "ImportedCharge" => self.new_charge(entity, &originator, message_id, now).await?,
-                "ImportedChange" => self.change_charge(entity, &originator, message_id, now).await?,
+                "ImportedCharge" => {
+                    self.new_charge(&mut batch, entity, &originator, message_id, now)
+                        .await?
+                }
+                "ImportedChange" => {
+                    self.change_charge(&mut batch, entity, &originator, message_id, now)
+                        .await?
+                }
                 other => Err(own(
                     111,
                     text::BAD_CHANGE,
@@ -247,11 +256,13 @@ impl Service {
             };
             response.children.push(protocol_el(request.version, id, outcome));
         }
+        batch.commit().await?;
         Ok(Answer::Response(response))
     }
 
     async fn new_charge(
         &self,
+        batch: &mut Batch,
         entity: &El,
         originator: &str,
         message_id: &str,
@@ -266,15 +277,16 @@ impl Service {
             Err(e) => return Ok(Err(e)),
         };
         let document = stored_charge(entity);
-        let taken_before_from_this_message = || async {
-            let events = self.ledger.charge_events(facts.uin.as_str()).await?;
-            Ok::<_, LedgerError>(events.first().is_some_and(|e| e.message_id == message_id))
-        };
         if self
             .ledger
-            .insert_charge(&document, &facts, urn.as_str(), message_id, now)
+            .insert_charge_in(batch, &document, &facts, urn.as_str(), message_id, now)
             .await?
-            || taken_before_from_this_message().await?
+            || self
+                .ledger
+                .first_message_in(batch, FirstMessage::Charge(facts.uin.as_str()))
+                .await?
+                .as_deref()
+                == Some(message_id)
         {
             // New, or taken from this very message before (it is being answered again): the
             // same answer.
@@ -290,6 +302,7 @@ impl Service {
 
     async fn change_charge(
         &self,
+        batch: &mut Batch,
         entity: &El,
         originator: &str,
         message_id: &str,
@@ -301,7 +314,7 @@ impl Service {
             .map(|e| e.text.trim().to_owned())
             .unwrap_or_default();
         let no_original = |why: String| Ok(Err(own(7, text::NO_ORIGINAL, why)));
-        let Some(charge) = self.ledger.charge(&uin).await? else {
+        let Some(charge) = self.ledger.charge_in(batch, &uin).await? else {
             return no_original(format!("no charge {uin}"));
         };
         if !charge.administrator.eq_ignore_ascii_case(originator) {
@@ -363,7 +376,8 @@ impl Service {
         };
         let meaning = meaning.unwrap_or(Meaning::Clarified);
         self.ledger
-            .change_charge(
+            .change_charge_in(
+                batch,
                 &document,
                 &facts,
                 &ChargeChange {
@@ -389,6 +403,8 @@ impl Service {
             Err(refused) => return Ok(refused),
         };
         let mut response = self.response(request, now);
+        // The package's writes commit together.
+        let mut batch = self.ledger.batch().await?;
         for (entity, id) in package.children.iter().zip(ids) {
             let acceptor = entity.attr("originatorId").unwrap_or(&request.sender).to_owned();
             let outcome = if entity.local == "ImportedPayment" {
@@ -398,11 +414,14 @@ impl Service {
                         let document = stored_entity(entity, "Payment");
                         if self
                             .ledger
-                            .insert_payment(&document, &facts, &acceptor, message_id, now)
+                            .insert_payment_in(&mut batch, &document, &facts, &acceptor, message_id, now)
                             .await?
                             || self
                                 .ledger
-                                .payment_message_id(facts.payment_id.as_str())
+                                .first_message_in(
+                                    &mut batch,
+                                    FirstMessage::Payment(facts.payment_id.as_str()),
+                                )
                                 .await?
                                 .as_deref()
                                 == Some(message_id)
@@ -428,6 +447,7 @@ impl Service {
             };
             response.children.push(protocol_el(request.version, id, outcome));
         }
+        batch.commit().await?;
         Ok(Answer::Response(response))
     }
 

@@ -11,7 +11,7 @@ use rsmev_broker::store::AdapterMigration;
 use sqlx::{AssertSqlSafe, Row as _};
 use time::OffsetDateTime;
 
-use super::{Arg, Ledger, LedgerError, Page, Where, bound, document, moment_key, paged, payer_key};
+use super::{Arg, Batch, Ledger, LedgerError, Page, Where, bound, document, moment_key, paged, payer_key};
 use crate::doc::El;
 use crate::refund::RefundFacts;
 
@@ -88,13 +88,34 @@ impl Ledger {
         message_id: &str,
         now: OffsetDateTime,
     ) -> Result<RefundOutcome, LedgerError> {
+        let mut batch = self.batch().await?;
+        let outcome = self
+            .insert_refund_in(&mut batch, document, facts, administrator, message_id, now)
+            .await?;
+        batch.commit().await?;
+        Ok(outcome)
+    }
+
+    /// [`Ledger::insert_refund`] as part of `batch`.
+    ///
+    /// # Errors
+    /// [`LedgerError`].
+    pub async fn insert_refund_in(
+        &self,
+        batch: &mut Batch,
+        document: &El,
+        facts: &RefundFacts,
+        administrator: &str,
+        message_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<RefundOutcome, LedgerError> {
         let refund_id = facts.refund_id.as_str().to_owned();
         let payment_id = facts.payment_id.as_str().to_owned();
-        let mut tx = self.begin_write().await?;
+        let tx = &mut batch.tx;
         let earlier: Option<String> =
             sqlx::query("SELECT message_id FROM gisgmp_refunds WHERE refund_id = $1")
                 .bind(refund_id.clone())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?
                 .map(|r| r.get(0));
         match earlier {
@@ -106,11 +127,11 @@ impl Ledger {
                     self.for_update()
                 )))
                 .bind(payment_id.clone())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?;
                 if let Some(row) = payment {
                     let paid: i64 = row.get(0);
-                    let left = paid - refunded(&payment_id, &mut tx).await?;
+                    let left = paid - refunded(&payment_id, tx).await?;
                     if facts.amount.get() as i64 > left {
                         return Ok(RefundOutcome::Exceeds { left });
                     }
@@ -128,7 +149,7 @@ impl Ledger {
                 .bind(document.to_xml())
                 .bind(message_id.to_owned())
                 .bind(moment_key(now))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
         }
@@ -137,14 +158,11 @@ impl Ledger {
         let charge: Option<Option<String>> =
             sqlx::query("SELECT COALESCE(reconciled_uin, uin) FROM gisgmp_payments WHERE payment_id = $1")
                 .bind(payment_id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?
                 .map(|r| r.get(0));
-        tx.commit().await?;
-        // Replayed after the commit (a replay is a write transaction of its own); a crash in
-        // between is mended when the request is answered again, which comes here again.
         if let Some(Some(uin)) = charge {
-            let _ = self.replay(&uin, None, message_id, now).await?;
+            let _ = self.replay_in(batch, &uin, None, message_id, now).await?;
         }
         Ok(RefundOutcome::Taken)
     }

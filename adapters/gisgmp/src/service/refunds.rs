@@ -23,6 +23,8 @@ impl Service {
             Err(refused) => return Ok(refused),
         };
         let mut response = self.response(request, now);
+        // The package's writes commit together.
+        let mut batch = self.ledger.batch().await?;
         for (entity, id) in package.children.iter().zip(ids) {
             let outcome = match check_refund(entity) {
                 Err(e) => Err(e),
@@ -30,7 +32,7 @@ impl Service {
                     let document = stored_entity(entity, "Refund");
                     match self
                         .ledger
-                        .insert_refund(&document, &facts, &request.sender, message_id, now)
+                        .insert_refund_in(&mut batch, &document, &facts, &request.sender, message_id, now)
                         .await?
                     {
                         RefundOutcome::Taken => Ok(()),
@@ -54,6 +56,7 @@ impl Service {
             };
             response.children.push(protocol_el(request.version, id, outcome));
         }
+        batch.commit().await?;
         Ok(Answer::Response(response))
     }
 
