@@ -1,0 +1,181 @@
+//! The chainer: one round appends the rows committed since the last round to the chain and,
+//! when one is due, a checkpoint signed with the node's key.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rsmev_broker::dsig::Signer;
+use rsmev_broker::store::AdapterDatabase;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::hash::{self, Algorithm};
+use crate::store::{self, Checkpoint, Entry, JournalError, Kind};
+
+/// When checkpoints are written: after `every` new entries, or `secs` after the last one when
+/// anything was chained since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    pub every: u64,
+    pub secs: u64,
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Round {
+    /// Entries appended.
+    pub chained: usize,
+    /// The position of the checkpoint written, if one was.
+    pub checkpoint: Option<i64>,
+}
+
+/// Appends to the journal of one database. Any number of chainers (one per node) may share a
+/// database: they append under one lock (see [`crate::store`]).
+#[derive(Clone)]
+pub struct Chainer {
+    db: AdapterDatabase,
+    algorithm: Algorithm,
+    signer: Arc<dyn Signer>,
+    policy: CheckpointPolicy,
+    batch: i64,
+}
+
+impl std::fmt::Debug for Chainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chainer")
+            .field("algorithm", &self.algorithm)
+            .field("policy", &self.policy)
+            .field("batch", &self.batch)
+            .field("signer", &self.signer.certificate().subject())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Chainer {
+    /// A chainer on `db` (the journal's migrations applied), signing with `signer`; `batch` is
+    /// the most rows of each kind one round takes.
+    pub fn new(
+        db: AdapterDatabase,
+        algorithm: Algorithm,
+        signer: Arc<dyn Signer>,
+        policy: CheckpointPolicy,
+        batch: u32,
+    ) -> Chainer {
+        Chainer {
+            db,
+            algorithm,
+            signer,
+            policy,
+            batch: i64::from(batch.max(1)),
+        }
+    }
+
+    pub fn batch(&self) -> usize {
+        usize::try_from(self.batch).unwrap_or(usize::MAX)
+    }
+
+    /// Chains what is committed and not chained yet (at most a batch of each kind), then writes
+    /// a checkpoint if one is due; all in one transaction.
+    ///
+    /// # Errors
+    /// [`JournalError`]: the database, a configured algorithm other than the journal's, a
+    /// signing failure. Nothing is appended then.
+    pub async fn round(&self) -> Result<Round, JournalError> {
+        let backend = self.db.backend();
+        // Horizons first, outside the append lock (see the store's module docs).
+        let message_horizon = store::horizon(&self.db, Kind::Message).await?;
+        let history_horizon = store::horizon(&self.db, Kind::History).await?;
+
+        let mut tx = store::begin_append(&self.db).await?;
+        store::settle_algorithm(&mut tx, self.algorithm).await?;
+        let (mut position, mut previous) = store::head(&mut tx).await?;
+        let mut new = Vec::new();
+        // A message before the history events of its round: its `accepted` event refers to it.
+        for (kind, horizon) in [(Kind::Message, message_horizon), (Kind::History, history_horizon)] {
+            let after = store::last_chained(&mut *tx, kind).await?;
+            let rows = store::source_rows(&mut tx, backend, self.algorithm, kind, after, horizon, self.batch)
+                .await?;
+            for row in rows {
+                position += 1;
+                let chain_hash = hash::chain(
+                    self.algorithm,
+                    &previous,
+                    position,
+                    kind.as_str(),
+                    row.order,
+                    &row.key,
+                    &row.hash,
+                );
+                new.push(Entry {
+                    position,
+                    kind,
+                    order: row.order,
+                    key: row.key,
+                    entry_hash: row.hash,
+                    chain_hash,
+                });
+                previous = chain_hash;
+            }
+        }
+        store::append(&mut tx, &new).await?;
+
+        let now = OffsetDateTime::now_utc();
+        let due = match store::last_checkpoint(&mut tx).await? {
+            None => position > 0,
+            Some((at_position, at)) => {
+                let since = OffsetDateTime::parse(&at, &Rfc3339)
+                    .map(|t| now - t)
+                    .unwrap_or(time::Duration::MAX);
+                position > at_position
+                    && (u64::try_from(position - at_position).unwrap_or(0) >= self.policy.every
+                        || since >= Duration::from_secs(self.policy.secs))
+            }
+        };
+        let mut checkpoint = None;
+        if due {
+            let at = now
+                .format(&Rfc3339)
+                .map_err(|e| JournalError::Corrupt(e.to_string()))?;
+            let text = Checkpoint::signed_text(self.algorithm.as_str(), position, &previous, &at);
+            let signature = self
+                .signer
+                .sign(text.as_bytes())
+                .map_err(|e| JournalError::Signing(e.to_string()))?;
+            store::put_checkpoint(
+                &mut tx,
+                &Checkpoint {
+                    position,
+                    chain_hash: previous,
+                    algorithm: self.algorithm.as_str().to_owned(),
+                    at,
+                    certificate: self.signer.certificate().to_pem(),
+                    signature_algorithm: self.signer.algorithm().uri().to_owned(),
+                    signature,
+                },
+            )
+            .await?;
+            checkpoint = Some(position);
+        }
+        tx.commit().await?;
+        Ok(Round {
+            chained: new.len(),
+            checkpoint,
+        })
+    }
+
+    /// Runs rounds until everything committed up to now is chained (a round takes at most a
+    /// batch of each kind).
+    ///
+    /// # Errors
+    /// As [`Chainer::round`].
+    pub async fn catch_up(&self) -> Result<usize, JournalError> {
+        let mut total = 0;
+        loop {
+            let round = self.round().await?;
+            total += round.chained;
+            if round.chained == 0 {
+                return Ok(total);
+            }
+        }
+    }
+}
