@@ -9,13 +9,15 @@ use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
 use rsmev_broker::config::NodeConfig;
 use rsmev_filestore::FileStore;
 use rsmev_gisgmp::module::GisgmpModule;
+use rsmev_journal::JournalAdapter;
 use rsmev_smev3::FederalLink;
 
 /// The adapters `rsmev serve` runs for `config`, in start order: the AMQP gateway when
 /// `[rabbitmq] url` is set, the federal link when `[federal] endpoint` is (unless
 /// `[federal] run_in_serve` is false), the file storage when `[filestore] enabled` (the node
 /// hands it to the exchange for `RefAttachmentHeader`s), the GIS GMP module when `[gisgmp]
-/// participant` is set.
+/// participant` is set, the journal's chainer when `[journal] enabled` (signing checkpoints
+/// with the node's key, made here if the data directory has none yet, as the node would).
 ///
 /// # Errors
 /// An adapter's settings cannot be used (e.g. the federal link's key cannot be read), named.
@@ -34,6 +36,15 @@ pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     }
     if let Some(module) = GisgmpModule::from_config(config).map_err(|e| format!("[gisgmp]: {e}"))? {
         adapters.push(Arc::new(module));
+    }
+    if config.journal.enabled {
+        let signer =
+            rsmev_broker::node::load_or_create_node_key(config).map_err(|e| format!("[journal]: {e}"))?;
+        if let Some(journal) =
+            JournalAdapter::from_config(config, Arc::from(signer)).map_err(|e| format!("[journal]: {e}"))?
+        {
+            adapters.push(Arc::new(journal));
+        }
     }
     Ok(adapters)
 }
