@@ -27,6 +27,9 @@ pub struct Round {
     pub chained: usize,
     /// The position of the checkpoint written, if one was.
     pub checkpoint: Option<i64>,
+    /// Another chainer appended between this round's reading and its appending; nothing was
+    /// appended, the next round starts from the new head.
+    pub raced: bool,
 }
 
 /// Appends to the journal of one database. Any number of chainers (one per node) may share a
@@ -75,26 +78,47 @@ impl Chainer {
     }
 
     /// Chains what is committed and not chained yet (at most a batch of each kind), then writes
-    /// a checkpoint if one is due; all in one transaction.
+    /// a checkpoint if one is due.
+    ///
+    /// The rows are read and hashed without the append lock (on SQLite that lock is the node's
+    /// write lock: holding it while hashing would stall the node's writer); the lock is taken to
+    /// append only, and if another chainer moved the head meanwhile the round appends nothing
+    /// ([`Round::raced`]) and the next one starts from the new head.
     ///
     /// # Errors
     /// [`JournalError`]: the database, a configured algorithm other than the journal's, a
     /// signing failure. Nothing is appended then.
     pub async fn round(&self) -> Result<Round, JournalError> {
         let backend = self.db.backend();
-        // Horizons first, outside the append lock (see the store's module docs).
+        // Horizons first, outside every other lock (see the store's module docs).
         let message_horizon = store::horizon(&self.db, Kind::Message).await?;
         let history_horizon = store::horizon(&self.db, Kind::History).await?;
 
-        let mut tx = store::begin_append(&self.db).await?;
-        store::settle_algorithm(&mut tx, self.algorithm).await?;
-        let (mut position, mut previous) = store::head(&mut tx).await?;
+        let mut read = self.db.pool().begin().await?;
+        if let Some(stored) = store::stored_algorithm(&mut *read).await?
+            && stored != self.algorithm
+        {
+            return Err(JournalError::AlgorithmMismatch {
+                stored: stored.as_str().to_owned(),
+                configured: self.algorithm.as_str(),
+            });
+        }
+        let (start, start_hash) = store::head(&mut read).await?;
+        let (mut position, mut previous) = (start, start_hash);
         let mut new = Vec::new();
         // A message before the history events of its round: its `accepted` event refers to it.
         for (kind, horizon) in [(Kind::Message, message_horizon), (Kind::History, history_horizon)] {
-            let after = store::last_chained(&mut *tx, kind).await?;
-            let rows = store::source_rows(&mut tx, backend, self.algorithm, kind, after, horizon, self.batch)
-                .await?;
+            let after = store::last_chained(&mut *read, kind).await?;
+            let rows = store::source_rows(
+                &mut read,
+                backend,
+                self.algorithm,
+                kind,
+                after,
+                horizon,
+                self.batch,
+            )
+            .await?;
             for row in rows {
                 position += 1;
                 let chain_hash = hash::chain(
@@ -117,6 +141,16 @@ impl Chainer {
                 previous = chain_hash;
             }
         }
+        read.commit().await?;
+
+        let mut tx = store::begin_append(&self.db).await?;
+        if store::head(&mut tx).await? != (start, start_hash) {
+            return Ok(Round {
+                raced: true,
+                ..Round::default()
+            });
+        }
+        store::settle_algorithm(&mut tx, self.algorithm).await?;
         store::append(&mut tx, &new).await?;
 
         let now = OffsetDateTime::now_utc();
@@ -160,6 +194,7 @@ impl Chainer {
         Ok(Round {
             chained: new.len(),
             checkpoint,
+            raced: false,
         })
     }
 
@@ -173,7 +208,7 @@ impl Chainer {
         loop {
             let round = self.round().await?;
             total += round.chained;
-            if round.chained == 0 {
+            if round.chained == 0 && !round.raced {
                 return Ok(total);
             }
         }

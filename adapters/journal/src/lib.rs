@@ -125,7 +125,7 @@ impl Adapter for JournalAdapter {
                 Ok(round) => {
                     self.health.set(AdapterHealth::Up);
                     backoff = self.interval;
-                    if round.chained >= chainer.batch() {
+                    if round.chained >= chainer.batch() || round.raced {
                         continue;
                     }
                     self.interval

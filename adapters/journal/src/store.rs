@@ -13,8 +13,7 @@
 //!
 //! - **SQLite** has one writer: a row is visible only after its transaction committed, and
 //!   every smaller key was written by that transaction or an earlier one. The visible rows are
-//!   always a complete prefix; the chainer reads them inside `BEGIN IMMEDIATE` (the write lock),
-//!   so another chainer cannot interleave.
+//!   always a complete prefix, in any snapshot.
 //! - **PostgreSQL** draws identity values in one order and commits in another. Before each
 //!   round the chainer takes `LOCK TABLE history IN SHARE MODE` for a moment (then the same for
 //!   `messages`, in a transaction of its own so it never holds one while waiting for the
@@ -26,9 +25,10 @@
 //!   delay. The node's writers wait for at most the longest transaction in flight, once per
 //!   round (rounds are `[journal] interval_ms` apart when idle).
 //! - **Several chainers** on one database (several nodes) append under one lock: PostgreSQL's
-//!   transaction-scoped advisory lock [`ADVISORY_LOCK`], SQLite's write lock. Each reads the head
-//!   under the lock, so there is one chain; the primary key on `position` and the unique
-//!   `(kind, source_order)` would refuse a fork or a duplicate anyway.
+//!   transaction-scoped advisory lock [`ADVISORY_LOCK`], SQLite's write lock (`BEGIN
+//!   IMMEDIATE`). A chainer reads and hashes without the lock, then appends under it only if
+//!   the head is still the one it chained from, so there is one chain; the primary key on
+//!   `position` and the unique `(kind, source_order)` would refuse a fork or a duplicate anyway.
 
 use rsmev_broker::store::{AdapterDatabase, AdapterMigration, Backend};
 use sqlx::{Any, Row, Transaction};
