@@ -107,4 +107,25 @@ mod tests {
         unconfigured.federal.endpoint.clear();
         assert!(federal_link(&unconfigured).expect("wiring").is_none());
     }
+
+    #[test]
+    fn the_journal_runs_unless_disabled_and_refuses_an_unknown_algorithm() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut c = NodeConfig::default();
+        c.storage.data_dir = dir.path().to_owned();
+        let names = |c: &NodeConfig| {
+            adapters(c)
+                .expect("wiring")
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&c), ["journal"]);
+        // Its checkpoints are signed with the node's key, made where the node looks for it.
+        assert!(dir.path().join("node-key.pem").exists());
+        c.journal.algorithm = "md5".into();
+        assert!(adapters(&c).expect_err("refused").contains("[journal]"));
+        c.journal.enabled = false;
+        assert!(names(&c).is_empty());
+    }
 }
