@@ -22,8 +22,9 @@
 //!   while it reads `max(seq)`. Every key up to that horizon then belongs to a finished
 //!   transaction (committed, or aborted and never to appear); every key drawn later is larger.
 //!   Chaining stops at the horizon, so the prefix it chains is complete: provably, not by a
-//!   delay. The node's writers wait for at most the longest transaction in flight, once per
-//!   round (rounds are `[journal] interval_ms` apart when idle).
+//!   delay. The node's inserts queue behind the waiting lock, so it waits at most 200 ms
+//!   (`lock_timeout`): a transaction that stays open longer (or a `VACUUM` holding the table)
+//!   makes the round chain nothing of that kind, and the next round tries again.
 //! - **Several chainers** on one database (several nodes) append under one lock: PostgreSQL's
 //!   transaction-scoped advisory lock [`ADVISORY_LOCK`], SQLite's write lock (`BEGIN
 //!   IMMEDIATE`). A chainer reads and hashes without the lock, then appends under it only if
@@ -379,11 +380,28 @@ pub async fn horizon(db: &AdapterDatabase, kind: Kind) -> Result<i64, JournalErr
         ),
     };
     let mut tx = db.pool().begin().await?;
-    sqlx::query(lock).execute(&mut *tx).await?;
+    sqlx::query(HORIZON_LOCK_TIMEOUT).execute(&mut *tx).await?;
+    match sqlx::query(lock).execute(&mut *tx).await {
+        Ok(_) => {}
+        Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some(LOCK_NOT_AVAILABLE) => {
+            // A long transaction (or a VACUUM, CREATE INDEX …) holds the table: chain nothing
+            // of this kind this round rather than keep the node's writers queued behind us.
+            tracing::debug!(table = kind.as_str(), "journal horizon: table busy, next round");
+            return Ok(i64::MIN);
+        }
+        Err(e) => return Err(e.into()),
+    }
     let up_to: i64 = sqlx::query_scalar(max).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok(up_to)
 }
+
+/// How long the horizon's lock may wait: the longest the node's inserts can be held up behind
+/// it (they queue behind a waiting `SHARE` request). Past it the round chains nothing of that
+/// kind and the next one tries again.
+const HORIZON_LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '200ms'";
+/// PostgreSQL's `lock_not_available`.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 // ---- the journal's own tables ---------------------------------------------------------------
 
