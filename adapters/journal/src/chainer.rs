@@ -151,7 +151,7 @@ impl Chainer {
             });
         }
         store::settle_algorithm(&mut tx, self.algorithm).await?;
-        store::append(&mut tx, &new).await?;
+        store::append(&mut tx, backend, &new).await?;
 
         let now = OffsetDateTime::now_utc();
         let due = match store::last_checkpoint(&mut tx).await? {

@@ -501,40 +501,107 @@ where
 ///
 /// # Errors
 /// [`JournalError::Database`] (a duplicate position or source row included).
-pub async fn append(tx: &mut Transaction<'static, Any>, entries: &[Entry]) -> Result<(), JournalError> {
-    const PER_STATEMENT: usize = 100;
-    for chunk in entries.chunks(PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO journal_entries (position, kind, source_order, source_key, entry_hash, chain_hash) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 6;
-            if i > 0 {
-                sql.push(',');
+pub async fn append(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    entries: &[Entry],
+) -> Result<(), JournalError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    match backend {
+        // One statement for the whole batch, its rows as one JSON parameter: sqlx's SQLite
+        // driver hands every statement to its worker thread and back, and looks every `$N` up
+        // by name among all of a statement's parameters, so row-per-statement and
+        // many-parameter inserts both cost the node a share of its throughput under load
+        // (BENCHMARKS.md, "The journal").
+        Backend::Sqlite => {
+            sqlx::query(
+                "INSERT INTO journal_entries (position, kind, source_order, source_key, entry_hash, chain_hash) \
+                 SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, \
+                        unhex(j.value ->> 4), unhex(j.value ->> 5) \
+                 FROM json_each($1) AS j",
+            )
+            .bind(json_rows(entries))
+            .execute(&mut **tx)
+            .await?;
+        }
+        // A hundred rows a statement: fewer round trips.
+        Backend::Postgres => {
+            for chunk in entries.chunks(100) {
+                let mut sql = String::from(
+                    "INSERT INTO journal_entries (position, kind, source_order, source_key, entry_hash, chain_hash) VALUES ",
+                );
+                for i in 0..chunk.len() {
+                    let b = i * 6;
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6
+                    ));
+                }
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for e in chunk {
+                    q = q
+                        .bind(e.position)
+                        .bind(e.kind.as_str())
+                        .bind(e.order)
+                        .bind(e.key.clone())
+                        .bind(e.entry_hash.to_vec())
+                        .bind(e.chain_hash.to_vec());
+                }
+                q.execute(&mut **tx).await?;
             }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            ));
         }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for e in chunk {
-            q = q
-                .bind(e.position)
-                .bind(e.kind.as_str())
-                .bind(e.order)
-                .bind(e.key.clone())
-                .bind(e.entry_hash.to_vec())
-                .bind(e.chain_hash.to_vec());
-        }
-        q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// `entries` as a JSON array of `[position, kind, order, key, entry hash hex, chain hash hex]`.
+fn json_rows(entries: &[Entry]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(entries.len() * 200);
+    out.push('[');
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "[{},\"{}\",{},{},\"{}\",\"{}\"]",
+            e.position,
+            e.kind.as_str(),
+            e.order,
+            json_string(&e.key),
+            hash::hex(&e.entry_hash),
+            hash::hex(&e.chain_hash)
+        );
+    }
+    out.push(']');
+    out
+}
+
+/// A JSON string literal of `s`.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Entries with `after < position`, in order, at most `limit`.
