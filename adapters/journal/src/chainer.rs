@@ -89,6 +89,26 @@ impl Chainer {
     /// [`JournalError`]: the database, a configured algorithm other than the journal's, a
     /// signing failure. Nothing is appended then.
     pub async fn round(&self) -> Result<Round, JournalError> {
+        self.round_sealing(false).await
+    }
+
+    /// Chains what is left and signs a checkpoint over the head if the last one is older: what
+    /// a stopping node does, so that its journal ends signed.
+    ///
+    /// # Errors
+    /// As [`Chainer::round`].
+    pub async fn seal(&self) -> Result<usize, JournalError> {
+        let mut total = self.catch_up().await?;
+        loop {
+            let round = self.round_sealing(true).await?;
+            total += round.chained;
+            if !round.raced {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn round_sealing(&self, seal: bool) -> Result<Round, JournalError> {
         let backend = self.db.backend();
         // Horizons first, outside every other lock (see the store's module docs).
         let message_horizon = store::horizon(&self.db, Kind::Message).await?;
@@ -161,7 +181,8 @@ impl Chainer {
                     .map(|t| now - t)
                     .unwrap_or(time::Duration::MAX);
                 position > at_position
-                    && (u64::try_from(position - at_position).unwrap_or(0) >= self.policy.every
+                    && (seal
+                        || u64::try_from(position - at_position).unwrap_or(0) >= self.policy.every
                         || since >= Duration::from_secs(self.policy.secs))
             }
         };

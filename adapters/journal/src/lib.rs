@@ -148,8 +148,8 @@ impl Adapter for JournalAdapter {
                 () = tokio::time::sleep(rest) => {}
             }
         }
-        // What committed before the stop is chained now rather than by the next start.
-        if let Err(e) = chainer.catch_up().await {
+        // What committed before the stop is chained and signed now, not by the next start.
+        if let Err(e) = chainer.seal().await {
             tracing::warn!(adapter = NAME, error = %e, "journal: last round at stop failed");
         }
         Ok(())

@@ -254,6 +254,12 @@ async fn every_event_and_message_is_chained_and_verifies() {
             // Checkpoints every 5 entries (or at the end of a round past them), the last at the head.
             assert!(report.checkpoints >= 2, "{report:?}");
 
+            // Sealing (a stopping node) signs the head.
+            let before = report.last_checkpoint;
+            chainer(&db, &key, algorithm).seal().await.unwrap();
+            let sealed = check(&db, &key).await;
+            assert_eq!(sealed.last_checkpoint, Some(sealed.entries), "{before:?}");
+
             // New rows after chaining are reported as not chained yet, not as tampering.
             let store = database.store().await;
             exchange(store.as_ref(), 1).await;
