@@ -17,7 +17,7 @@ use rsmev_smev3::FederalLink;
 /// `[federal] run_in_serve` is false), the file storage when `[filestore] enabled` (the node
 /// hands it to the exchange for `RefAttachmentHeader`s), the GIS GMP module when `[gisgmp]
 /// participant` is set, the journal's chainer when `[journal] enabled` (signing checkpoints
-/// with the node's key, made here if the data directory has none yet, as the node would).
+/// with the node's key, read when it starts).
 ///
 /// # Errors
 /// An adapter's settings cannot be used (e.g. the federal link's key cannot be read), named.
@@ -37,14 +37,8 @@ pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     if let Some(module) = GisgmpModule::from_config(config).map_err(|e| format!("[gisgmp]: {e}"))? {
         adapters.push(Arc::new(module));
     }
-    if config.journal.enabled {
-        let signer =
-            rsmev_broker::node::load_or_create_node_key(config).map_err(|e| format!("[journal]: {e}"))?;
-        if let Some(journal) =
-            JournalAdapter::from_config(config, Arc::from(signer)).map_err(|e| format!("[journal]: {e}"))?
-        {
-            adapters.push(Arc::new(journal));
-        }
+    if let Some(journal) = JournalAdapter::from_config(config).map_err(|e| format!("[journal]: {e}"))? {
+        adapters.push(Arc::new(journal));
     }
     Ok(adapters)
 }
@@ -121,8 +115,9 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(names(&c), ["journal"]);
-        // Its checkpoints are signed with the node's key, made where the node looks for it.
-        assert!(dir.path().join("node-key.pem").exists());
+        // The node's key is read when the chainer starts: wiring a node that then cannot
+        // start (a taken port) leaves no key behind.
+        assert!(!dir.path().join("node-key.pem").exists());
         c.journal.algorithm = "md5".into();
         assert!(adapters(&c).expect_err("refused").contains("[journal]"));
         c.journal.enabled = false;

@@ -44,7 +44,9 @@ pub const NAME: &str = "journal";
 /// The journal's chainer as an adapter of the node.
 pub struct JournalAdapter {
     algorithm: Algorithm,
-    signer: Arc<dyn Signer>,
+    /// Where the node's key comes from; read when the adapter starts, after the node has
+    /// bound its listener and made its key (a node that cannot start leaves nothing behind).
+    node: NodeConfig,
     policy: CheckpointPolicy,
     interval: Duration,
     batch: u32,
@@ -62,15 +64,13 @@ impl std::fmt::Debug for JournalAdapter {
 }
 
 impl JournalAdapter {
-    /// The adapter for `config`'s `[journal]` section, signing checkpoints with `signer` (the
-    /// node's key); `None` when `[journal] enabled` is false.
+    /// The adapter for `config`'s `[journal]` section, signing checkpoints with the node's key
+    /// (`[node] key`, or the one the node generates in its data directory); `None` when
+    /// `[journal] enabled` is false.
     ///
     /// # Errors
     /// An unknown `algorithm`, or a zero `checkpoint_every`, named.
-    pub fn from_config(
-        config: &NodeConfig,
-        signer: Arc<dyn Signer>,
-    ) -> Result<Option<JournalAdapter>, String> {
+    pub fn from_config(config: &NodeConfig) -> Result<Option<JournalAdapter>, String> {
         let c = &config.journal;
         if !c.enabled {
             return Ok(None);
@@ -86,7 +86,7 @@ impl JournalAdapter {
         }
         Ok(Some(JournalAdapter {
             algorithm,
-            signer,
+            node: config.clone(),
             policy: CheckpointPolicy {
                 every: c.checkpoint_every,
                 secs: c.checkpoint_secs,
@@ -112,10 +112,16 @@ impl Adapter for JournalAdapter {
     }
 
     async fn run(self: Arc<Self>, ctx: AdapterContext) -> Result<(), AdapterError> {
+        let signer: Arc<dyn Signer> = rsmev_broker::node::load_or_create_node_key(&self.node)
+            .map(Arc::from)
+            .map_err(|e| AdapterError::Config {
+                adapter: NAME,
+                problem: e.to_string(),
+            })?;
         let chainer = Chainer::new(
             ctx.database.clone(),
             self.algorithm,
-            Arc::clone(&self.signer),
+            signer,
             self.policy,
             self.batch,
         );
