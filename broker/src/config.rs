@@ -192,8 +192,9 @@ algorithm = "sha256"
 checkpoint_every = 1000
 # …or after this many seconds, whichever comes first (only when something new was chained).
 checkpoint_secs = 60
-# Milliseconds the chainer rests when it found nothing new.
-interval_ms = 200
+# Milliseconds the chainer rests after a round that did not fill a batch. Fewer, larger rounds
+# cost the node less (on PostgreSQL each round briefly locks out inserts; BENCHMARKS.md).
+interval_ms = 1000
 # Most rows (history events, messages) chained in one transaction.
 batch = 2000
 

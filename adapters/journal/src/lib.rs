@@ -14,7 +14,7 @@
 //!
 //! **Architecture invariant:** the journal never writes the node's tables, and the node never
 //! waits for the journal: a message is accepted and answered without it; the chainer follows
-//! behind, a round every `[journal] interval_ms` when idle.
+//! behind, a round every `[journal] interval_ms` unless the last one filled a batch.
 
 pub mod chainer;
 pub mod hash;
