@@ -189,6 +189,25 @@ format = "2.4.0"
 # ledger here.
 forward = false
 
+[journal]
+# The tamper-evident journal (adapters/journal; README "The journal"): every history event and
+# every stored message bound into a hash chain, in commit order, with checkpoints signed by the
+# node's key ([node] key). `rsmev journal verify` checks it. Several nodes on one PostgreSQL
+# database keep one chain.
+enabled = true
+# "sha256" or "streebog256" (GOST R 34.11-2012, 256 bits). Fixed by the first entry chained: a
+# journal begun with one algorithm is continued with it (a different setting stops the chainer).
+algorithm = "sha256"
+# A signed checkpoint after this many new entries…
+checkpoint_every = 1000
+# …or after this many seconds, whichever comes first (only when something new was chained).
+checkpoint_secs = 60
+# Milliseconds the chainer rests after a round that did not fill a batch. Fewer, larger rounds
+# cost the node less (on PostgreSQL each round briefly locks out inserts; BENCHMARKS.md).
+interval_ms = 1000
+# Most rows (history events, messages) chained in one transaction.
+batch = 2000
+
 [node]
 # The node's own identity, shown as MessageMetadata sender of the statuses it generates.
 mnemonic = "RSMEV"
@@ -271,6 +290,7 @@ pub struct NodeConfig {
     pub federal: FederalConfig,
     pub filestore: FileStoreConfig,
     pub gisgmp: GisgmpConfig,
+    pub journal: JournalConfig,
     pub node: NodeIdentityConfig,
     pub limits: LimitsConfig,
     pub background: BackgroundConfig,
@@ -466,6 +486,20 @@ impl GisgmpConfig {
     pub fn is_enabled(&self) -> bool {
         !self.participant.trim().is_empty()
     }
+}
+
+/// `[journal]`: the tamper-evident journal (see [`DEFAULT_CONFIG`] for each value). Read by
+/// `adapters/journal`, wired in by `ops`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalConfig {
+    pub enabled: bool,
+    /// `sha256` or `streebog256`.
+    pub algorithm: String,
+    pub checkpoint_every: u64,
+    pub checkpoint_secs: u64,
+    pub interval_ms: u64,
+    pub batch: u32,
 }
 
 /// `[filestore]`: the file storage for large attachments (see [`DEFAULT_CONFIG`] for each

@@ -72,6 +72,9 @@ pub(crate) enum Command {
     /// receipts.
     #[command(subcommand)]
     Gisgmp(GisgmpCommand),
+    /// The tamper-evident journal (`[journal]`).
+    #[command(subcommand)]
+    Journal(JournalCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -481,6 +484,26 @@ pub(crate) struct UpnoGenerateArgs {
     pub count: u64,
     #[command(flatten)]
     pub data: DataArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum JournalCommand {
+    /// Check the journal against the database's live rows: every chained history event and
+    /// message hashed again, the chain recomputed, every checkpoint's signature checked. Names
+    /// the first row changed, deleted, inserted or reordered; exits non-zero when anything is
+    /// found. Needs no running node.
+    Verify(JournalVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct JournalVerifyArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// A certificate (PEM or DER) checkpoints may also be signed with: each other node's on a
+    /// shared database. The node's own (`[node] cert`, or `node-cert.pem` in the data
+    /// directory) is always trusted.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,13 +9,15 @@ use rsmev_broker::adapter::amqp_gateway::AmqpGateway;
 use rsmev_broker::config::NodeConfig;
 use rsmev_filestore::FileStore;
 use rsmev_gisgmp::module::GisgmpModule;
+use rsmev_journal::JournalAdapter;
 use rsmev_smev3::FederalLink;
 
 /// The adapters `rsmev serve` runs for `config`, in start order: the AMQP gateway when
 /// `[rabbitmq] url` is set, the federal link when `[federal] endpoint` is (unless
 /// `[federal] run_in_serve` is false), the file storage when `[filestore] enabled` (the node
 /// hands it to the exchange for `RefAttachmentHeader`s), the GIS GMP module when `[gisgmp]
-/// participant` is set.
+/// participant` is set, the journal's chainer when `[journal] enabled` (signing checkpoints
+/// with the node's key, read when it starts).
 ///
 /// # Errors
 /// An adapter's settings cannot be used (e.g. the federal link's key cannot be read), named.
@@ -34,6 +36,9 @@ pub fn adapters(config: &NodeConfig) -> Result<Vec<Arc<dyn Adapter>>, String> {
     }
     if let Some(module) = GisgmpModule::from_config(config).map_err(|e| format!("[gisgmp]: {e}"))? {
         adapters.push(Arc::new(module));
+    }
+    if let Some(journal) = JournalAdapter::from_config(config).map_err(|e| format!("[journal]: {e}"))? {
+        adapters.push(Arc::new(journal));
     }
     Ok(adapters)
 }
@@ -95,5 +100,27 @@ mod tests {
         let mut unconfigured = config(dir.path(), true);
         unconfigured.federal.endpoint.clear();
         assert!(federal_link(&unconfigured).expect("wiring").is_none());
+    }
+
+    #[test]
+    fn the_journal_runs_unless_disabled_and_refuses_an_unknown_algorithm() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut c = NodeConfig::default();
+        c.storage.data_dir = dir.path().to_owned();
+        let names = |c: &NodeConfig| {
+            adapters(c)
+                .expect("wiring")
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&c), ["journal"]);
+        // The node's key is read when the chainer starts: wiring a node that then cannot
+        // start (a taken port) leaves no key behind.
+        assert!(!dir.path().join("node-key.pem").exists());
+        c.journal.algorithm = "md5".into();
+        assert!(adapters(&c).expect_err("refused").contains("[journal]"));
+        c.journal.enabled = false;
+        assert!(names(&c).is_empty());
     }
 }

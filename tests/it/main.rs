@@ -79,6 +79,7 @@ mod gisgmp_module;
 mod gost;
 mod harness;
 mod interop;
+mod journal;
 mod multinode;
 mod node_conformance;
 mod process;

@@ -11,6 +11,7 @@ mod gisgmp;
 mod gisgmp_node;
 mod grant;
 mod infotype;
+mod journal;
 mod keys;
 mod participant;
 mod registry;
@@ -45,6 +46,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trace(a) => block_on(trace::run(a)),
         Command::Federal(c) => block_on(federal::run(c)),
         Command::Gisgmp(c) => block_on(gisgmp::run(c)),
+        Command::Journal(c) => block_on(journal::run(c)),
         Command::Report(c) => block_on(report::run(c)),
         Command::Filestore(c) => block_on(filestore::run(c)),
     }
